@@ -1,0 +1,83 @@
+/**
+ * The transactional outbox: domain events are written in the same transaction as the change they
+ * describe, each with a per-topic, monotonically increasing sequence number. The outbox doubles as
+ * the event log that subscriptions replay from (`after:` cursors), so it is kept for a retention
+ * period rather than deleted on publish.
+ *
+ * Topics are `<kind>:<id>`, e.g. `checkins:<eventId>`, `payments:<registrationId>`, `sync:<jobId>`.
+ */
+import { Schema, type ClientSession, type Connection, type Model } from 'mongoose';
+
+export interface DomainEvent {
+  /** Delivery topic, e.g. `checkins:<eventId>`. */
+  topic: string;
+  /** Event type from the spec's webhook catalogue, e.g. `checkin.completed`. */
+  type: string;
+  /** Event body: ids and the fields a subscriber needs; must be BSON/JSON-serialisable. */
+  payload: Record<string, unknown>;
+}
+
+export interface OutboxRecord extends DomainEvent {
+  _id: string;
+  seq: number;
+  createdAt: Date;
+  publishedAt: Date | null;
+}
+
+interface CounterDoc {
+  _id: string;
+  seq: number;
+}
+
+export const OUTBOX_RETENTION_SECONDS = 7 * 24 * 3600;
+
+/** The outbox and topic-counter models on a subgraph's connection (created once per connection). */
+export function outboxModels(conn: Connection): { Outbox: Model<OutboxRecord>; Counter: Model<CounterDoc> } {
+  const existing = conn.models.OutboxRecord as Model<OutboxRecord> | undefined;
+  if (existing) return { Outbox: existing, Counter: conn.models.OutboxCounter as Model<CounterDoc> };
+  const outboxSchema = new Schema<OutboxRecord>(
+    {
+      _id: { type: String, required: true },
+      topic: { type: String, required: true },
+      seq: { type: Number, required: true },
+      type: { type: String, required: true },
+      payload: { type: Schema.Types.Mixed, required: true },
+      createdAt: { type: Date, required: true },
+      publishedAt: { type: Date, default: null },
+    },
+    { collection: 'outbox', versionKey: false, minimize: false },
+  );
+  outboxSchema.index({ topic: 1, seq: 1 }, { unique: true });
+  outboxSchema.index({ publishedAt: 1 });
+  outboxSchema.index({ createdAt: 1 }, { expireAfterSeconds: OUTBOX_RETENTION_SECONDS });
+  const counterSchema = new Schema<CounterDoc>({ _id: { type: String, required: true }, seq: { type: Number, required: true } }, { collection: 'outbox_counters', versionKey: false });
+  return {
+    Outbox: conn.model<OutboxRecord>('OutboxRecord', outboxSchema),
+    Counter: conn.model<CounterDoc>('OutboxCounter', counterSchema),
+  };
+}
+
+/**
+ * Appends events to the outbox inside the caller's transaction. Sequence numbers come from a
+ * per-topic counter incremented in the same transaction, so concurrent writers to one topic are
+ * serialised by the database and a rolled-back write consumes no number.
+ */
+export async function recordEvents(conn: Connection, session: ClientSession, events: DomainEvent[]): Promise<OutboxRecord[]> {
+  const { Outbox, Counter } = outboxModels(conn);
+  const records: OutboxRecord[] = [];
+  for (const ev of events) {
+    const counter = await Counter.findOneAndUpdate({ _id: ev.topic }, { $inc: { seq: 1 } }, { upsert: true, new: true, session }).lean();
+    const seq = counter!.seq;
+    records.push({ ...ev, _id: `${ev.topic}#${seq}`, seq, createdAt: new Date(), publishedAt: null });
+  }
+  if (records.length) await Outbox.insertMany(records, { session });
+  return records;
+}
+
+/**
+ * Runs `fn` in a transaction (retried on transient errors) and returns its result. State changes
+ * and their outbox events commit together or not at all.
+ */
+export async function inTransaction<T>(conn: Connection, fn: (session: ClientSession) => Promise<T>): Promise<T> {
+  return conn.transaction(fn);
+}

@@ -6,6 +6,7 @@
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import type { Connection } from 'mongoose';
 import type { BaseSubgraphContext } from './context.js';
+import type { LiveFeed } from './live.js';
 import type { Logger } from './logger.js';
 import type { RouteHandler } from './server.js';
 
@@ -13,6 +14,8 @@ export interface SubgraphDeps {
   /** The subgraph's own database connection. */
   conn: Connection;
   logger: Logger;
+  /** Replay-then-live feeds over this subgraph's outbox, for Subscription resolvers. */
+  live: LiveFeed;
   /** Settings specific to one subgraph (e.g. Stripe keys for payments), already validated. */
   settings?: Record<string, unknown>;
 }

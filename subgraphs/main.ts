@@ -1,0 +1,46 @@
+/**
+ * `npm run subgraph -- <name>`: runs one subgraph alone, configured from the environment
+ * (MONGODB_URI, <NAME>_PORT or PORT, INTERNAL_SECRET, REDIS_URL, LOG_LEVEL, HOST).
+ * Without MONGODB_URI it starts the embedded localdb on LOCALDB_PATH.
+ */
+import { ConfigError, loadSubgraphConfig } from './kit/config.js';
+import { createLogger } from './kit/logger.js';
+import { runSubgraph } from './run.js';
+import { startLocalDb } from '../localdb/index.js';
+
+async function main(): Promise<void> {
+  const name = process.argv[2];
+  if (!name) throw new ConfigError('usage: npm run subgraph -- <events|people|payments|integrations>');
+  const config = loadSubgraphConfig(name);
+  const logger = createLogger(config.name, config.logLevel);
+  const localdb = config.mongodbUri ? undefined : await startLocalDb({ port: 0, dbPath: `${config.localdbPath}-${config.name}` });
+  const running = await runSubgraph({
+    name: config.name,
+    mongoUri: config.mongodbUri ?? localdb!.uri,
+    internalSecret: config.internalSecret,
+    logger,
+    port: config.port,
+    host: config.host,
+    redisUrl: config.redisUrl,
+    seed: !config.mongodbUri,
+    exposeErrors: config.nodeEnv === 'development',
+  });
+  logger.info({ url: running.server.url }, `${config.name} subgraph ready`);
+  const shutdown = async (signal: string): Promise<void> => {
+    logger.info({ signal }, 'shutting down');
+    await running.stop();
+    await localdb?.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    console.error(`configuration error: ${err.message}`);
+    process.exit(2);
+  }
+  console.error(err);
+  process.exit(1);
+});

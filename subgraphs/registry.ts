@@ -1,0 +1,24 @@
+/** The four subgraphs by name: their module factories and demo-data seeders. */
+import type { Connection } from 'mongoose';
+import type { SubgraphName } from './kit/config.js';
+import type { SubgraphDeps, SubgraphModule } from './kit/module.js';
+import { createEventsSubgraph } from './events/index.js';
+import { seedEvents } from './events/seed.js';
+import { createPeopleSubgraph } from './people/index.js';
+import { seedPeople } from './people/seed.js';
+import { createPaymentsSubgraph } from './payments/index.js';
+import { seedPayments } from './payments/seed.js';
+import { createIntegrationsSubgraph } from './integrations/index.js';
+import { seedIntegrations } from './integrations/seed.js';
+
+export interface SubgraphEntry {
+  create: (deps: SubgraphDeps) => SubgraphModule<any>;
+  seed: (conn: Connection) => Promise<{ seeded: boolean }>;
+}
+
+export const SUBGRAPHS: Record<SubgraphName, SubgraphEntry> = {
+  events: { create: createEventsSubgraph, seed: seedEvents },
+  people: { create: createPeopleSubgraph, seed: seedPeople },
+  payments: { create: createPaymentsSubgraph, seed: seedPayments },
+  integrations: { create: createIntegrationsSubgraph, seed: seedIntegrations },
+};

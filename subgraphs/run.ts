@@ -1,0 +1,80 @@
+/**
+ * Runs one subgraph: opens its database connection, starts its live feed (outbox relay + bus),
+ * builds the module, optionally seeds demo data, and serves it over HTTP and graphql-ws.
+ */
+import type { Connection } from 'mongoose';
+import type { SubgraphName } from './kit/config.js';
+import { databaseName, openConnection, pingProbe } from './kit/db.js';
+import type { Logger } from './kit/logger.js';
+import type { SubgraphModule } from './kit/module.js';
+import { startSubgraphServer, type SubgraphServer } from './kit/server.js';
+import { createSubgraphLive } from './kit/livefeed.js';
+import { SUBGRAPHS } from './registry.js';
+
+export interface RunSubgraphOptions {
+  name: SubgraphName;
+  /** MongoDB (or localdb) URI; the subgraph uses its own database on it. */
+  mongoUri: string;
+  internalSecret: string;
+  logger: Logger;
+  port?: number;
+  host?: string;
+  redisUrl?: string;
+  /** Seed demo data when the database is empty. */
+  seed?: boolean;
+  exposeErrors?: boolean;
+  /** Database name prefix (tests use a unique one per run). */
+  dbPrefix?: string;
+  settings?: Record<string, unknown>;
+}
+
+export interface RunningSubgraph {
+  name: SubgraphName;
+  server: SubgraphServer;
+  module: SubgraphModule<any>;
+  conn: Connection;
+  /** Stops serving, then the live feed, then closes the connection. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Starts one subgraph and resolves once it listens. */
+export async function runSubgraph(opts: RunSubgraphOptions): Promise<RunningSubgraph> {
+  const { name, mongoUri, internalSecret, logger, port = 0, host = '127.0.0.1', redisUrl, seed = false, exposeErrors = false, dbPrefix, settings } = opts;
+  const entry = SUBGRAPHS[name];
+  const conn = await openConnection(mongoUri, databaseName(name, dbPrefix));
+  const liveRuntime = await createSubgraphLive({ conn, redisUrl, logger });
+  const module = entry.create({ conn, logger, live: liveRuntime.live, settings });
+  await module.init();
+  if (seed) {
+    const { seeded } = await entry.seed(conn);
+    if (seeded) logger.info({ subgraph: name }, 'demo data seeded');
+  }
+  const server = await startSubgraphServer({
+    name,
+    schema: module.schema,
+    buildContext: module.buildContext,
+    logger,
+    internalSecret,
+    port,
+    host,
+    ready: pingProbe(conn),
+    routes: module.routes,
+    exposeErrors,
+  });
+  let stopping: Promise<void> | undefined;
+  return {
+    name,
+    server,
+    module,
+    conn,
+    stop() {
+      stopping ??= (async () => {
+        await server.stop();
+        await module.dispose();
+        await liveRuntime.stop();
+        await conn.close();
+      })();
+      return stopping;
+    },
+  };
+}

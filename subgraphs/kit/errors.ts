@@ -130,7 +130,9 @@ export function toSpecError(formatted: GraphQLFormattedError, original: unknown,
   const rawCode = typeof ext.code === 'string' ? ext.code : undefined;
   const correlationId = opts.correlationId ?? (typeof ext.correlationId === 'string' ? ext.correlationId : undefined);
   let code: ErrorCode | undefined;
-  if (rawCode && rawCode in ERROR_CODES) code = rawCode as ErrorCode;
+  // Apollo Server stamps INTERNAL_SERVER_ERROR on every error thrown without a code, so that code
+  // never counts as raised on purpose: it is masked like any other unexpected error.
+  if (rawCode && rawCode in ERROR_CODES && rawCode !== 'INTERNAL_SERVER_ERROR') code = rawCode as ErrorCode;
   else if (rawCode && rawCode in KNOWN_GRAPHQL_CODES) code = KNOWN_GRAPHQL_CODES[rawCode];
   if (!code) {
     opts.onMasked?.(original);

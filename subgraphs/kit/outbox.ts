@@ -22,6 +22,8 @@ export interface OutboxRecord extends DomainEvent {
   seq: number;
   createdAt: Date;
   publishedAt: Date | null;
+  /** Set while one relay replica publishes the record; expired leases are reclaimed. */
+  claimedUntil?: Date | null;
 }
 
 interface CounterDoc {
@@ -44,6 +46,7 @@ export function outboxModels(conn: Connection): { Outbox: Model<OutboxRecord>; C
       payload: { type: Schema.Types.Mixed, required: true },
       createdAt: { type: Date, required: true },
       publishedAt: { type: Date, default: null },
+      claimedUntil: { type: Date, default: null },
     },
     { collection: 'outbox', versionKey: false, minimize: false },
   );
@@ -71,7 +74,28 @@ export async function recordEvents(conn: Connection, session: ClientSession, eve
     records.push({ ...ev, _id: `${ev.topic}#${seq}`, seq, createdAt: new Date(), publishedAt: null });
   }
   if (records.length) await Outbox.insertMany(records, { session });
+  pendingOf(session)?.push(...records);
   return records;
+}
+
+/** Connection event emitted after a transaction that recorded events commits. */
+const COMMITTED_EVENT = 'eventgraph:outbox-committed';
+/** Per-attempt list of records written in a transaction run by `inTransaction`. */
+const PENDING = Symbol('eventgraph.outbox.pending');
+
+type SessionWithPending = ClientSession & { [PENDING]?: OutboxRecord[] };
+
+function pendingOf(session: ClientSession): OutboxRecord[] | undefined {
+  return (session as SessionWithPending)[PENDING];
+}
+
+/**
+ * Calls `listener` with the outbox records of every transaction run by `inTransaction` on `conn`,
+ * right after it commits (the relay publishes them without waiting for its next poll).
+ */
+export function onOutboxCommit(conn: Connection, listener: (records: OutboxRecord[]) => void): () => void {
+  conn.on(COMMITTED_EVENT, listener);
+  return () => void conn.off(COMMITTED_EVENT, listener);
 }
 
 /**
@@ -79,5 +103,14 @@ export async function recordEvents(conn: Connection, session: ClientSession, eve
  * and their outbox events commit together or not at all.
  */
 export async function inTransaction<T>(conn: Connection, fn: (session: ClientSession) => Promise<T>): Promise<T> {
-  return conn.transaction(fn);
+  let committed: OutboxRecord[] = [];
+  const result = await conn.transaction(async (session) => {
+    // A retried attempt starts over: only the records of the attempt that commits are announced.
+    const pending: OutboxRecord[] = [];
+    (session as SessionWithPending)[PENDING] = pending;
+    committed = pending;
+    return fn(session);
+  });
+  if (committed.length) conn.emit(COMMITTED_EVENT, committed);
+  return result;
 }

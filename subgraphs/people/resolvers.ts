@@ -1,0 +1,71 @@
+/** People resolvers: thin mappings onto the services and per-request loaders. */
+import { appError } from '../kit/errors.js';
+import { scalarResolvers } from '../kit/scalars.js';
+import type { PageArgs } from '../kit/pagination.js';
+import type { ApiClientService } from './apiclients.js';
+import type { PeopleContext } from './loaders.js';
+import type { ApiClientDoc, OrganizationDoc, UserDoc } from './models.js';
+import { canSeePrivate, type PeopleService } from './service.js';
+
+type Args = Record<string, any>;
+const id = (doc: { _id: { toHexString(): string } }): string => doc._id.toHexString();
+
+function privateField<K extends keyof UserDoc>(field: K) {
+  return (u: UserDoc, _: Args, ctx: PeopleContext): UserDoc[K] => {
+    if (!canSeePrivate(ctx.principal, id(u))) {
+      throw appError('FORBIDDEN', undefined, { details: `Only the user, people:read holders and admins may read ${String(field)}` });
+    }
+    return u[field];
+  };
+}
+
+/** The resolver map of the people subgraph. */
+export function peopleResolvers(people: PeopleService, clients: ApiClientService) {
+  return {
+    ...scalarResolvers,
+    UserRole: { ATTENDEE: 'attendee', ORGANIZER: 'organizer', SPEAKER: 'speaker', ADMIN: 'admin' },
+    Query: {
+      me: (_: unknown, __: Args, ctx: PeopleContext) => {
+        const me = people.meId(ctx.principal);
+        return me ? ctx.loaders.user.load(me) : null;
+      },
+      user: (_: unknown, a: Args, ctx: PeopleContext) => ctx.loaders.user.load(a.id),
+      users: (_: unknown, a: Args, ctx: PeopleContext) => people.listUsers(ctx.principal, a as PageArgs),
+      organization: (_: unknown, a: Args, ctx: PeopleContext) => ctx.loaders.organization.load(a.id),
+      apiClients: (_: unknown, a: Args, ctx: PeopleContext) => clients.list(ctx.principal, a as PageArgs),
+      verifyApiKey: (_: unknown, a: Args, ctx: PeopleContext) => clients.verifyApiKey(ctx.principal, a.key),
+      verifyClientCredentials: (_: unknown, a: Args, ctx: PeopleContext) => clients.verifyClientCredentials(ctx.principal, a.clientId, a.clientSecret),
+    },
+    Mutation: {
+      createUser: (_: unknown, a: Args, ctx: PeopleContext) => people.createUser(ctx.principal, a.input),
+      updateUser: (_: unknown, a: Args, ctx: PeopleContext) => people.updateUser(ctx.principal, a.id, a.input),
+      updateProfile: (_: unknown, a: Args, ctx: PeopleContext) => people.updateProfile(ctx.principal, a.id, a.input),
+      updatePreferences: (_: unknown, a: Args, ctx: PeopleContext) => people.updatePreferences(ctx.principal, a.id, a.input),
+      setConsent: (_: unknown, a: Args, ctx: PeopleContext) => people.setConsent(ctx.principal, a.userId, a.purpose, a.granted),
+      assignRoles: (_: unknown, a: Args, ctx: PeopleContext) => people.assignRoles(ctx.principal, a.userId, a.roles),
+      createOrganization: (_: unknown, a: Args, ctx: PeopleContext) => people.createOrganization(ctx.principal, a.input),
+      requestDataExport: (_: unknown, a: Args, ctx: PeopleContext) => people.exportData(ctx.principal, a.userId),
+      eraseUser: (_: unknown, a: Args, ctx: PeopleContext) => people.eraseUser(ctx.principal, a.userId),
+      createApiClient: (_: unknown, a: Args, ctx: PeopleContext) => clients.create(ctx.principal, a.input),
+      revokeApiClient: (_: unknown, a: Args, ctx: PeopleContext) => clients.revoke(ctx.principal, a.id),
+    },
+    User: {
+      __resolveReference: (ref: { id: string }, ctx: PeopleContext) => ctx.loaders.user.load(ref.id),
+      id,
+      email: privateField('email'),
+      preferences: privateField('preferences'),
+      consents: privateField('consents'),
+      speakerProfile: (u: UserDoc) => u.speakerProfile ?? null,
+      organization: (u: UserDoc, _: Args, ctx: PeopleContext) => (u.organizationId ? ctx.loaders.organization.load(u.organizationId.toHexString()) : null),
+    },
+    Organization: {
+      __resolveReference: (ref: { id: string }, ctx: PeopleContext) => ctx.loaders.organization.load(ref.id),
+      id,
+      members: (o: OrganizationDoc, _: Args, ctx: PeopleContext) => ctx.loaders.membersByOrganization.load(id(o)),
+    },
+    ApiClient: {
+      id,
+      ownerId: (c: ApiClientDoc) => c.ownerId.toHexString(),
+    },
+  };
+}

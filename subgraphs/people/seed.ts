@@ -1,0 +1,68 @@
+/**
+ * Demo data of the people subgraph (first start only): 500 users from `demoUser`, 2 organizations,
+ * speaker profiles for the speakers, and one partner API client.
+ *
+ * Development credentials of the demo partner client (scopes `events:read registrations:read`,
+ * owned by organizer user 1) — for local use only, never valid in production data:
+ * - API key: `eg_test_demo_partner_key_0001`
+ * - OAuth2 client credentials: client id `egc_demo_partner`, secret `egs_demo_partner_secret_0001`
+ */
+import type { Connection } from 'mongoose';
+import { DEMO, demoUser } from '../kit/demo.js';
+import { demoId } from '../kit/ids.js';
+import { hashSecret, keyPrefixOf, parseApiKey } from './credentials.js';
+import { peopleModels } from './models.js';
+
+export const DEMO_PARTNER = {
+  apiKey: 'eg_test_demo_partner_key_0001',
+  clientId: 'egc_demo_partner',
+  clientSecret: 'egs_demo_partner_secret_0001',
+  scopes: ['events:read', 'registrations:read'],
+} as const;
+
+const ORGANIZATIONS = [
+  { name: 'Northwind Events', slug: 'northwind-events' },
+  { name: 'Contoso Conferences', slug: 'contoso-conferences' },
+];
+
+/** Seeds the demo people data when the users collection is empty. */
+export async function seedPeople(conn: Connection): Promise<{ seeded: boolean }> {
+  const m = peopleModels(conn);
+  if ((await m.User.estimatedDocumentCount()) > 0) return { seeded: false };
+  const now = new Date();
+  await m.Organization.insertMany(ORGANIZATIONS.slice(0, DEMO.organizations).map((o, i) => ({ _id: demoId('org', i), ...o, createdAt: now, updatedAt: now })));
+  const users = Array.from({ length: DEMO.users }, (_, i) => {
+    const u = demoUser(i);
+    const speaker = u.roles.includes('speaker');
+    return {
+      _id: demoId('user', i),
+      name: u.name,
+      email: u.email,
+      roles: u.roles,
+      organizationId: u.organizationIndex === null ? null : demoId('org', u.organizationIndex),
+      speakerProfile: speaker
+        ? { bio: `${u.name} speaks about distributed systems and developer tooling.`, company: ['Initech', 'Umbrella Labs', 'Hooli'][i % 3], title: 'Principal Engineer', links: [{ label: 'Website', url: `https://example.com/speakers/${i}` }] }
+        : null,
+      consents: [{ purpose: 'MARKETING', granted: i % 2 === 0, grantedAt: i % 2 === 0 ? now : null, revokedAt: null, updatedAt: now }],
+      createdAt: now,
+      updatedAt: now,
+    };
+  });
+  await m.User.insertMany(users);
+  const key = hashSecret(DEMO_PARTNER.apiKey);
+  const secret = hashSecret(DEMO_PARTNER.clientSecret);
+  await m.ApiClient.create({
+    _id: demoId('apiclient', 0),
+    name: 'Demo partner',
+    ownerId: demoId('user', DEMO.organizerIndexes[0]),
+    scopes: [...DEMO_PARTNER.scopes],
+    clientId: DEMO_PARTNER.clientId,
+    keyId: parseApiKey(DEMO_PARTNER.apiKey)!.keyId,
+    keyPrefix: keyPrefixOf(DEMO_PARTNER.apiKey),
+    keySalt: key.salt,
+    keyHash: key.hash,
+    secretSalt: secret.salt,
+    secretHash: secret.hash,
+  });
+  return { seeded: true };
+}

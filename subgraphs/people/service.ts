@@ -1,0 +1,206 @@
+/** Domain rules for users and organizations: validation, visibility, consent, GDPR export and erasure. */
+import type { Types } from 'mongoose';
+import { appError, notFound } from '../kit/errors.js';
+import { isAdmin, isInternal, isSelf, requireAllowed, requireAuthenticated } from '../kit/authz.js';
+import { toObjectId } from '../kit/ids.js';
+import { inTransaction, recordEvents } from '../kit/outbox.js';
+import { paginate, type Connection as Page, type PageArgs } from '../kit/pagination.js';
+import { hasScope, type Principal } from '../kit/principal.js';
+import { badInput } from '../kit/errors.js';
+import { escapeRegex, optionalString, requireEmail, requireString, withDbErrors } from '../kit/input.js';
+import type { Connection } from 'mongoose';
+import { userErased } from './events.js';
+import { ROLES, type ConsentDoc, type ConsentPurpose, type OrganizationDoc, type PeopleModels, type Role, type UserDoc } from './models.js';
+import { profileUpdate, preferencesUpdate, toExport } from './profile.js';
+
+/** May see email, preferences and consents of `userId`: the user, `people:read` holders, admins, internal callers. */
+export function canSeePrivate(p: Principal, userId: string): boolean {
+  return isSelf(p, userId) || isInternal(p) || hasScope(p, 'people:read');
+}
+
+/** May change `userId`: the user, `people:write` holders, admins, internal callers. */
+export function canWrite(p: Principal, userId: string): boolean {
+  return isSelf(p, userId) || isInternal(p) || hasScope(p, 'people:write');
+}
+
+function canManage(p: Principal): boolean {
+  return isInternal(p) || hasScope(p, 'people:write');
+}
+
+function roleList(value: unknown, target: string): Role[] {
+  if (!Array.isArray(value)) throw badInput(target, 'must be a list of roles');
+  const roles = [...new Set(value)];
+  roles.forEach((r, i) => {
+    if (!(ROLES as readonly unknown[]).includes(r)) throw badInput(`${target}.${i}`, `unknown role '${String(r)}'`);
+  });
+  if (roles.length === 0) throw badInput(target, 'at least one role is required');
+  return roles as Role[];
+}
+
+/** Turns a name into a URL slug. */
+export function slugify(name: string): string {
+  return name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'org';
+}
+
+const EMAIL_CONFLICT = { conflicts: { email: 'input.email' }, conflictMessage: 'A user with this email already exists' };
+
+/** The people service over its models. */
+export function createPeopleService(m: PeopleModels, conn: Connection) {
+  async function existingUser(id: unknown, target: string): Promise<UserDoc> {
+    const _id = toObjectId(id, target);
+    const user = await m.User.findById(_id).lean<UserDoc>().exec();
+    if (!user) throw notFound('User', String(id), target);
+    return user;
+  }
+
+  async function assertOrganization(id: unknown, target: string): Promise<Types.ObjectId> {
+    const _id = toObjectId(id, target);
+    if (!(await m.Organization.exists({ _id }))) throw notFound('Organization', String(id), target);
+    return _id;
+  }
+
+  async function setFields(id: Types.ObjectId, set: Record<string, unknown>, prefix = 'input'): Promise<UserDoc> {
+    const updated = await withDbErrors(
+      () => m.User.findByIdAndUpdate(id, { $set: set }, { new: true, runValidators: true }).lean<UserDoc>().exec(),
+      { ...EMAIL_CONFLICT, prefix },
+    );
+    if (!updated) throw notFound('User', id.toHexString());
+    return updated;
+  }
+
+  return {
+    async listUsers(p: Principal, args: PageArgs & { role?: unknown; search?: unknown }): Promise<Page<UserDoc>> {
+      requireAllowed(p, isInternal(p) || hasScope(p, 'people:read'), "The 'people:read' scope is required");
+      const filter: Record<string, unknown> = {};
+      if (args.role !== undefined && args.role !== null) filter.roles = roleList([args.role], 'role')[0];
+      const search = optionalString(args.search, 'search', { min: 0, max: 100 });
+      if (search) {
+        const re = { $regex: escapeRegex(search), $options: 'i' };
+        filter.$or = [{ name: re }, { email: re }];
+      }
+      return paginate(m.User, { filter, page: args });
+    },
+
+    async createUser(p: Principal, input: Record<string, unknown>): Promise<UserDoc> {
+      requireAllowed(p, canManage(p), "The 'people:write' scope is required");
+      const name = requireString(input.name, 'input.name', { max: 200 });
+      const email = requireEmail(input.email, 'input.email');
+      const roles = input.roles === undefined || input.roles === null ? (['attendee'] as Role[]) : roleList(input.roles, 'input.roles');
+      if (roles.some((r) => r === 'admin' || r === 'organizer') && !isAdmin(p) && !isInternal(p)) {
+        throw appError('FORBIDDEN', undefined, { target: 'input.roles', details: 'Only admins may create organizers and admins' });
+      }
+      const organizationId = input.organizationId ? await assertOrganization(input.organizationId, 'input.organizationId') : null;
+      const created = await withDbErrors(() => m.User.create({ name, email, roles, organizationId }), EMAIL_CONFLICT);
+      return created.toObject() as UserDoc;
+    },
+
+    async updateUser(p: Principal, id: unknown, input: Record<string, unknown>): Promise<UserDoc> {
+      const _id = toObjectId(id, 'id');
+      requireAllowed(p, canWrite(p, _id.toHexString()), 'Only the user or a people:write holder may change a user');
+      const set: Record<string, unknown> = {};
+      if (input.name !== undefined && input.name !== null) set.name = requireString(input.name, 'input.name', { max: 200 });
+      if (input.email !== undefined && input.email !== null) set.email = requireEmail(input.email, 'input.email');
+      if (input.organizationId !== undefined) {
+        if (!canManage(p)) throw appError('FORBIDDEN', undefined, { target: 'input.organizationId', details: 'Only people:write holders may move users between organizations' });
+        set.organizationId = input.organizationId === null ? null : await assertOrganization(input.organizationId, 'input.organizationId');
+      }
+      if (Object.keys(set).length === 0) return existingUser(id, 'id');
+      return setFields(_id, set);
+    },
+
+    async updateProfile(p: Principal, id: unknown, input: Record<string, unknown>): Promise<UserDoc> {
+      const user = await existingUser(id, 'id');
+      requireAllowed(p, canWrite(p, user._id.toHexString()), 'Only the user or a people:write holder may change a profile');
+      return setFields(user._id, profileUpdate(user, input));
+    },
+
+    async updatePreferences(p: Principal, id: unknown, input: Record<string, unknown>): Promise<UserDoc> {
+      const _id = toObjectId(id, 'id');
+      requireAllowed(p, canWrite(p, _id.toHexString()), 'Only the user or a people:write holder may change preferences');
+      const set = preferencesUpdate(input);
+      if (Object.keys(set).length === 0) return existingUser(id, 'id');
+      return setFields(_id, set);
+    },
+
+    async setConsent(p: Principal, userId: unknown, purpose: ConsentPurpose, granted: unknown): Promise<UserDoc> {
+      const user = await existingUser(userId, 'userId');
+      requireAllowed(p, canWrite(p, user._id.toHexString()), 'Only the user may change their consent');
+      if (typeof granted !== 'boolean') throw badInput('granted', 'must be a boolean');
+      const now = new Date();
+      const prev = user.consents.find((c) => c.purpose === purpose);
+      const next: ConsentDoc = {
+        purpose,
+        granted,
+        grantedAt: granted ? now : (prev?.grantedAt ?? null),
+        revokedAt: granted ? (prev?.revokedAt ?? null) : now,
+        updatedAt: now,
+      };
+      const consents = [...user.consents.filter((c) => c.purpose !== purpose), next];
+      return setFields(user._id, { consents });
+    },
+
+    async assignRoles(p: Principal, userId: unknown, roles: unknown): Promise<UserDoc> {
+      requireAllowed(p, isAdmin(p) || isInternal(p), 'Only admins may assign roles');
+      const _id = toObjectId(userId, 'userId');
+      const list = roleList(roles, 'roles');
+      await existingUser(userId, 'userId');
+      return setFields(_id, { roles: list }, '');
+    },
+
+    async createOrganization(p: Principal, input: Record<string, unknown>): Promise<OrganizationDoc> {
+      requireAllowed(p, canManage(p), "The 'people:write' scope is required");
+      const name = requireString(input.name, 'input.name', { max: 200 });
+      const slug = input.slug === undefined || input.slug === null ? slugify(name) : requireString(input.slug, 'input.slug', { max: 80 });
+      const org = await withDbErrors(() => m.Organization.create({ name, slug }), { conflicts: { slug: 'input.slug' }, conflictMessage: 'An organization with this slug already exists' });
+      return org.toObject() as OrganizationDoc;
+    },
+
+    async exportData(p: Principal, userId: unknown): Promise<Record<string, unknown>> {
+      const user = await existingUser(userId, 'userId');
+      requireAllowed(p, isSelf(p, user._id.toHexString()) || isAdmin(p) || isInternal(p), 'Only the user or an admin may export their data');
+      const [organization, clients] = await Promise.all([
+        user.organizationId ? m.Organization.findById(user.organizationId).lean<OrganizationDoc>().exec() : null,
+        m.ApiClient.find({ ownerId: user._id }).sort({ _id: 1 }).lean().exec(),
+      ]);
+      return toExport(user, organization, clients);
+    },
+
+    async eraseUser(p: Principal, userId: unknown): Promise<UserDoc> {
+      requireAllowed(p, isAdmin(p) || isInternal(p), 'Only admins may erase users');
+      const user = await existingUser(userId, 'userId');
+      if (user.erasedAt) return user;
+      const id = user._id.toHexString();
+      const erasedAt = new Date();
+      return inTransaction(conn, async (session) => {
+        const erased = await m.User.findByIdAndUpdate(
+          user._id,
+          {
+            $set: {
+              name: 'Erased user',
+              email: `erased-${id}@erased.invalid`,
+              organizationId: null,
+              speakerProfile: null,
+              preferences: { language: 'en', timezone: 'UTC', notifications: { email: false, sms: false, push: false } },
+              consents: [],
+              erasedAt,
+            },
+          },
+          { new: true, session },
+        )
+          .lean<UserDoc>()
+          .exec();
+        await m.ApiClient.updateMany({ ownerId: user._id, revokedAt: null }, { $set: { revokedAt: erasedAt } }, { session }).exec();
+        await recordEvents(conn, session, [userErased(id, erasedAt)]);
+        return erased!;
+      });
+    },
+
+    /** The signed-in user (null when the principal is not a user or the user is unknown). */
+    meId(p: Principal): string | null {
+      requireAuthenticated(p);
+      return p.kind === 'user' ? p.sub : null;
+    },
+  };
+}
+
+export type PeopleService = ReturnType<typeof createPeopleService>;

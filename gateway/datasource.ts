@@ -1,0 +1,91 @@
+/**
+ * Subgraph data sources: the RemoteGraphQLDataSource @apollo/gateway calls for every fetch of a
+ * query plan. Each call carries the operation's correlation id and the caller's principal, signed
+ * with the internal secret; failures (non-2xx answers, timeouts, refused connections) are logged
+ * with detail and surface as uncoded errors, which the gateway masks.
+ */
+import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { randomUUID } from 'node:crypto';
+import { GraphQLError } from 'graphql';
+import { CORRELATION_HEADER } from '../subgraphs/kit/http.js';
+import type { Logger } from '../subgraphs/kit/logger.js';
+import { ANONYMOUS, PRINCIPAL_HEADER, signPrincipal } from '../subgraphs/kit/principal.js';
+import type { Fetcher } from './fetcher.js';
+import type { GatewayContext, GatewayExtension } from './types.js';
+
+export interface DataSourceOptions {
+  fetcher: Fetcher;
+  internalSecret: string;
+  extensions: readonly GatewayExtension[];
+  logger: Logger;
+}
+
+export interface DataSources {
+  /** `buildService` for ApolloGateway. */
+  build(def: { name: string; url?: string }): RemoteGraphQLDataSource<GatewayContext>;
+  /** The latest data source per subgraph name. */
+  serviceMap(): Record<string, RemoteGraphQLDataSource<GatewayContext>>;
+}
+
+/** A subgraph answered with a non-2xx status. Carries the status and body for the log only. */
+export class SubgraphHttpError extends GraphQLError {
+  constructor(readonly subgraph: string, readonly status: number, readonly body: string) {
+    super(`Subgraph ${subgraph} answered HTTP ${status}`);
+  }
+}
+
+function isGatewayContext(value: unknown): value is GatewayContext {
+  return typeof value === 'object' && value !== null && typeof (value as GatewayContext).correlationId === 'string' && typeof (value as GatewayContext).principal === 'object';
+}
+
+/** Creates the data-source registry of one gateway. */
+export function createDataSources({ fetcher, internalSecret, extensions, logger }: DataSourceOptions): DataSources {
+  const byName = new Map<string, RemoteGraphQLDataSource<GatewayContext>>();
+  /** One signature per operation, shared by all its subgraph calls. */
+  const signed = new WeakMap<GatewayContext, Promise<string>>();
+  const hooks = extensions.filter((e) => e.willSendSubgraphRequest);
+
+  function signedPrincipalOf(ctx: GatewayContext | undefined): Promise<string> {
+    if (!ctx) return signPrincipal(ANONYMOUS, internalSecret);
+    let token = signed.get(ctx);
+    if (!token) {
+      token = signPrincipal(ctx.principal, internalSecret);
+      signed.set(ctx, token);
+    }
+    return token;
+  }
+
+  function build({ name, url = '' }: { name: string; url?: string }): RemoteGraphQLDataSource<GatewayContext> {
+    const source = new RemoteGraphQLDataSource<GatewayContext>({
+      url,
+      fetcher,
+      honorSubgraphCacheControlHeader: true,
+      async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+        const ctx = 'incomingRequestContext' in options && isGatewayContext(options.context) ? options.context : undefined;
+        const http = options.request.http;
+        if (!http) return;
+        http.headers.set(CORRELATION_HEADER, ctx?.correlationId ?? randomUUID());
+        http.headers.set(PRINCIPAL_HEADER, await signedPrincipalOf(ctx));
+        if (!ctx) return;
+        const { query, operationName, variables, extensions: ext } = options.request;
+        for (const e of hooks) {
+          await e.willSendSubgraphRequest!({ subgraph: name, url, headers: http.headers, body: { query, operationName, variables, extensions: ext } }, ctx);
+        }
+      },
+      async errorFromResponse(response) {
+        const text = await response.text().catch(() => '');
+        return new SubgraphHttpError(name, response.status, text.slice(0, 2000));
+      },
+      didEncounterError(error: Error, _req: unknown, _res: unknown, context?: GatewayContext) {
+        const log = isGatewayContext(context) ? context.logger : logger;
+        const http = error instanceof SubgraphHttpError ? { status: error.status, body: error.body } : {};
+        log.warn({ subgraph: name, url, err: error, ...http }, 'subgraph call failed');
+        throw error;
+      },
+    });
+    byName.set(name, source);
+    return source;
+  }
+
+  return { build, serviceMap: () => Object.fromEntries(byName) };
+}

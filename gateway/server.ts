@@ -1,0 +1,278 @@
+/**
+ * The gateway server: one Node HTTP server with GraphQL over HTTP on `/graphql` (Apollo Server +
+ * @apollo/gateway), `/health`, `/ready`, extension routes, and the WebSocket upgrade handed to an
+ * extension. Request pipeline: correlation id → CORS → route → body (size limit, JSON) →
+ * extensions' buildContext (authentication, rate limits) → Apollo (CSRF prevention, extension
+ * plugins, plan and execute) → spec-shaped errors with the correlation id.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloGateway } from '@apollo/gateway';
+import type { GraphQLSchema } from 'graphql';
+import { isAppError, type ErrorCode } from '../subgraphs/kit/errors.js';
+import { CORRELATION_HEADER, HttpError, correlationIdOf, executeApolloHttp, parseJson, readBody, sendError, sendJson } from '../subgraphs/kit/http.js';
+import { createLogger, type Logger } from '../subgraphs/kit/logger.js';
+import { ANONYMOUS, type Principal } from '../subgraphs/kit/principal.js';
+import { applyLibraryEnvironment, type GatewayConfig } from './config.js';
+import { handleCors } from './cors.js';
+import { createDataSources } from './datasource.js';
+import { formatGatewayError, type ErrorScope } from './errors.js';
+import { createSubgraphFetcher } from './fetcher.js';
+import { answerReady } from './health.js';
+import { apolloLogger } from './logging.js';
+import { createSupergraphSource, type ReloadOutcome } from './reload.js';
+import type { PreparedSupergraph } from './supergraph.js';
+import type { GatewayContext, GatewayExtension, GatewayState } from './types.js';
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  /** A fixed supergraph; when absent the file at `supergraphPath` is served and watched. */
+  supergraphSdl?: string;
+  /** Defaults to `config.supergraphPath`. */
+  supergraphPath?: string;
+  /** Reload when the supergraph file changes (default true). */
+  watch?: boolean;
+  reloadDebounceMs?: number;
+  extensions?: GatewayExtension[];
+  logger?: Logger;
+  /** Defaults to `config.port` / `config.host`; 0 picks a free port. */
+  port?: number;
+  host?: string;
+}
+
+export interface GatewayServer {
+  url: string;
+  wsUrl: string;
+  port: number;
+  httpServer: Server;
+  /** The current state (schema, supergraph, data sources), as extensions see it. */
+  getState(): GatewayState;
+  /** Reads the supergraph file again now (a file change does the same after a short debounce). */
+  reload(): Promise<ReloadOutcome>;
+  /** Stops accepting, lets in-flight requests finish (up to the grace period), closes everything. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const JSON_TYPE = /^application\/(graphql-response\+)?json\s*(;|$)/i;
+
+/** Builds the gateway, loads the supergraph and listens. */
+export async function createGateway(opts: GatewayOptions): Promise<GatewayServer> {
+  const { config, extensions = [], watch = true } = opts;
+  const logger = opts.logger ?? createLogger('gateway', config.logLevel);
+  const scope = new AsyncLocalStorage<ErrorScope>();
+  const disposers: Array<() => Promise<void> | void> = [];
+  const disposeAll = async () => {
+    for (const dispose of disposers.splice(0).reverse()) {
+      await Promise.resolve()
+        .then(dispose)
+        .catch((err: unknown) => logger.error({ err }, 'dispose failed'));
+    }
+  };
+  /** A failed start releases what was already built. */
+  const failed = async (err: unknown): Promise<never> => {
+    await disposeAll();
+    throw err;
+  };
+  applyLibraryEnvironment(config);
+
+  const fetcher = createSubgraphFetcher({ timeoutMs: config.subgraphTimeoutMs });
+  disposers.push(() => fetcher.close());
+  const dataSources = createDataSources({ fetcher: fetcher.fetch, internalSecret: config.internalSecret, extensions, logger });
+
+  let apiSchema: GraphQLSchema | undefined;
+  let stopping = false;
+  const notifySchema = (prepared: PreparedSupergraph) => {
+    for (const e of extensions) {
+      try {
+        e.onSchemaChange?.(apiSchema!, prepared);
+      } catch (err) {
+        logger.error({ err, extension: e.name }, 'onSchemaChange failed');
+      }
+    }
+  };
+  const source = await createSupergraphSource({
+    sdl: opts.supergraphSdl,
+    path: opts.supergraphSdl === undefined ? (opts.supergraphPath ?? config.supergraphPath) : undefined,
+    watch,
+    debounceMs: opts.reloadDebounceMs,
+    subgraphUrls: config.subgraphUrls,
+    logger,
+    onUpdated: notifySchema,
+  }).catch(failed);
+  disposers.push(() => source.close());
+
+  const gateway = new ApolloGateway({
+    supergraphSdl: source.hook,
+    buildService: (def) => dataSources.build(def),
+    logger: apolloLogger(logger),
+    validateSupergraph: true,
+    __exposeQueryPlanExperimental: false,
+  });
+  gateway.onSchemaLoadOrUpdate(({ apiSchema: schema }) => {
+    apiSchema = schema;
+  });
+
+  const currentScope = (): ErrorScope => scope.getStore() ?? { logger };
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: config.introspection || extensions.some((e) => e.gatesIntrospection),
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    includeStacktraceInErrorResponses: false,
+    status400ForVariableCoercionErrors: true,
+    stopOnTerminationSignals: false,
+    logger: apolloLogger(logger),
+    plugins: extensions.flatMap((e) => e.apolloPlugins ?? []),
+    formatError: (formatted, original) => formatGatewayError(formatted, original, currentScope(), config.exposeErrors),
+  });
+  await apollo.start().catch(failed);
+  disposers.push(() => apollo.stop());
+
+  function createContext(init: { correlationId?: string; principal?: Principal; req?: IncomingMessage } = {}): GatewayContext {
+    const correlationId = init.correlationId ?? randomUUID();
+    return { correlationId, logger: logger.child({ correlationId }), principal: init.principal ?? ANONYMOUS, extras: {}, ...(init.req ? { req: init.req } : {}) };
+  }
+  const getState = (): GatewayState => ({
+    schema: apiSchema!,
+    prepared: source.current(),
+    serviceMap: dataSources.serviceMap,
+    createContext,
+    config,
+    logger,
+    stopping,
+  });
+  notifySchema(source.current());
+
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  const httpServer = createServer((req, res) => {
+    inFlight++;
+    const correlationId = correlationIdOf(req);
+    const log = logger.child({ correlationId });
+    const started = process.hrtime.bigint();
+    res.setHeader(CORRELATION_HEADER, correlationId);
+    if (stopping) res.setHeader('connection', 'close');
+    res.once('close', () => {
+      inFlight--;
+      if (inFlight === 0) drained?.();
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      log.info({ method: req.method, path: (req.url ?? '/').split('?')[0], status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+    });
+    scope.run({ correlationId, logger: log }, () =>
+      handle(req, res, correlationId, log).catch((err: unknown) => {
+        if (err instanceof HttpError) return sendError(res, err.code, err.message, correlationId, err.details);
+        if (isAppError(err)) {
+          const ext = err.extensions as { code: ErrorCode; details?: string };
+          return sendError(res, ext.code, err.message, correlationId, ext.details);
+        }
+        log.error({ err }, 'request failed');
+        sendError(res, 'INTERNAL_SERVER_ERROR', 'Unexpected error', correlationId, `Quote correlation id ${correlationId} when reporting this.`);
+      }),
+    );
+  });
+  httpServer.keepAliveTimeout = 65_000;
+  const routes = extensions.flatMap((e) => e.httpRoutes ?? []);
+
+  async function handle(req: IncomingMessage, res: ServerResponse, correlationId: string, log: Logger): Promise<void> {
+    if (handleCors(req, res, config.corsOrigins, correlationId)) return;
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/health') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/ready') return answerReady(res, { stopping, subgraphs: source.current().subgraphs, fetch: fetcher.fetch, timeoutMs: Math.min(config.subgraphTimeoutMs, 2_000) });
+    for (const route of routes) if (await route(req, res, { correlationId, logger: log })) return;
+    if (path !== '/graphql') return sendError(res, 'RESOURCE_NOT_FOUND', 'Not found', correlationId, `No route for ${path}`);
+    const method = (req.method ?? 'GET').toUpperCase();
+    if (method !== 'GET' && method !== 'POST') {
+      return sendError(res, 'BAD_USER_INPUT', 'Method not allowed', correlationId, 'Use GET or POST on /graphql', { allow: 'GET, POST' });
+    }
+    let body: unknown;
+    if (method === 'POST') {
+      const contentType = req.headers['content-type'] ?? '';
+      if (!JSON_TYPE.test(contentType)) {
+        req.resume();
+        return sendError(res, 'BAD_USER_INPUT', 'Unsupported content type', correlationId, 'POST /graphql takes Content-Type: application/json', { accept: 'application/json' });
+      }
+      body = parseJson(await readBody(req, config.maxBodyBytes));
+      if (typeof body !== 'object' || body === null) throw new HttpError('BAD_USER_INPUT', 'The request body must be a JSON object', 'Send {"query": "...", "variables": {...}}');
+    }
+    const ctx = createContext({ correlationId, req });
+    for (const e of extensions) await e.buildContext?.(ctx, req, res);
+    await executeApolloHttp(apollo, req, res, body, async () => ctx, { [CORRELATION_HEADER]: correlationId });
+  }
+
+  disposers.push(() => {
+    httpServer.closeAllConnections();
+    if (httpServer.listening) httpServer.close();
+  });
+  for (const e of extensions) if (e.attachWebSocket) await Promise.resolve(e.attachWebSocket(httpServer, getState)).catch(failed);
+
+  const host = opts.host ?? config.host;
+  await new Promise<void>((resolveListen, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(opts.port ?? config.port, host, () => {
+      httpServer.off('error', reject);
+      resolveListen();
+    });
+  }).catch(failed);
+  const port = (httpServer.address() as AddressInfo).port;
+  const hostForUrl = host.includes(':') ? `[${host}]` : host;
+  logger.info({ port, subgraphs: source.current().subgraphs }, 'gateway listening');
+
+  let stopped: Promise<void> | undefined;
+  async function shutdown(): Promise<void> {
+    stopping = true;
+    const closed = new Promise<void>((r) => httpServer.close(() => r()));
+    httpServer.closeIdleConnections();
+    for (const e of [...extensions].reverse()) {
+      await e.stop?.().catch((err: unknown) => logger.error({ err, extension: e.name }, 'extension stop failed'));
+    }
+    if (inFlight > 0) {
+      await new Promise<void>((r) => {
+        drained = r;
+        setTimeout(r, config.shutdownGraceMs).unref();
+      });
+    }
+    httpServer.closeAllConnections();
+    await closed;
+    await disposeAll();
+    logger.info('gateway stopped');
+  }
+
+  return {
+    url: `http://${hostForUrl}:${port}/graphql`,
+    wsUrl: `ws://${hostForUrl}:${port}/graphql`,
+    port,
+    httpServer,
+    getState,
+    reload: () => source.reload(),
+    stop() {
+      stopped ??= shutdown();
+      return stopped;
+    },
+  };
+}
+
+/**
+ * Like createGateway, and stops gracefully on SIGTERM/SIGINT (for a process that runs only the
+ * gateway). The signal handlers are removed by stop().
+ */
+export async function startGateway(opts: GatewayOptions): Promise<GatewayServer> {
+  const gw = await createGateway(opts);
+  const onSignal = (signal: NodeJS.Signals) => {
+    gw.getState().logger.info({ signal }, 'shutting down');
+    void gw.stop().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  const stop = gw.stop;
+  return {
+    ...gw,
+    stop() {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      return stop();
+    },
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * The gateway's extension points. Cross-cutting parts (authentication, rate limits, scope rules,
+ * subscriptions) plug in as `GatewayExtension` objects passed to `createGateway`; the core knows
+ * nothing about them beyond these hooks.
+ */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { GraphQLDataSource } from '@apollo/gateway';
+import type { GraphQLSchema } from 'graphql';
+import type { Logger } from '../subgraphs/kit/logger.js';
+import type { Principal } from '../subgraphs/kit/principal.js';
+import type { GatewayConfig } from './config.js';
+import type { PreparedSupergraph } from './supergraph.js';
+
+/** What every operation carries through the gateway (Apollo's context value). */
+export interface GatewayContext extends BaseContext {
+  correlationId: string;
+  /** Child logger with the correlation id bound. */
+  logger: Logger;
+  /** The caller. Anonymous until an extension authenticates the request. */
+  principal: Principal;
+  /** Values an extension keeps for its later hooks, under its own name. */
+  extras: Record<string, unknown>;
+  /** The HTTP request; absent for operations started over WebSocket. */
+  req?: IncomingMessage;
+}
+
+/** One outgoing subgraph call, as `willSendSubgraphRequest` sees it. */
+export interface SubgraphRequest {
+  subgraph: string;
+  url: string;
+  /** Headers of the call; `x-correlation-id` and `x-principal` are already set. */
+  headers: { get(name: string): string | null; set(name: string, value: string): void };
+  /** The GraphQL request sent to the subgraph. */
+  body: { query?: string; operationName?: string; variables?: Record<string, unknown>; extensions?: Record<string, unknown> };
+}
+
+/** An extra HTTP route (e.g. `POST /oauth/token`). Return true when it answered the request. */
+export type GatewayRoute = (req: IncomingMessage, res: ServerResponse, ctx: { correlationId: string; logger: Logger }) => Promise<boolean>;
+
+/** What the running gateway exposes to extensions (read it through `getState()`; it changes on reload). */
+export interface GatewayState {
+  /** The API schema currently served (graphql-js). */
+  schema: GraphQLSchema;
+  /** The supergraph currently served: gateway SDL, access rules, subgraph URLs, hash. */
+  prepared: PreparedSupergraph;
+  /**
+   * Data sources per subgraph name, as @apollo/gateway uses them: each call carries the
+   * correlation id and the signed principal of the GatewayContext it is given. Suitable for
+   * `executeQueryPlan`.
+   */
+  serviceMap(): Record<string, GraphQLDataSource<GatewayContext>>;
+  /** A context for an operation that did not arrive over HTTP (e.g. a WebSocket subscription). */
+  createContext(init?: { correlationId?: string; principal?: Principal }): GatewayContext;
+  config: GatewayConfig;
+  logger: Logger;
+  /** True once stop() has begun. */
+  stopping: boolean;
+}
+
+/**
+ * A part plugged into the gateway. Every hook is optional; hooks of several extensions run in the
+ * order the extensions are given.
+ */
+export interface GatewayExtension {
+  readonly name: string;
+  /** HTTP routes tried before `/graphql` (after `/health` and `/ready`). */
+  httpRoutes?: GatewayRoute[];
+  /**
+   * Runs for every GraphQL HTTP request before execution. May set `ctx.principal`, keep values in
+   * `ctx.extras`, set response headers with `res.setHeader`, or throw a coded error
+   * (`appError(...)`), which is answered in the spec shape with the code's HTTP status.
+   */
+  buildContext?(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse): void | Promise<void>;
+  /** Apollo Server plugins (validation limits, scope rules, introspection gate, …). */
+  apolloPlugins?: ApolloServerPlugin<GatewayContext>[];
+  /** Set when the extension decides introspection per request: Apollo's introspection is then on. */
+  gatesIntrospection?: boolean;
+  /** Last look at every subgraph call of an operation (add headers). */
+  willSendSubgraphRequest?(request: SubgraphRequest, ctx: GatewayContext): void | Promise<void>;
+  /** Called once the first schema is loaded and after every reload, with the new schema. */
+  onSchemaChange?(schema: GraphQLSchema, prepared: PreparedSupergraph): void;
+  /** Called once after the schema is loaded, before the server listens: attach a WebSocket server. */
+  attachWebSocket?(httpServer: Server, getState: () => GatewayState): void | Promise<void>;
+  /** Called by the gateway's stop(), before in-flight HTTP requests are drained. */
+  stop?(): Promise<void>;
+}

@@ -1,0 +1,74 @@
+/**
+ * Partner API keys, verified through the people subgraph behind a small cache: a verified key is
+ * trusted for at most `ttlMs` (≤ 60 s, so a revocation takes effect within a minute), an unknown or
+ * revoked key is remembered as refused for `negativeTtlMs`, and concurrent checks of one key share
+ * one upstream call. Keys are kept only as SHA-256 digests.
+ */
+import { createHash } from 'node:crypto';
+import { appError } from '../../subgraphs/kit/errors.js';
+import type { Principal } from '../../subgraphs/kit/principal.js';
+import { isScope } from '../shield/scopes.js';
+import type { Authenticated } from './jwt.js';
+import type { ApiClientRecord, PeopleDirectory } from './people.js';
+
+export interface ApiKeyVerifier {
+  /** The partner behind the key; throws UNAUTHENTICATED for an unknown or revoked key. */
+  verify(key: string): Promise<Authenticated>;
+}
+
+export interface ApiKeyVerifierOptions {
+  directory: PeopleDirectory;
+  ttlMs: number;
+  negativeTtlMs: number;
+  maxEntries?: number;
+  now?: () => number;
+}
+
+type Entry = { principal: Principal | null; reason: string; expires: number };
+
+/** The partner principal of an API client. */
+export function partnerPrincipal(client: ApiClientRecord): Principal {
+  return { kind: 'partner', sub: client.clientId, clientId: client.clientId, scopes: client.scopes.filter(isScope), roles: [] };
+}
+
+/** Creates the verifier with its own cache. */
+export function createApiKeyVerifier(opts: ApiKeyVerifierOptions): ApiKeyVerifier {
+  const { directory, ttlMs, negativeTtlMs, maxEntries = 10_000, now = Date.now } = opts;
+  const cache = new Map<string, Entry>();
+  const inFlight = new Map<string, Promise<Entry>>();
+
+  function remember(digest: string, entry: Entry): void {
+    cache.delete(digest);
+    if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
+    cache.set(digest, entry);
+  }
+
+  async function lookup(key: string, digest: string): Promise<Entry> {
+    const client = await directory.verifyApiKey(key);
+    const entry: Entry = !client
+      ? { principal: null, reason: 'the API key is not known', expires: now() + negativeTtlMs }
+      : client.revoked
+        ? { principal: null, reason: 'the API key has been revoked', expires: now() + negativeTtlMs }
+        : { principal: partnerPrincipal(client), reason: '', expires: now() + ttlMs };
+    remember(digest, entry);
+    return entry;
+  }
+
+  return {
+    async verify(key) {
+      if (key.length < 8 || key.length > 512) throw appError('UNAUTHENTICATED', 'The API key is not valid', { details: 'the API key is malformed' });
+      const digest = createHash('sha256').update(key).digest('hex');
+      let entry = cache.get(digest);
+      if (!entry || entry.expires <= now()) {
+        let pending = inFlight.get(digest);
+        if (!pending) {
+          pending = lookup(key, digest).finally(() => inFlight.delete(digest));
+          inFlight.set(digest, pending);
+        }
+        entry = await pending;
+      }
+      if (!entry.principal) throw appError('UNAUTHENTICATED', 'The API key is not valid', { details: entry.reason });
+      return { principal: entry.principal, expiresAt: null };
+    },
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * The scope vocabulary of the public API. Scopes are declared on fields in subgraph SDL with
+ * `@requiresScopes`; tokens and API clients carry them. `admin` implies every scope.
+ */
+import { hasScope, type Principal } from '../../subgraphs/kit/principal.js';
+
+export const SCOPES = [
+  'events:read',
+  'events:write',
+  'registrations:read',
+  'registrations:write',
+  'checkins:write',
+  'payments:read',
+  'payments:write',
+  'payments:refund',
+  'people:read',
+  'people:write',
+  'integrations:read',
+  'integrations:write',
+  'schema:read',
+  'admin',
+] as const;
+
+export type Scope = (typeof SCOPES)[number];
+
+/** True for a name in the vocabulary. */
+export function isScope(value: string): value is Scope {
+  return (SCOPES as readonly string[]).includes(value);
+}
+
+/**
+ * Scopes a user token gets by default for a role, when the issuer does not list them explicitly
+ * (used by the development token script).
+ */
+export const ROLE_SCOPES: Record<string, readonly Scope[]> = {
+  attendee: ['events:read', 'registrations:read', 'registrations:write', 'payments:read', 'payments:write', 'people:read'],
+  speaker: ['events:read', 'registrations:read', 'registrations:write', 'payments:read', 'payments:write', 'people:read'],
+  organizer: [
+    'events:read',
+    'events:write',
+    'registrations:read',
+    'registrations:write',
+    'checkins:write',
+    'payments:read',
+    'payments:refund',
+    'people:read',
+    'integrations:read',
+    'integrations:write',
+  ],
+  admin: ['admin'],
+};
+
+/** Default scopes for a set of roles (the union). */
+export function scopesForRoles(roles: readonly string[]): Scope[] {
+  const out = new Set<Scope>();
+  for (const role of roles) for (const s of ROLE_SCOPES[role] ?? []) out.add(s);
+  return [...out];
+}
+
+/**
+ * True when the principal satisfies `@requiresScopes(scopes:)`: the outer list is OR, each inner
+ * list is AND. `admin` satisfies everything.
+ */
+export function satisfiesScopes(p: Principal, scopes: readonly (readonly string[])[]): boolean {
+  return scopes.some((all) => all.every((s) => hasScope(p, s)));
+}
+
+/** Renders a requirement for messages and documentation: `a AND b, or c`. */
+export function describeScopes(scopes: readonly (readonly string[])[]): string {
+  return scopes.map((all) => all.join(' AND ')).join(', or ');
+}

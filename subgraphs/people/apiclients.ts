@@ -89,7 +89,7 @@ export function createApiClientService(m: PeopleModels) {
       if (!client) throw notFound('ApiClient', String(id));
       requireAllowed(p, isAdmin(p) || isInternal(p) || (p.kind === 'user' && p.sub === client.ownerId.toHexString()), 'Only the owner or an admin may revoke this client');
       if (client.revokedAt) return client;
-      const updated = await m.ApiClient.findOneAndUpdate({ _id, revokedAt: null }, { $set: { revokedAt: new Date() } }, { new: true }).lean<ApiClientDoc>().exec();
+      const updated = await m.ApiClient.findOneAndUpdate({ _id, revokedAt: null }, { $set: { revokedAt: new Date() } }, { returnDocument: 'after' }).lean<ApiClientDoc>().exec();
       return updated ?? (await m.ApiClient.findById(_id).lean<ApiClientDoc>().exec())!;
     },
 

@@ -13,9 +13,9 @@ import { userErased } from './events.js';
 import { ROLES, type ConsentDoc, type ConsentPurpose, type OrganizationDoc, type PeopleModels, type Role, type UserDoc } from './models.js';
 import { profileUpdate, preferencesUpdate, toExport } from './profile.js';
 
-/** May see email, preferences and consents of `userId`: the user, `people:read` holders, admins, internal callers. */
+/** May see email, preferences and consents of `userId`: the user, `people:read`/`people:write` holders, admins, internal callers. */
 export function canSeePrivate(p: Principal, userId: string): boolean {
-  return isSelf(p, userId) || isInternal(p) || hasScope(p, 'people:read');
+  return isSelf(p, userId) || isInternal(p) || hasScope(p, 'people:read') || hasScope(p, 'people:write');
 }
 
 /** May change `userId`: the user, `people:write` holders, admins, internal callers. */
@@ -61,7 +61,7 @@ export function createPeopleService(m: PeopleModels, conn: Connection) {
 
   async function setFields(id: Types.ObjectId, set: Record<string, unknown>, prefix = 'input'): Promise<UserDoc> {
     const updated = await withDbErrors(
-      () => m.User.findByIdAndUpdate(id, { $set: set }, { new: true, runValidators: true }).lean<UserDoc>().exec(),
+      () => m.User.findByIdAndUpdate(id, { $set: set }, { returnDocument: 'after', runValidators: true }).lean<UserDoc>().exec(),
       { ...EMAIL_CONFLICT, prefix },
     );
     if (!updated) throw notFound('User', id.toHexString());
@@ -185,7 +185,7 @@ export function createPeopleService(m: PeopleModels, conn: Connection) {
               erasedAt,
             },
           },
-          { new: true, session },
+          { returnDocument: 'after', session },
         )
           .lean<UserDoc>()
           .exec();

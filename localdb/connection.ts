@@ -1,0 +1,107 @@
+import type { Socket } from 'node:net';
+import type { ConnectionInfo, Logger } from './context.js';
+import { MAX_MESSAGE_SIZE, parseMessage, ProtocolError, type Request } from './wire.js';
+
+/** Handles one parsed request and returns the reply bytes (or null when no reply is due). */
+export type RequestHandler = (req: Request, conn: ConnectionInfo) => Promise<Buffer | null>;
+
+/**
+ * One client connection: frames incoming bytes into messages, handles them strictly in order,
+ * and closes the socket on any protocol violation without affecting other connections.
+ */
+export class Connection implements ConnectionInfo {
+  readonly remote: string;
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  private closed = false;
+
+  constructor(
+    readonly id: number,
+    private readonly socket: Socket,
+    private readonly handler: RequestHandler,
+    private readonly logger: Logger,
+    private readonly onClose: (c: Connection) => void,
+  ) {
+    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk) => this.onData(chunk));
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+  }
+
+  delay(ms: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const entry = {
+        timer: setTimeout(() => {
+          this.timers.delete(entry);
+          resolve();
+        }, ms),
+        resolve,
+      };
+      this.timers.add(entry);
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    try {
+      this.drain();
+    } catch (err) {
+      this.logger.warn(`localdb: closing connection ${this.id} (${this.remote}): ${(err as Error).message}`);
+      this.close();
+    }
+  }
+
+  private peekLength(): number {
+    if (this.chunks[0].length < 4) {
+      const all = Buffer.concat(this.chunks);
+      this.chunks = [all];
+    }
+    return this.chunks[0].readInt32LE(0);
+  }
+
+  private drain(): void {
+    while (this.buffered >= 4) {
+      const len = this.peekLength();
+      if (len < 16 || len > MAX_MESSAGE_SIZE) throw new ProtocolError(`invalid message length ${len}`);
+      if (this.buffered < len) return;
+      const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+      const msg = all.subarray(0, len);
+      const rest = all.subarray(len);
+      this.chunks = rest.length ? [rest] : [];
+      this.buffered = rest.length;
+      const req = parseMessage(msg);
+      this.queue = this.queue.then(() => this.handle(req));
+    }
+  }
+
+  private async handle(req: Request): Promise<void> {
+    if (this.closed) return;
+    try {
+      const reply = await this.handler(req, this);
+      if (reply && !this.closed) this.socket.write(reply);
+    } catch (err) {
+      this.logger.error(`localdb: connection ${this.id} failed`, err);
+      this.close();
+    }
+  }
+
+  /** Closes the socket and cancels pending timers. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) {
+      clearTimeout(t.timer);
+      t.resolve();
+    }
+    this.timers.clear();
+    this.socket.destroy();
+    this.chunks = [];
+    this.onClose(this);
+  }
+}

@@ -1,0 +1,85 @@
+import { BSON, Long, type Document } from 'bson';
+import type { JournalOp } from './catalog.js';
+import { COMMANDS, TXN_COMMANDS } from './commands/index.js';
+import type { CommandContext, ConnectionInfo, Reply, ServerState } from './context.js';
+import { CommandError, toCommandError } from './errors.js';
+import { Transactions, TxnView, type Txn } from './transactions.js';
+import { DirectView } from './view.js';
+import { encodeMsgReply, encodeOpReply, MAX_BSON_SIZE, OP_QUERY, type Request } from './wire.js';
+
+function commandName(body: Document): string {
+  const name = Object.keys(body)[0] ?? '';
+  return name === 'ismaster' ? 'isMaster' : name;
+}
+
+function toBigInt(v: unknown): bigint | undefined {
+  if (typeof v === 'number') return BigInt(Math.trunc(v));
+  if (v instanceof Long) return v.toBigInt();
+  if (typeof v === 'bigint') return v;
+  return undefined;
+}
+
+function resolveTxn(state: ServerState, name: string, body: Document, lsidKey: string | undefined): Txn | null {
+  if (body.autocommit !== false) {
+    if (name === 'commitTransaction' || name === 'abortTransaction') throw new CommandError(125, 'commitTransaction/abortTransaction must be run within a transaction');
+    return null;
+  }
+  const txnNumber = toBigInt(body.txnNumber);
+  if (!lsidKey || txnNumber === undefined) throw new CommandError(50768, 'txnNumber and lsid are required for a transaction');
+  if (!TXN_COMMANDS.has(name)) throw new CommandError(263, `Cannot run '${name}' in a multi-document transaction.`);
+  if (body.startTransaction === true) return state.txns.begin(lsidKey, txnNumber);
+  return state.txns.get(lsidKey, txnNumber);
+}
+
+async function run(state: ServerState, req: Request, conn: ConnectionInfo, body: Document, db: string): Promise<Reply> {
+  const name = commandName(body);
+  const handler = COMMANDS.get(name);
+  if (!handler) throw new CommandError(59, `no such command: '${name}'`);
+  if (typeof db !== 'string' || db === '') throw new CommandError(73, 'Invalid database name');
+  const lsidKey = body.lsid ? Transactions.sessionKey(body.lsid) : undefined;
+  const txn = resolveTxn(state, name, body, lsidKey);
+  const ops: JournalOp[] = [];
+  const view = txn ? new TxnView(state.catalog, state.txns, txn, ops, state.counters) : new DirectView(state.catalog, state.txns, ops, state.counters);
+  const ctx: CommandContext = { state, db, body, req, conn, view, txn, lsidKey, ops };
+  let reply: Reply;
+  try {
+    reply = await handler(ctx);
+  } catch (err) {
+    if (txn && name !== 'commitTransaction' && name !== 'abortTransaction') state.txns.abort(txn);
+    if (ops.length && state.journal) await state.journal.append(ops);
+    throw err;
+  }
+  if (ops.length && state.journal) await state.journal.append(ops);
+  return reply;
+}
+
+function encodeBody(reply: Reply): Buffer {
+  if (Buffer.isBuffer(reply)) return reply;
+  const bytes = BSON.serialize(reply);
+  if (bytes.length > MAX_BSON_SIZE) {
+    return Buffer.from(BSON.serialize(new CommandError(10334, `BSONObj size: ${bytes.length} is invalid. Size must be between 0 and 16793600(16MB)`).toReply()));
+  }
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+/** Runs one request against the server state and encodes the reply message. */
+export async function dispatch(state: ServerState, req: Request, conn: ConnectionInfo): Promise<Buffer | null> {
+  let body = req.body;
+  let db = body.$db as string;
+  if (req.opCode === OP_QUERY) {
+    if (body.$query && typeof body.$query === 'object') body = body.$query as Document;
+    db = (req.collection ?? '').split('.')[0];
+  }
+  let reply: Reply;
+  try {
+    reply = await run(state, req, conn, body, db);
+  } catch (err) {
+    const cmdErr = toCommandError(err);
+    if (cmdErr.code === 1) state.logger.error(`localdb: command ${commandName(body)} failed`, err);
+    reply = cmdErr.toReply();
+  }
+  if (req.moreToCome) return null;
+  state.replyId = (state.replyId + 1) & 0x7fffffff;
+  const encoded = encodeBody(reply);
+  return req.opCode === OP_QUERY ? encodeOpReply(state.replyId, req.requestId, encoded) : encodeMsgReply(state.replyId, req.requestId, encoded);
+}

@@ -69,7 +69,7 @@ export async function recordEvents(conn: Connection, session: ClientSession, eve
   const { Outbox, Counter } = outboxModels(conn);
   const records: OutboxRecord[] = [];
   for (const ev of events) {
-    const counter = await Counter.findOneAndUpdate({ _id: ev.topic }, { $inc: { seq: 1 } }, { upsert: true, new: true, session }).lean();
+    const counter = await Counter.findOneAndUpdate({ _id: ev.topic }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after', session }).lean();
     const seq = counter!.seq;
     records.push({ ...ev, _id: `${ev.topic}#${seq}`, seq, createdAt: new Date(), publishedAt: null });
   }

@@ -91,7 +91,7 @@ export function createRelay(opts: RelayOptions): Relay {
     const claimed = await Outbox.findOneAndUpdate(
       { _id: record._id, publishedAt: null, $or: [{ claimedUntil: null }, { claimedUntil: { $lte: now } }] },
       { $set: { claimedUntil: new Date(now.getTime() + leaseMs) } },
-      { new: true, projection: { _id: 1 } },
+      { returnDocument: 'after', projection: { _id: 1 } },
     ).lean();
     if (!claimed) {
       counters.claimsLost++;

@@ -1,0 +1,227 @@
+/**
+ * Demo data of the events subgraph (first start only, when there are no events): the four demo
+ * events plus two sub-events of the summit series, 40 sessions with the demo speakers, 1,200
+ * registrations with ticket codes, and check-ins for the checked-in ones. Seed data writes no
+ * domain events.
+ */
+import type { Connection, Types } from 'mongoose';
+import { DEMO, demoOrganizer, demoRegistration, demoUser } from '../kit/demo.js';
+import { demoId } from '../kit/ids.js';
+import { eventsModels, type CheckInDoc, type EventDoc, type RegistrationDoc, type SessionDoc, type VenueDoc } from './models.js';
+import { newTicketCode } from './service-registrations.js';
+
+const BATCH = 500;
+const HOUR = 3_600_000;
+
+interface DemoEvent {
+  title: string;
+  description: string;
+  startsAt: string;
+  endsAt: string;
+  timezone: string;
+  capacity: number | null;
+  venue: VenueDoc;
+  status: EventDoc['status'];
+  /** Index of the series parent. */
+  parent?: number;
+  /** Index used for the organizer when it differs from the event index. */
+  organizerOf?: number;
+  days: number;
+}
+
+const EVENTS: DemoEvent[] = [
+  {
+    title: 'EventGraph Summit 2027',
+    description: 'Four days of talks and workshops on APIs, federation and real-time systems.',
+    startsAt: '2027-05-11T09:00:00+02:00',
+    endsAt: '2027-05-14T18:00:00+02:00',
+    timezone: 'Europe/Berlin',
+    capacity: 500,
+    venue: { name: 'bcc Berlin Congress Center', address: 'Alexanderstraße 11', city: 'Berlin', country: 'Germany', onlineUrl: null },
+    status: 'PUBLISHED',
+    days: 4,
+  },
+  {
+    title: 'Cloud Native Days Lisbon',
+    description: 'Two days on platforms, operations and developer experience by the Tagus.',
+    startsAt: '2027-06-08T09:00:00+01:00',
+    endsAt: '2027-06-09T17:30:00+01:00',
+    timezone: 'Europe/Lisbon',
+    capacity: 400,
+    venue: { name: 'Centro de Congressos de Lisboa', address: 'Praça das Indústrias 1', city: 'Lisbon', country: 'Portugal', onlineUrl: null },
+    status: 'PUBLISHED',
+    days: 2,
+  },
+  {
+    title: 'Remote Product Week',
+    description: 'A week of online sessions for product managers, designers and engineers.',
+    startsAt: '2027-09-20T15:00:00Z',
+    endsAt: '2027-09-24T19:00:00Z',
+    timezone: 'UTC',
+    capacity: null,
+    venue: { name: 'Online', address: null, city: null, country: null, onlineUrl: 'https://live.example.com/remote-product-week' },
+    status: 'PUBLISHED',
+    days: 5,
+  },
+  {
+    title: 'Data Engineering Forum New York',
+    description: 'Pipelines, warehouses and streaming at scale (agenda in preparation).',
+    startsAt: '2027-11-03T09:00:00-04:00',
+    endsAt: '2027-11-04T17:00:00-04:00',
+    timezone: 'America/New_York',
+    capacity: 250,
+    venue: { name: 'Javits Center', address: '429 11th Ave', city: 'New York', country: 'United States', onlineUrl: null },
+    status: 'DRAFT',
+    days: 2,
+  },
+  {
+    title: 'EventGraph Summit 2027: Workshop Day',
+    description: 'Hands-on workshops on the first summit day.',
+    startsAt: '2027-05-11T09:00:00+02:00',
+    endsAt: '2027-05-11T17:00:00+02:00',
+    timezone: 'Europe/Berlin',
+    capacity: 120,
+    venue: { name: 'bcc Berlin Congress Center, Level B', address: 'Alexanderstraße 11', city: 'Berlin', country: 'Germany', onlineUrl: null },
+    status: 'PUBLISHED',
+    parent: 0,
+    organizerOf: 0,
+    days: 1,
+  },
+  {
+    title: 'EventGraph Summit 2027: Hackathon',
+    description: 'Twenty hours of building on the summit APIs.',
+    startsAt: '2027-05-13T18:00:00+02:00',
+    endsAt: '2027-05-14T14:00:00+02:00',
+    timezone: 'Europe/Berlin',
+    capacity: 80,
+    venue: { name: 'bcc Berlin Congress Center, Hall C', address: 'Alexanderstraße 11', city: 'Berlin', country: 'Germany', onlineUrl: null },
+    status: 'PUBLISHED',
+    parent: 0,
+    organizerOf: 0,
+    days: 1,
+  },
+];
+
+const TOPICS = [
+  'Designing GraphQL schemas that age well',
+  'Federation in practice',
+  'Live data over WebSockets',
+  'Idempotency keys and retries',
+  'The transactional outbox pattern',
+  'Rate limiting without tears',
+  'Observability for API platforms',
+  'Zero-downtime schema changes',
+  'OAuth 2.0 for partner integrations',
+  'Caching strategies for public APIs',
+  'Event-driven architectures',
+  'Testing distributed systems',
+  'Building check-in apps that work offline',
+  'Payments and webhooks done right',
+  'Privacy by design and GDPR',
+  'Scaling MongoDB for events',
+  'Developer portals that developers love',
+  'Incident response for API teams',
+  'Accessibility in event apps',
+  'From monolith to subgraphs',
+];
+const ROOMS = ['Main Hall', 'Room A', 'Room B', 'Workshop Lab'];
+
+async function insertInBatches<T>(model: { insertMany(docs: T[], opts: { lean: true; ordered: boolean }): Promise<unknown> }, docs: T[]): Promise<void> {
+  for (let i = 0; i < docs.length; i += BATCH) await model.insertMany(docs.slice(i, i + BATCH), { lean: true, ordered: true });
+}
+
+function eventDocs(now: Date): EventDoc[] {
+  return EVENTS.map((e, i) => {
+    const organizer = demoOrganizer(e.organizerOf ?? i);
+    const organizationIndex = demoUser(organizer).organizationIndex;
+    return {
+      _id: demoId('event', i),
+      title: e.title,
+      description: e.description,
+      status: e.status,
+      startsAt: new Date(e.startsAt),
+      endsAt: new Date(e.endsAt),
+      timezone: e.timezone,
+      capacity: e.capacity,
+      venue: e.venue,
+      organizerId: demoId('user', organizer),
+      organizationId: organizationIndex === null ? null : demoId('org', organizationIndex),
+      parentId: e.parent === undefined ? null : demoId('event', e.parent),
+      cancellationReason: null,
+      publishedAt: e.status === 'PUBLISHED' ? now : null,
+      cancelledAt: null,
+      registrationSeq: DEMO.registrations,
+      createdAt: now,
+      updatedAt: now,
+    };
+  });
+}
+
+function sessionDocs(events: EventDoc[], now: Date): SessionDoc[] {
+  const [firstSpeaker, lastSpeaker] = DEMO.speakerRange;
+  const speakerCount = lastSpeaker - firstSpeaker + 1;
+  return Array.from({ length: DEMO.sessions }, (_, i) => {
+    const eventIndex = i % DEMO.publishedEvents;
+    const ev = events[eventIndex];
+    const k = Math.floor(i / DEMO.publishedEvents);
+    const days = EVENTS[eventIndex].days;
+    const startsAt = new Date(ev.startsAt.getTime() + (k % days) * 24 * HOUR + Math.floor(k / days) * HOUR);
+    const speakers: Types.ObjectId[] = [demoId('user', firstSpeaker + (i % speakerCount))];
+    if (i % 5 === 0) speakers.push(demoId('user', firstSpeaker + ((i + speakerCount / 2) % speakerCount)));
+    return {
+      _id: demoId('session', i),
+      eventId: ev._id,
+      title: i < TOPICS.length ? TOPICS[i] : `${TOPICS[i % TOPICS.length]}: lessons from production`,
+      description: null,
+      startsAt,
+      endsAt: new Date(startsAt.getTime() + 0.75 * HOUR),
+      room: ev.venue?.onlineUrl ? 'Stage 1' : ROOMS[i % ROOMS.length],
+      status: 'SCHEDULED',
+      cancellationReason: null,
+      speakerIds: speakers,
+      createdAt: now,
+      updatedAt: now,
+    };
+  });
+}
+
+/** Seeds the demo events data when there are no events yet; idempotent. */
+export async function seedEvents(conn: Connection): Promise<{ seeded: boolean }> {
+  const m = eventsModels(conn);
+  if (await m.Event.exists({}).exec()) return { seeded: false };
+  const now = new Date();
+  const events = eventDocs(now);
+  const registrations: RegistrationDoc[] = [];
+  const checkIns: CheckInDoc[] = [];
+  for (let r = 0; r < DEMO.registrations; r++) {
+    const demo = demoRegistration(r);
+    const ev = events[demo.eventIndex];
+    const createdAt = new Date(now.getTime() - (DEMO.registrations - r) * 60_000);
+    const checkedInAt = demo.checkedIn ? new Date(ev.startsAt.getTime() + (r % 120) * 60_000) : null;
+    const reg: RegistrationDoc = {
+      _id: demoId('registration', r),
+      eventId: ev._id,
+      attendeeId: demoId('user', demo.userIndex),
+      status: demo.status,
+      ticketCode: newTicketCode(),
+      waitlisted: false,
+      queueSeq: r,
+      cancellationReason: demo.status === 'CANCELLED' ? 'Plans changed' : null,
+      confirmedAt: demo.status === 'CONFIRMED' ? createdAt : null,
+      cancelledAt: demo.status === 'CANCELLED' ? createdAt : null,
+      checkedInAt,
+      createdAt,
+      updatedAt: createdAt,
+    };
+    if (demo.status !== 'CANCELLED') reg.activeKey = `${ev._id.toHexString()}:${reg.attendeeId.toHexString()}`;
+    registrations.push(reg);
+    if (checkedInAt) {
+      checkIns.push({ _id: demoId('checkin', r), registrationId: reg._id, eventId: ev._id, attendeeId: reg.attendeeId, checkedInAt, method: r % 2 ? 'TICKET_CODE' : 'REGISTRATION_ID', checkedInBy: null });
+    }
+  }
+  await insertInBatches(m.Event, events);
+  await insertInBatches(m.Session, sessionDocs(events, now));
+  await insertInBatches(m.Registration, registrations);
+  await insertInBatches(m.CheckIn, checkIns);
+  return { seeded: true };
+}

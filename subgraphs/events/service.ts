@@ -1,0 +1,19 @@
+/**
+ * The events subgraph's domain rules. Resolvers stay thin and call these operations; each one
+ * checks its input and the caller, and writes its state change together with its domain events in
+ * one transaction (transactional outbox).
+ */
+import type { ServiceDeps } from './service-base.js';
+import { eventOps } from './service-events.js';
+import { sessionOps } from './service-sessions.js';
+import { registrationOps } from './service-registrations.js';
+import { checkInOps } from './service-checkins.js';
+
+export type { ServiceDeps } from './service-base.js';
+
+/** All operations of the events subgraph. */
+export function createEventsService(d: ServiceDeps) {
+  return { ...eventOps(d), ...sessionOps(d), ...registrationOps(d), ...checkInOps(d) };
+}
+
+export type EventsService = ReturnType<typeof createEventsService>;

@@ -1,0 +1,80 @@
+/** Shared fixtures of the events subgraph tests: callers, a served subgraph, and event builders. */
+import { Types } from 'mongoose';
+import { expect } from 'vitest';
+import type { Principal } from '../kit/principal.js';
+import { startTestSubgraph, userPrincipal, type GqlResult, type TestSubgraph } from '../kit/testing.js';
+import { createEventsSubgraph } from './index.js';
+import { seedEvents } from './seed.js';
+
+/** A fresh user id. */
+export const newUserId = (): string => new Types.ObjectId().toHexString();
+
+/** The callers the tests act as. */
+export function callers() {
+  const organizerId = newUserId();
+  const attendeeId = newUserId();
+  return {
+    organizerId,
+    attendeeId,
+    organizer: userPrincipal(organizerId, { scopes: ['events:write', 'registrations:write'] }),
+    otherOrganizer: userPrincipal(newUserId(), { scopes: ['events:write'] }),
+    admin: userPrincipal(newUserId(), { roles: ['admin'] }),
+    attendee: userPrincipal(attendeeId, { scopes: ['events:read'] }),
+    stranger: userPrincipal(newUserId(), { scopes: ['events:read'] }),
+    reader: userPrincipal(newUserId(), { scopes: ['registrations:read'] }),
+    staff: userPrincipal(newUserId(), { scopes: ['checkins:write'] }),
+  };
+}
+
+/** Starts localdb, the events subgraph on port 0, optionally with the demo seed. */
+export function startEvents(opts: { seed?: boolean } = {}): Promise<TestSubgraph> {
+  return startTestSubgraph('events', createEventsSubgraph, opts.seed ? { seed: seedEvents } : {});
+}
+
+/** Asserts a single error with `code` (and `target` when given) and answers it. */
+export function expectError(r: GqlResult, code: string, target?: string) {
+  expect(r.errors, JSON.stringify(r)).toBeDefined();
+  const err = r.errors![0];
+  expect(err.extensions.code, JSON.stringify(err)).toBe(code);
+  if (target !== undefined) expect(err.extensions.target, JSON.stringify(err)).toBe(target);
+  return err;
+}
+
+/** Asserts success and answers `data`. */
+export function ok(r: GqlResult): Record<string, any> {
+  expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
+  return r.data!;
+}
+
+export const EVENT_FIELDS = 'id title status startsAt endsAt capacity timezone cancellationReason registeredCount waitlistCount spotsLeft checkInCount organizer { id }';
+
+/** A valid create input two hours long, starting `dayOffset` days after 2030-01-01. */
+export function eventInput(overrides: Record<string, unknown> = {}, dayOffset = 0): Record<string, unknown> {
+  const start = new Date(Date.UTC(2030, 0, 1 + dayOffset, 9));
+  return { title: `Event ${dayOffset}`, startsAt: start.toISOString(), endsAt: new Date(start.getTime() + 2 * 3_600_000).toISOString(), ...overrides };
+}
+
+/** Creates a DRAFT event as `principal`. */
+export async function createEvent(t: TestSubgraph, principal: Principal, overrides: Record<string, unknown> = {}, dayOffset = 0): Promise<Record<string, any>> {
+  const r = await t.call(`mutation($input: CreateEventInput!) { createEvent(input: $input) { ${EVENT_FIELDS} } }`, { input: eventInput(overrides, dayOffset) }, principal);
+  return ok(r).createEvent;
+}
+
+/** Creates and publishes an event as `principal`. */
+export async function publishedEvent(t: TestSubgraph, principal: Principal, overrides: Record<string, unknown> = {}, dayOffset = 0): Promise<Record<string, any>> {
+  const ev = await createEvent(t, principal, overrides, dayOffset);
+  const r = await t.call(`mutation($id: ID!) { publishEvent(id: $id) { ${EVENT_FIELDS} } }`, { id: ev.id }, principal);
+  return ok(r).publishEvent;
+}
+
+export const REG_FIELDS = 'id status ticketCode waitlistPosition cancellationReason attendee { id } event { id } checkIn { id }';
+
+/** Registers `principal` (or `attendeeId` on their behalf) for an event. */
+export function register(t: TestSubgraph, principal: Principal, eventId: string, attendeeId?: string): Promise<GqlResult> {
+  return t.call(`mutation($input: RegisterInput!) { register(input: $input) { ${REG_FIELDS} } }`, { input: { eventId, ...(attendeeId ? { attendeeId } : {}) } }, principal);
+}
+
+/** Counts the outbox records of a topic. */
+export function outboxCount(t: TestSubgraph, topic: string, type?: string): Promise<number> {
+  return t.conn.collection('outbox').countDocuments(type ? { topic, type } : { topic });
+}

@@ -123,16 +123,16 @@ describe('gateway over two subgraphs', () => {
   it('refuses malformed JSON, a wrong content type and an oversize body with 4xx in the spec shape', async () => {
     const malformed = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
     expect(malformed.status).toBe(400);
-    const mBody = await malformed.json();
+    const mBody = (await malformed.json()) as any;
     expect(mBody.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', status: 400, correlationId: malformed.headers.get('x-correlation-id') });
 
     const textPlain = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"query":"{ whoami { kind } }"}' });
     expect(textPlain.status).toBe(400);
-    expect((await textPlain.json()).errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    expect(((await textPlain.json()) as any).errors[0].extensions.code).toBe('BAD_USER_INPUT');
 
     const big = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ whoami { kind } } # ${'x'.repeat(4000)}` }) });
     expect(big.status).toBe(413);
-    expect((await big.json()).errors[0].extensions).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', status: 413 });
+    expect(((await big.json()) as any).errors[0].extensions).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', status: 413 });
 
     const notObject = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '"just a string"' });
     expect(notObject.status).toBe(400);
@@ -148,10 +148,10 @@ describe('gateway over two subgraphs', () => {
     const query = encodeURIComponent('{ whoami { kind } }');
     const simple = await fetch(`${gw.url}?query=${query}`);
     expect(simple.status).toBe(400);
-    expect((await simple.json()).errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', correlationId: simple.headers.get('x-correlation-id') });
+    expect(((await simple.json()) as any).errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', correlationId: simple.headers.get('x-correlation-id') });
     const withHeader = await fetch(`${gw.url}?query=${query}`, { headers: { 'apollo-require-preflight': 'true' } });
     expect(withHeader.status).toBe(200);
-    expect((await withHeader.json()).data).toEqual({ whoami: { kind: 'anonymous' } });
+    expect(((await withHeader.json()) as any).data).toEqual({ whoami: { kind: 'anonymous' } });
   });
 
   it('answers CORS preflights from the allowlist and refuses other origins', async () => {
@@ -171,12 +171,12 @@ describe('gateway over two subgraphs', () => {
     expect((await fetch(gw.url.replace('/graphql', '/health'))).status).toBe(200);
     const ready = await fetch(gw.url.replace('/graphql', '/ready'));
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', subgraphs: { catalog: 'ready', reviews: 'ready' } });
+    expect((await ready.json()) as any).toEqual({ status: 'ready', subgraphs: { catalog: 'ready', reviews: 'ready' } });
     const hello = await fetch(gw.url.replace('/graphql', '/hello'), { headers: { 'x-correlation-id': 'corr-hello' } });
     expect(await hello.text()).toBe('hello corr-hello');
     const missing = await fetch(gw.url.replace('/graphql', '/nope'));
     expect(missing.status).toBe(404);
-    expect((await missing.json()).errors[0].extensions.code).toBe('RESOURCE_NOT_FOUND');
+    expect(((await missing.json()) as any).errors[0].extensions.code).toBe('RESOURCE_NOT_FOUND');
   });
 
   it('tells extensions the schema, with access rules written into the field descriptions', () => {
@@ -216,7 +216,7 @@ describe('gateway when a subgraph is down or the secret is wrong', () => {
     await fx.reviews.stop();
     const ready = await fetch(gw.url.replace('/graphql', '/ready'));
     expect(ready.status).toBe(503);
-    expect(await ready.json()).toEqual({ status: 'unavailable', subgraphs: { catalog: 'ready', reviews: 'unavailable' }, unavailable: ['reviews'] });
+    expect((await ready.json()) as any).toEqual({ status: 'unavailable', subgraphs: { catalog: 'ready', reviews: 'unavailable' }, unavailable: ['reviews'] });
 
     const res = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ product(id: "p1") { name reviews { body } } }' }) });
     const text = await res.text();

@@ -122,7 +122,6 @@ export async function createGateway(opts: GatewayOptions): Promise<GatewayServer
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
-    status400ForVariableCoercionErrors: true,
     stopOnTerminationSignals: false,
     logger: apolloLogger(logger),
     plugins: extensions.flatMap((e) => e.apolloPlugins ?? []),

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Kind, parse, print, visit, type ConstDirectiveNode, type DocumentNode, type ConstValueNode, type StringValueNode } from 'graphql';
-import { Supergraph } from '@apollo/federation-internals';
+import { DEFAULT_SUPPORTED_SUPERGRAPH_FEATURES, Supergraph } from '@apollo/federation-internals';
 import { describeRequirement, mergeRequirements, type AccessRequirement } from './access.js';
 import { subgraphEnvName } from './config.js';
 
@@ -39,11 +39,14 @@ export interface PrepareOptions {
 export class SupergraphError extends Error {}
 
 const SPEC_RE = /^https:\/\/specs\.apollo\.dev\/([A-Za-z_][A-Za-z0-9_]*)\/v(\d+\.\d+)$/;
+/** `@inaccessible` and `@tag` are SECURITY features @apollo/gateway applies itself. */
+const GATEWAY_SUPPORTED: ReadonlySet<string> = DEFAULT_SUPPORTED_SUPERGRAPH_FEATURES;
 /** Security features this gateway enforces itself (the rest are refused: they cannot be enforced). */
 const ENFORCED = new Set(['authenticated', 'requiresScopes']);
 
 interface LinkedFeature {
   node: ConstDirectiveNode;
+  url: string;
   spec: string;
   purpose?: string;
   /** Local name of the feature (its `as:`, or the spec name). */
@@ -82,7 +85,7 @@ function linkedFeatures(doc: DocumentNode): LinkedFeature[] {
       const url = stringArg(d, 'url') ?? stringArg(d, 'feature');
       const m = url ? SPEC_RE.exec(url) : null;
       if (!m) continue;
-      out.push({ node: d, spec: m[1], purpose: stringArg(d, 'for'), localName: (stringArg(d, 'as') ?? m[1]).replace(/^@/, ''), imports: readImports(d) });
+      out.push({ node: d, url: m[0], spec: m[1], purpose: stringArg(d, 'for'), localName: (stringArg(d, 'as') ?? m[1]).replace(/^@/, ''), imports: readImports(d) });
     }
   }
   return out;
@@ -159,7 +162,7 @@ export function prepareSupergraph(sdl: string, opts: PrepareOptions = {}): Prepa
   }
   const features = linkedFeatures(doc);
   for (const f of features) {
-    if (f.purpose === 'SECURITY' && !ENFORCED.has(f.spec)) {
+    if (f.purpose === 'SECURITY' && !ENFORCED.has(f.spec) && !GATEWAY_SUPPORTED.has(f.url)) {
       throw new SupergraphError(`the supergraph links https://specs.apollo.dev/${f.spec} for SECURITY, which this gateway cannot enforce`);
     }
   }

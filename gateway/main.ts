@@ -1,0 +1,28 @@
+/**
+ * `npm run gateway [-- --supergraph FILE] [--port N]`: serves a Federation 2 supergraph (default
+ * SUPERGRAPH_PATH, i.e. schema/supergraph.graphql), reloads it when the file changes, and stops
+ * gracefully on SIGTERM/SIGINT. Subgraph URLs come from the file, overridable with
+ * SUBGRAPH_URL_<NAME>.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, readPort } from '../subgraphs/kit/config.js';
+import { createLogger } from '../subgraphs/kit/logger.js';
+import { loadGatewayConfig } from './config.js';
+import { createExtensions } from './extensions.js';
+import { startGateway } from './server.js';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { supergraph: { type: 'string' }, port: { type: 'string' } }, strict: true });
+  const config = loadGatewayConfig();
+  const port = values.port === undefined ? config.port : readPort({ '--port': values.port }, '--port', config.port);
+  const logger = createLogger('gateway', config.logLevel);
+  const extensions = await createExtensions({ config, logger });
+  const gw = await startGateway({ config: { ...config, port }, supergraphPath: values.supergraph ?? config.supergraphPath, extensions, logger });
+  logger.info({ url: gw.url, supergraph: values.supergraph ?? config.supergraphPath }, 'gateway ready');
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) console.error(`configuration error: ${err.message}`);
+  else console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,104 @@
+/**
+ * Rate limits per client: a token bucket (capacity = the tier's burst, refilled at its requests per
+ * minute) consumed by each operation's cost in request units, and a cap on concurrent requests.
+ * This module holds the shared types, the response headers and the in-memory limiter used by a
+ * single gateway; `redis.ts` shares the same budget across gateway replicas.
+ */
+import type { TierLimit } from '../auth/config.js';
+
+/** The outcome of taking units from a bucket. */
+export interface RateDecision {
+  allowed: boolean;
+  /** The tier's requests per minute. */
+  limit: number;
+  /** Whole units left after this request. */
+  remaining: number;
+  /** Unix seconds at which the bucket is full again. */
+  resetAt: number;
+  /** Seconds until this request's units would be available (0 when allowed). */
+  retryAfter: number;
+}
+
+/** Releases a concurrency slot. Safe to call twice. */
+export type Release = () => Promise<void>;
+
+export interface RateLimiter {
+  /** Takes `units` from the client's bucket (nothing is taken when not allowed). */
+  consume(key: string, tier: TierLimit, units: number): Promise<RateDecision>;
+  /** Holds one of `limit` concurrent slots; null when all are taken. */
+  acquire(key: string, limit: number): Promise<Release | null>;
+  close(): Promise<void>;
+}
+
+/** Computes a decision from a bucket's token count after refill (shared by both limiters). */
+export function decide(tier: TierLimit, tokensBefore: number, units: number, nowMs: number): { decision: RateDecision; tokensAfter: number } {
+  const perMs = tier.perMinute / 60_000;
+  const allowed = tokensBefore >= units;
+  const tokensAfter = allowed ? tokensBefore - units : tokensBefore;
+  return {
+    tokensAfter,
+    decision: {
+      allowed,
+      limit: tier.perMinute,
+      remaining: Math.max(0, Math.floor(tokensAfter)),
+      resetAt: Math.ceil((nowMs + (tier.burst - tokensAfter) / perMs) / 1000),
+      retryAfter: allowed ? 0 : Math.max(1, Math.ceil((units - tokensBefore) / perMs / 1000)),
+    },
+  };
+}
+
+/** The X-RateLimit-* headers (and Retry-After when refused) for a decision. */
+export function rateLimitHeaders(d: RateDecision): Record<string, string> {
+  return {
+    'x-ratelimit-limit': String(d.limit),
+    'x-ratelimit-remaining': String(d.remaining),
+    'x-ratelimit-reset': String(d.resetAt),
+    ...(d.allowed ? {} : { 'retry-after': String(d.retryAfter) }),
+  };
+}
+
+export interface MemoryLimiterOptions {
+  now?: () => number;
+  /** Buckets kept before full ones are swept out. */
+  maxKeys?: number;
+}
+
+/** A limiter for one gateway process. */
+export function createMemoryRateLimiter({ now = Date.now, maxKeys = 50_000 }: MemoryLimiterOptions = {}): RateLimiter {
+  const buckets = new Map<string, { tokens: number; at: number; burst: number; perMs: number }>();
+  const running = new Map<string, number>();
+
+  function sweep(t: number): void {
+    for (const [key, b] of buckets) if (b.tokens + (t - b.at) * b.perMs >= b.burst) buckets.delete(key);
+  }
+
+  return {
+    async consume(key, tier, units) {
+      const t = now();
+      const perMs = tier.perMinute / 60_000;
+      const b = buckets.get(key);
+      const before = b ? Math.min(tier.burst, b.tokens + Math.max(0, t - b.at) * perMs) : tier.burst;
+      const { decision, tokensAfter } = decide(tier, before, units, t);
+      if (!b && buckets.size >= maxKeys) sweep(t);
+      buckets.set(key, { tokens: tokensAfter, at: t, burst: tier.burst, perMs });
+      return decision;
+    },
+    async acquire(key, limit) {
+      const n = running.get(key) ?? 0;
+      if (n >= limit) return null;
+      running.set(key, n + 1);
+      let released = false;
+      return async () => {
+        if (released) return;
+        released = true;
+        const left = (running.get(key) ?? 1) - 1;
+        if (left <= 0) running.delete(key);
+        else running.set(key, left);
+      };
+    },
+    async close() {
+      buckets.clear();
+      running.clear();
+    },
+  };
+}

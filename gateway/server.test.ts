@@ -79,7 +79,8 @@ describe('gateway over two subgraphs', () => {
   });
 
   it('signs the anonymous principal by default and the principal an extension sets', async () => {
-    const anon = await post(gw.url, '{ whoami { kind sub scopes } }');
+    // A principal header sent by the caller is never forwarded: the gateway signs its own.
+    const anon = await post(gw.url, '{ whoami { kind sub scopes } }', { headers: { 'x-principal': 'forged' } });
     expect(anon.body.data?.whoami).toEqual({ kind: 'anonymous', sub: null, scopes: [] });
     const user = await post(gw.url, '{ whoami { kind sub scopes } me }', { headers: { 'x-test-user': 'u-42' } });
     expect(user.body.data).toEqual({ whoami: { kind: 'user', sub: 'u-42', scopes: ['catalog:admin'] }, me: 'u-42' });

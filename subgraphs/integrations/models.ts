@@ -1,0 +1,172 @@
+/** Integrations data on the subgraph's own connection: connectors, sync jobs, webhook subscriptions and deliveries. */
+import { Schema, type Connection, type Model, type Types } from 'mongoose';
+
+export const CONNECTOR_KINDS = ['GOOGLE_CALENDAR', 'WEBHOOK', 'REST'] as const;
+export type ConnectorKind = (typeof CONNECTOR_KINDS)[number];
+export const CONNECTOR_STATUSES = ['ACTIVE', 'PAUSED', 'ERROR'] as const;
+export type ConnectorStatus = (typeof CONNECTOR_STATUSES)[number];
+export const SYNC_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
+export type SyncStatus = (typeof SYNC_STATUSES)[number];
+export const SYNC_KINDS = ['FULL', 'INCREMENTAL'] as const;
+export type SyncKind = (typeof SYNC_KINDS)[number];
+export const DELIVERY_STATUSES = ['PENDING', 'SUCCEEDED', 'FAILED', 'RETRYING'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export interface ConnectorDoc {
+  _id: Types.ObjectId;
+  kind: ConnectorKind;
+  name: string;
+  status: ConnectorStatus;
+  config: Record<string, unknown>;
+  mapping: Record<string, unknown> | null;
+  eventId: Types.ObjectId | null;
+  sessionId: Types.ObjectId | null;
+  lastSyncAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface SyncJobDoc {
+  _id: Types.ObjectId;
+  connectorId: Types.ObjectId;
+  /** The connector's event at the time the job started (for Event.syncJobs). */
+  eventId: Types.ObjectId | null;
+  kind: SyncKind;
+  status: SyncStatus;
+  /** True while QUEUED or RUNNING: one such job per connector (unique partial index). */
+  active: boolean;
+  processed: number;
+  total: number | null;
+  errorMessages: string[];
+  checkpoint: string | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface WebhookSubscriptionDoc {
+  _id: Types.ObjectId;
+  url: string;
+  events: string[];
+  active: boolean;
+  /** Signing secret (HMAC); returned only by the creating mutation. */
+  secret: string;
+  retryPolicy: { maxAttempts: number; backoffSeconds: number };
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface WebhookDeliveryDoc {
+  _id: Types.ObjectId;
+  subscriptionId: Types.ObjectId;
+  event: string;
+  payload: Record<string, unknown>;
+  status: DeliveryStatus;
+  attempts: number;
+  responseStatus: number | null;
+  lastError: string | null;
+  nextAttemptAt: Date | null;
+  createdAt: Date;
+}
+
+export interface IntegrationsModels {
+  Connector: Model<ConnectorDoc>;
+  SyncJob: Model<SyncJobDoc>;
+  WebhookSubscription: Model<WebhookSubscriptionDoc>;
+  WebhookDelivery: Model<WebhookDeliveryDoc>;
+}
+
+const count = { type: Number, required: true, min: 0, default: 0 };
+
+function connectorSchema(): Schema<ConnectorDoc> {
+  const s = new Schema<ConnectorDoc>(
+    {
+      kind: { type: String, enum: CONNECTOR_KINDS, required: true },
+      name: { type: String, required: true, trim: true, minlength: 1, maxlength: 200 },
+      status: { type: String, enum: CONNECTOR_STATUSES, required: true, default: 'ACTIVE' },
+      config: { type: Schema.Types.Mixed, required: true },
+      mapping: { type: Schema.Types.Mixed, default: null },
+      eventId: { type: Schema.Types.ObjectId, default: null },
+      sessionId: { type: Schema.Types.ObjectId, default: null },
+      lastSyncAt: { type: Date, default: null },
+    },
+    { collection: 'connectors', timestamps: true, versionKey: false, minimize: false },
+  );
+  s.index({ eventId: 1 });
+  s.index({ kind: 1, _id: 1 });
+  return s;
+}
+
+function syncJobSchema(): Schema<SyncJobDoc> {
+  const s = new Schema<SyncJobDoc>(
+    {
+      connectorId: { type: Schema.Types.ObjectId, required: true },
+      eventId: { type: Schema.Types.ObjectId, default: null },
+      kind: { type: String, enum: SYNC_KINDS, required: true },
+      status: { type: String, enum: SYNC_STATUSES, required: true },
+      active: { type: Boolean, required: true },
+      processed: count,
+      total: { type: Number, min: 0, default: null },
+      errorMessages: { type: [String], default: [] },
+      checkpoint: { type: String, default: null, maxlength: 2000 },
+      startedAt: { type: Date, default: null },
+      finishedAt: { type: Date, default: null },
+    },
+    { collection: 'sync_jobs', timestamps: true, versionKey: false },
+  );
+  s.index({ connectorId: 1 }, { unique: true, partialFilterExpression: { active: true }, name: 'one_active_job_per_connector' });
+  s.index({ connectorId: 1, _id: 1 });
+  s.index({ eventId: 1, _id: 1 });
+  s.index({ status: 1, _id: 1 });
+  return s;
+}
+
+function webhookSubscriptionSchema(): Schema<WebhookSubscriptionDoc> {
+  return new Schema<WebhookSubscriptionDoc>(
+    {
+      url: { type: String, required: true, maxlength: 2048 },
+      events: { type: [String], required: true },
+      active: { type: Boolean, required: true, default: true },
+      secret: { type: String, required: true },
+      retryPolicy: {
+        maxAttempts: { type: Number, required: true, min: 1, max: 20 },
+        backoffSeconds: { type: Number, required: true, min: 1, max: 86400 },
+      },
+    },
+    { collection: 'webhook_subscriptions', timestamps: true, versionKey: false },
+  );
+}
+
+function webhookDeliverySchema(): Schema<WebhookDeliveryDoc> {
+  const s = new Schema<WebhookDeliveryDoc>(
+    {
+      subscriptionId: { type: Schema.Types.ObjectId, required: true },
+      event: { type: String, required: true },
+      payload: { type: Schema.Types.Mixed, default: {} },
+      status: { type: String, enum: DELIVERY_STATUSES, required: true },
+      attempts: count,
+      responseStatus: { type: Number, default: null },
+      lastError: { type: String, default: null },
+      nextAttemptAt: { type: Date, default: null },
+    },
+    { collection: 'webhook_deliveries', timestamps: { createdAt: true, updatedAt: false }, versionKey: false, minimize: false },
+  );
+  s.index({ subscriptionId: 1, _id: 1 });
+  s.index({ status: 1, nextAttemptAt: 1 });
+  return s;
+}
+
+/** Registers the integrations models on `conn` (once per connection). */
+export function integrationsModels(conn: Connection): IntegrationsModels {
+  if (conn.models.Connector) {
+    const m = conn.models;
+    return { Connector: m.Connector, SyncJob: m.SyncJob, WebhookSubscription: m.WebhookSubscription, WebhookDelivery: m.WebhookDelivery } as IntegrationsModels;
+  }
+  return {
+    Connector: conn.model<ConnectorDoc>('Connector', connectorSchema()),
+    SyncJob: conn.model<SyncJobDoc>('SyncJob', syncJobSchema()),
+    WebhookSubscription: conn.model<WebhookSubscriptionDoc>('WebhookSubscription', webhookSubscriptionSchema()),
+    WebhookDelivery: conn.model<WebhookDeliveryDoc>('WebhookDelivery', webhookDeliverySchema()),
+  };
+}

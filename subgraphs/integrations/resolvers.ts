@@ -1,0 +1,86 @@
+/** Integrations resolvers: thin mappings onto the services and per-request loaders. */
+import { requireScope } from '../kit/authz.js';
+import { toObjectId } from '../kit/ids.js';
+import type { LiveFeed } from '../kit/live.js';
+import type { PageArgs } from '../kit/pagination.js';
+import { scalarResolvers } from '../kit/scalars.js';
+import { mapIterator } from '../kit/streams.js';
+import { redact } from './connectorconfig.js';
+import { syncJobFromJson, syncTopic } from './events.js';
+import type { IntegrationsContext } from './loaders.js';
+import type { ConnectorDoc, SyncJobDoc, WebhookDeliveryDoc } from './models.js';
+import { READ, type ConnectorService } from './service.js';
+import type { SyncJobService } from './syncjobs.js';
+import type { RevealedSubscription, WebhookService } from './webhooks.js';
+
+type Args = Record<string, any>;
+type Ctx = IntegrationsContext;
+const id = (doc: { _id: { toHexString(): string } }): string => doc._id.toHexString();
+const stub = (typename: string, oid: { toHexString(): string } | null) => (oid ? { __typename: typename, id: oid.toHexString() } : null);
+
+/** The resolver map of the integrations subgraph. */
+export function integrationsResolvers(connectors: ConnectorService, jobs: SyncJobService, webhooks: WebhookService, live: LiveFeed) {
+  return {
+    ...scalarResolvers,
+    Query: {
+      syncJob: async (_: unknown, a: Args, ctx: Ctx) => jobs.get(ctx.principal, await ctx.loaders.syncJob.load(a.id)),
+      syncJobs: (_: unknown, a: Args, ctx: Ctx) => jobs.list(ctx.principal, a as PageArgs),
+      connector: async (_: unknown, a: Args, ctx: Ctx) => connectors.get(ctx.principal, await ctx.loaders.connector.load(a.id)),
+      connectors: (_: unknown, a: Args, ctx: Ctx) => connectors.list(ctx.principal, a as PageArgs),
+      webhookSubscriptions: (_: unknown, a: Args, ctx: Ctx) => webhooks.list(ctx.principal, a as PageArgs),
+      webhookDeliveries: (_: unknown, a: Args, ctx: Ctx) => webhooks.deliveries(ctx.principal, a as PageArgs & { subscriptionId: unknown }),
+    },
+    Mutation: {
+      createConnector: (_: unknown, a: Args, ctx: Ctx) => connectors.create(ctx.principal, a.input),
+      updateConnector: (_: unknown, a: Args, ctx: Ctx) => connectors.update(ctx.principal, a.id, a.input),
+      pauseConnector: (_: unknown, a: Args, ctx: Ctx) => connectors.pause(ctx.principal, a.id),
+      resumeConnector: (_: unknown, a: Args, ctx: Ctx) => connectors.resume(ctx.principal, a.id),
+      deleteConnector: (_: unknown, a: Args, ctx: Ctx) => connectors.remove(ctx.principal, a.id),
+      startSyncJob: (_: unknown, a: Args, ctx: Ctx) => jobs.start(ctx.principal, a.connectorId, a.kind),
+      cancelSyncJob: (_: unknown, a: Args, ctx: Ctx) => jobs.cancel(ctx.principal, a.id),
+      reportSyncProgress: (_: unknown, a: Args, ctx: Ctx) => jobs.report(ctx.principal, a as { jobId: unknown; processed: unknown }),
+      createWebhookSubscription: (_: unknown, a: Args, ctx: Ctx) => webhooks.create(ctx.principal, a.input),
+      updateWebhookSubscription: (_: unknown, a: Args, ctx: Ctx) => webhooks.update(ctx.principal, a.id, a.input),
+      deleteWebhookSubscription: (_: unknown, a: Args, ctx: Ctx) => webhooks.remove(ctx.principal, a.id),
+    },
+    Subscription: {
+      syncProgress: {
+        subscribe: (_: unknown, a: Args, ctx: Ctx) => {
+          requireScope(ctx.principal, READ);
+          const jobId = toObjectId(a.jobId, 'jobId').toHexString();
+          return mapIterator(live.subscribe(syncTopic(jobId), a.after), (rec) => ({ syncProgress: { cursor: rec.cursor, job: syncJobFromJson(rec.payload) } }));
+        },
+      },
+    },
+    Connector: {
+      __resolveReference: async (ref: { id: string }, ctx: Ctx) => connectors.get(ctx.principal, await ctx.loaders.connector.load(ref.id)),
+      id,
+      config: (c: ConnectorDoc) => redact(c.config),
+      event: (c: ConnectorDoc) => stub('Event', c.eventId),
+      session: (c: ConnectorDoc) => stub('Session', c.sessionId),
+    },
+    SyncJob: {
+      __resolveReference: async (ref: { id: string }, ctx: Ctx) => jobs.get(ctx.principal, await ctx.loaders.syncJob.load(ref.id)),
+      id,
+      errors: (j: SyncJobDoc) => j.errorMessages,
+      connector: (j: SyncJobDoc, _: Args, ctx: Ctx) => ctx.loaders.connector.load(j.connectorId.toHexString()),
+    },
+    WebhookSubscription: {
+      __resolveReference: async (ref: { id: string }, ctx: Ctx) => webhooks.get(ctx.principal, await ctx.loaders.webhookSubscription.load(ref.id)),
+      id,
+      secret: (s: RevealedSubscription) => s.revealedSecret ?? null,
+    },
+    WebhookDelivery: {
+      id,
+      subscription: (d: WebhookDeliveryDoc, _: Args, ctx: Ctx) => ctx.loaders.webhookSubscription.load(d.subscriptionId.toHexString()),
+    },
+    Event: {
+      __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
+      connectors: (e: { id: string }, _: Args, ctx: Ctx) => {
+        requireScope(ctx.principal, READ);
+        return ctx.loaders.connectorsByEvent.load(e.id);
+      },
+      syncJobs: (e: { id: string }, a: Args, ctx: Ctx) => jobs.list(ctx.principal, { first: a.first, after: a.after, eventId: e.id }),
+    },
+  };
+}

@@ -30,8 +30,8 @@ async function collect(variables: Record<string, unknown>, principal = who.stran
   let after: string | null = null;
   let pages = 0;
   for (;;) {
-    const r = ok(await t.call(PAGE, { ...variables, first: 20, after }, principal)).events;
-    seen.push(...r.edges.map((e: { node: unknown }) => e.node));
+    const r: { edges: Array<{ node: Record<string, any> }>; pageInfo: { hasNextPage: boolean; endCursor: string }; totalCount: number } = ok(await t.call(PAGE, { ...variables, first: 20, after }, principal)).events;
+    seen.push(...r.edges.map((e) => e.node));
     pages++;
     if (!r.pageInfo.hasNextPage) return { seen, pages, totalCount: r.totalCount };
     after = r.pageInfo.endCursor;

@@ -8,7 +8,7 @@ import { checkText } from '../kit/validation.js';
 import { canManageEvent, canSeeEvent, invalidTransition, requireManageEvent, seesAllDrafts, userIdOf } from './access.js';
 import { eventEvent, registrationEvent, type EventEventType } from './events.js';
 import { checkCreateEvent, checkReason, checkUpdateEvent, type CreateEventInput, type UpdateEventInput } from './input.js';
-import { refreshEvent, type EventsContext } from './loaders.js';
+import { primeAll, refreshEvent, type EventsContext } from './loaders.js';
 import type { EventDoc, EventStatus } from './models.js';
 import { heldSpots, promoteWaitlisted } from './service-registrations.js';
 import { write, type ServiceDeps } from './service-base.js';
@@ -103,7 +103,9 @@ export function eventOps(d: ServiceDeps) {
         if (!(value instanceof Date)) throw badInput('after', 'The cursor is not valid for this list');
       }
       const filter = listFilter(ctx, args) as QueryFilter<EventDoc>;
-      return paginate(Event, { filter, sortField: order.sortField, direction: order.direction, page: { first: args.first, after: args.after } });
+      const page = await paginate(Event, { filter, sortField: order.sortField, direction: order.direction, page: { first: args.first, after: args.after } });
+      primeAll(ctx.loaders.event, page.edges.map((e) => e.node));
+      return page;
     },
 
     /** Creates a DRAFT event organized by the caller (admins may name another organizer). */

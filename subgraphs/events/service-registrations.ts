@@ -14,7 +14,7 @@ import { isDuplicateKeyError } from '../kit/validation.js';
 import { canManageEvent, canSeeEvent, canSeeRegistration, canWriteRegistrations, invalidTransition, requireReadRegistrations, userIdOf } from './access.js';
 import { registrationEvent } from './events.js';
 import { checkBatch, optionalReason } from './input.js';
-import { refreshRegistration, type EventsContext } from './loaders.js';
+import { primeAll, refreshRegistration, type EventsContext } from './loaders.js';
 import type { EventDoc, RegistrationDoc, RegistrationStatus } from './models.js';
 import { itemError, write, type ItemError, type ServiceDeps } from './service-base.js';
 
@@ -129,17 +129,21 @@ export function registrationOps(d: ServiceDeps) {
     },
 
     /** An event's registrations (organizer, registrations:read, admins). */
-    eventRegistrations(ctx: EventsContext, ev: EventDoc, args: PageArgs & { status?: RegistrationStatus | null }) {
+    async eventRegistrations(ctx: EventsContext, ev: EventDoc, args: PageArgs & { status?: RegistrationStatus | null }) {
       requireReadRegistrations(ctx.principal, ev);
       const eventId = toObjectId(String(ev._id));
-      return paginate(Registration, { filter: args.status ? { eventId, status: args.status } : { eventId }, page: args });
+      const page = await paginate(Registration, { filter: args.status ? { eventId, status: args.status } : { eventId }, page: args });
+      primeAll(ctx.loaders.registration, page.edges.map((e) => e.node));
+      return page;
     },
 
     /** A user's registrations (the user, registrations:read, admins). */
-    userRegistrations(ctx: EventsContext, userId: string, args: PageArgs) {
+    async userRegistrations(ctx: EventsContext, userId: string, args: PageArgs) {
       const p = ctx.principal;
       requireAllowed(p, isSelf(p, userId) || hasScope(p, 'registrations:read') || isInternal(p), "Only the user, holders of the 'registrations:read' scope and admins can list a user's registrations");
-      return paginate(Registration, { filter: { attendeeId: toObjectId(userId) }, page: args });
+      const page = await paginate(Registration, { filter: { attendeeId: toObjectId(userId) }, page: args });
+      primeAll(ctx.loaders.registration, page.edges.map((e) => e.node));
+      return page;
     },
 
     /** 1-based waitlist position of a waitlisted registration; null otherwise. */

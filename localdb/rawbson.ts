@@ -9,48 +9,56 @@ function cstringEnd(buf: Buffer, pos: number, end: number): number {
   return nul;
 }
 
-function valueEnd(buf: Buffer, type: number, pos: number, end: number): number {
-  const need = (n: number): number => {
-    if (pos + n > end) throw new RawBsonError('element overruns document');
-    return pos + n;
-  };
+function fixedSize(type: number): number {
   switch (type) {
     case 0x01:
     case 0x09:
     case 0x11:
     case 0x12:
-      return need(8);
-    case 0x02:
-    case 0x0d:
-    case 0x0e:
-      need(4);
-      return need(4 + buf.readInt32LE(pos));
-    case 0x03:
-    case 0x04:
-    case 0x0f:
-      need(4);
-      return need(buf.readInt32LE(pos));
-    case 0x05:
-      need(4);
-      return need(5 + buf.readInt32LE(pos));
+      return 8;
     case 0x06:
     case 0x0a:
     case 0xff:
     case 0x7f:
-      return pos;
+      return 0;
     case 0x07:
-      return need(12);
+      return 12;
     case 0x08:
-      return need(1);
-    case 0x0b:
-      return cstringEnd(buf, cstringEnd(buf, pos, end) + 1, end) + 1;
-    case 0x0c:
-      need(4);
-      return need(4 + buf.readInt32LE(pos) + 12);
+      return 1;
     case 0x10:
-      return need(4);
+      return 4;
     case 0x13:
-      return need(16);
+      return 16;
+    default:
+      return -1;
+  }
+}
+
+function checked(pos: number, end: number): number {
+  if (pos > end) throw new RawBsonError('element overruns document');
+  return pos;
+}
+
+function valueEnd(buf: Buffer, type: number, pos: number, end: number): number {
+  const fixed = fixedSize(type);
+  if (fixed >= 0) return checked(pos + fixed, end);
+  if (type === 0x0b) return cstringEnd(buf, cstringEnd(buf, pos, end) + 1, end) + 1;
+  checked(pos + 4, end);
+  const n = buf.readInt32LE(pos);
+  if (n < 0) throw new RawBsonError('negative length');
+  switch (type) {
+    case 0x02:
+    case 0x0d:
+    case 0x0e:
+      return checked(pos + 4 + n, end);
+    case 0x03:
+    case 0x04:
+    case 0x0f:
+      return checked(pos + n, end);
+    case 0x05:
+      return checked(pos + 5 + n, end);
+    case 0x0c:
+      return checked(pos + 4 + n + 12, end);
     default:
       throw new RawBsonError(`unknown BSON type 0x${type.toString(16)}`);
   }

@@ -2,6 +2,8 @@ import { BSON, ObjectId, type Document } from 'bson';
 import { update as mingoUpdate, updateOne as mingoUpdateOne } from 'mingo';
 import { CommandError, toCommandError } from './errors.js';
 import { formatValue } from './indexes.js';
+import { encodeWithHints, hintFromPaths, typedDoc } from './retype.js';
+import type { Rec } from './storage.js';
 import { isPlainObject, keyOf } from './values.js';
 import { DESERIALIZE_OPTIONS } from './wire.js';
 
@@ -76,10 +78,10 @@ function hasPositional(ops: Document): boolean {
   return Object.values(ops).some((fields) => isPlainObject(fields) && Object.keys(fields).some((p) => /(^|\.)\$(\.|$)/.test(p)));
 }
 
-function runOps(doc: Document, ops: Document, arrayFilters: Document[] | undefined, filter: Document): boolean {
+function runOps(doc: Document, ops: Document, arrayFilters: Document[] | undefined, filter: Document): void {
   const condition = hasPositional(ops) ? filter : undefined;
   try {
-    return mingoUpdate(doc, ops, arrayFilters, condition).length > 0;
+    mingoUpdate(doc, ops, arrayFilters, condition);
   } catch (err) {
     throw toCommandError(err);
   }
@@ -97,41 +99,56 @@ function stripSameId(ops: Document, id: unknown): Document {
 export interface ApplyOptions {
   arrayFilters?: Document[];
   filter: Document;
+  /** The update (`u`) decoded with numeric types kept, to give new values their exact BSON types. */
+  typedUpdate?: unknown;
+}
+
+function specHints(spec: UpdateSpec, typed: unknown): Document[] {
+  if (!isPlainObject(typed)) return [];
+  if (spec.kind === 'replace') return [typed];
+  if (spec.kind === 'ops') return [hintFromPaths(typed.$set), hintFromPaths(typed.$setOnInsert)];
+  return [];
+}
+
+/** Encodes an updated or upserted document as a record, keeping numeric BSON types. */
+function encodeRecord(doc: Document, hints: Document[]): Rec {
+  return { key: keyOf(doc._id), doc, raw: encodeWithHints(doc, hints) };
 }
 
 /**
  * Applies an update to a stored document (given as raw bytes so the result is a fresh copy).
  * Returns the new document and whether anything changed.
  */
-export function applyUpdate(raw: Buffer, spec: UpdateSpec, opts: ApplyOptions): { doc: Document; modified: boolean } {
+export function applyUpdate(raw: Buffer, spec: UpdateSpec, opts: ApplyOptions): { rec: Rec; modified: boolean } {
   const doc = BSON.deserialize(raw, DESERIALIZE_OPTIONS);
   const id = doc._id;
   let out: Document;
-  let modified: boolean;
   if (spec.kind === 'replace') {
     if (spec.doc._id !== undefined && keyOf(spec.doc._id) !== keyOf(id)) throw idAltered(spec.doc._id);
     const { _id: _drop, ...rest } = spec.doc;
     out = { _id: id, ...rest };
-    modified = !Buffer.from(BSON.serialize(out)).equals(raw);
   } else if (spec.kind === 'ops') {
     const { $setOnInsert: _soi, ...ops } = spec.ops;
     out = doc;
-    modified = Object.keys(ops).length > 0 && runOps(out, stripSameId(ops, id), opts.arrayFilters, opts.filter);
+    if (Object.keys(ops).length > 0) runOps(out, stripSameId(ops, id), opts.arrayFilters, opts.filter);
   } else {
     const docs = [doc];
     try {
-      modified = mingoUpdateOne(docs, {}, spec.stages as never).modifiedCount > 0;
+      mingoUpdateOne(docs, {}, spec.stages as never);
     } catch (err) {
       throw toCommandError(err);
     }
     out = docs[0];
   }
   if (keyOf(out._id) !== keyOf(id)) throw idAltered(out._id);
-  return { doc: idFirst(out), modified };
+  const hints = specHints(spec, opts.typedUpdate);
+  if (spec.kind !== 'replace') hints.push(typedDoc(raw));
+  const rec = encodeRecord(idFirst(out), hints);
+  return { rec, modified: !rec.raw.equals(raw) };
 }
 
 /** Builds the document inserted by an upsert that matched nothing. */
-export function upsertDocument(spec: UpdateSpec, opts: ApplyOptions): Document {
+export function upsertRecord(spec: UpdateSpec, opts: ApplyOptions): Rec {
   const seed = upsertSeed(opts.filter);
   let out: Document;
   if (spec.kind === 'replace') {
@@ -159,5 +176,5 @@ export function upsertDocument(spec: UpdateSpec, opts: ApplyOptions): Document {
   }
   if (out._id === undefined) out._id = new ObjectId();
   if (Array.isArray(out._id)) throw new CommandError(2, "can't use an array for _id");
-  return idFirst(out);
+  return encodeRecord(idFirst(out), specHints(spec, opts.typedUpdate));
 }

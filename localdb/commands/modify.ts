@@ -2,8 +2,9 @@ import type { Document } from 'bson';
 import type { CommandContext, Handler } from '../context.js';
 import { CommandError } from '../errors.js';
 import { parseSort, sortBy } from '../query.js';
-import { recFromDoc, type Rec } from '../storage.js';
-import { applyUpdate, parseUpdate, upsertDocument } from '../updates.js';
+import { typedDoc } from '../retype.js';
+import type { Rec } from '../storage.js';
+import { applyUpdate, parseUpdate, upsertRecord } from '../updates.js';
 import { checkCollation, collectionName, optionalDoc, recordRenderer } from './util.js';
 import { retryLocked } from './write.js';
 import { BSON } from 'bson';
@@ -41,10 +42,11 @@ function findAndModifyOnce(ctx: CommandContext, name: string): Document {
   }
   const spec = parseUpdate(body.update);
   const arrayFilters = Array.isArray(body.arrayFilters) ? (body.arrayFilters as Document[]) : undefined;
+  const opts = { filter, arrayFilters, typedUpdate: typedDoc(ctx.req.bodyRaw).update };
   if (!target || !coll) {
     if (body.upsert !== true) return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
     const dest = ctx.view.ensureCollection(ctx.db, name);
-    const rec = recFromDoc(upsertDocument(spec, { filter, arrayFilters }));
+    const rec = upsertRecord(spec, opts);
     ctx.view.insert(dest, rec);
     return {
       lastErrorObject: { n: 1, updatedExisting: false, upserted: rec.doc._id },
@@ -52,10 +54,10 @@ function findAndModifyOnce(ctx: CommandContext, name: string): Document {
       ok: 1,
     };
   }
-  const { doc, modified } = applyUpdate(target.raw, spec, { filter, arrayFilters });
+  const { rec, modified } = applyUpdate(target.raw, spec, opts);
   let after = target;
   if (modified) {
-    after = recFromDoc(doc);
+    after = rec;
     ctx.view.checkWritable(coll, [target.key]);
     ctx.view.replace(coll, target, after);
   }

@@ -3,7 +3,8 @@ import type { CommandContext, Handler } from '../context.js';
 import { CommandError, toCommandError } from '../errors.js';
 import { rawArrayDocs } from '../rawbson.js';
 import { recFromDoc, type Collection, type Rec } from '../storage.js';
-import { applyUpdate, idFirst, parseUpdate, upsertDocument } from '../updates.js';
+import { applyUpdate, idFirst, parseUpdate, upsertRecord } from '../updates.js';
+import { typedDoc } from '../retype.js';
 import { isPlainObject, keyOf } from '../values.js';
 import { LockedError } from '../view.js';
 import { DESERIALIZE_OPTIONS, MAX_BSON_SIZE } from '../wire.js';
@@ -34,7 +35,7 @@ function statements(ctx: CommandContext, field: string): { docs: Document[]; raw
     const v = ctx.body[field];
     if (!Array.isArray(v)) throw new CommandError(14, `BSON field '${Object.keys(ctx.body)[0]}.${field}' is missing but a required field`);
     docs = v as Document[];
-    raws = field === 'documents' ? rawArrayDocs(ctx.req.bodyRaw, field) ?? [] : [];
+    raws = field === 'deletes' ? [] : rawArrayDocs(ctx.req.bodyRaw, field) ?? [];
   }
   if (docs.length > MAX_WRITE_BATCH_SIZE) throw new CommandError(2, `Write batch sizes must be between 1 and ${MAX_WRITE_BATCH_SIZE}. Got ${docs.length} operations.`);
   for (const d of docs) if (!isPlainObject(d)) throw new CommandError(14, `${field} must contain documents`);
@@ -104,7 +105,7 @@ const insert: Handler = async (ctx) => {
   return finish(outcome);
 };
 
-function updateStatement(ctx: CommandContext, name: string, st: Document, upserted: Document[], index: number): { n: number; nModified: number } {
+function updateStatement(ctx: CommandContext, name: string, st: Document, raw: Buffer | undefined, upserted: Document[], index: number): { n: number; nModified: number } {
   const filter = optionalDoc(st.q, 'q') ?? {};
   const spec = parseUpdate(st.u);
   const multi = st.multi === true;
@@ -113,18 +114,19 @@ function updateStatement(ctx: CommandContext, name: string, st: Document, upsert
   const arrayFilters = Array.isArray(st.arrayFilters) ? (st.arrayFilters as Document[]) : undefined;
   const coll: Collection | undefined = ctx.view.collection(ctx.db, name);
   const recs = coll ? ctx.view.select(coll, filter, { limit: multi ? 0 : 1 }).recs : [];
+  const opts = { filter, arrayFilters, typedUpdate: raw ? typedDoc(raw).u : undefined };
   if (recs.length === 0) {
     if (st.upsert !== true) return { n: 0, nModified: 0 };
     const target = ctx.view.ensureCollection(ctx.db, name);
-    const rec = recFromDoc(upsertDocument(spec, { filter, arrayFilters }));
+    const rec = upsertRecord(spec, opts);
     ctx.view.insert(target, rec);
     upserted.push({ index, _id: rec.doc._id });
     return { n: 1, nModified: 0 };
   }
   const changes: [Rec, Rec][] = [];
-  for (const rec of recs) {
-    const { doc, modified } = applyUpdate(rec.raw, spec, { filter, arrayFilters });
-    if (modified) changes.push([rec, recFromDoc(doc)]);
+  for (const old of recs) {
+    const { rec, modified } = applyUpdate(old.raw, spec, opts);
+    if (modified) changes.push([old, rec]);
   }
   if (coll && changes.length) {
     ctx.view.checkWritable(coll, changes.map(([old]) => old.key));
@@ -135,11 +137,11 @@ function updateStatement(ctx: CommandContext, name: string, st: Document, upsert
 
 const update: Handler = async (ctx) => {
   const name = collectionName(ctx, 'update');
-  const { docs } = statements(ctx, 'updates');
+  const { docs, raws } = statements(ctx, 'updates');
   const upserted: Document[] = [];
   let nModified = 0;
   const outcome = await eachStatement(docs, ctx.body.ordered !== false, (st, i) => {
-    const r = updateStatement(ctx, name, st, upserted, i);
+    const r = updateStatement(ctx, name, st, raws[i], upserted, i);
     nModified += r.nModified;
     return r.n;
   });

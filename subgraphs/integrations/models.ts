@@ -1,5 +1,6 @@
 /** Integrations data on the subgraph's own connection: connectors, sync jobs, webhook subscriptions and deliveries. */
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { modelOn } from '../kit/subgraph.js';
 
 export const CONNECTOR_KINDS = ['GOOGLE_CALENDAR', 'WEBHOOK', 'REST'] as const;
 export type ConnectorKind = (typeof CONNECTOR_KINDS)[number];
@@ -159,14 +160,10 @@ function webhookDeliverySchema(): Schema<WebhookDeliveryDoc> {
 
 /** Registers the integrations models on `conn` (once per connection). */
 export function integrationsModels(conn: Connection): IntegrationsModels {
-  if (conn.models.Connector) {
-    const m = conn.models;
-    return { Connector: m.Connector, SyncJob: m.SyncJob, WebhookSubscription: m.WebhookSubscription, WebhookDelivery: m.WebhookDelivery } as IntegrationsModels;
-  }
   return {
-    Connector: conn.model<ConnectorDoc>('Connector', connectorSchema()),
-    SyncJob: conn.model<SyncJobDoc>('SyncJob', syncJobSchema()),
-    WebhookSubscription: conn.model<WebhookSubscriptionDoc>('WebhookSubscription', webhookSubscriptionSchema()),
-    WebhookDelivery: conn.model<WebhookDeliveryDoc>('WebhookDelivery', webhookDeliverySchema()),
+    Connector: modelOn(conn, 'Connector', connectorSchema),
+    SyncJob: modelOn(conn, 'SyncJob', syncJobSchema),
+    WebhookSubscription: modelOn(conn, 'WebhookSubscription', webhookSubscriptionSchema),
+    WebhookDelivery: modelOn(conn, 'WebhookDelivery', webhookDeliverySchema),
   };
 }

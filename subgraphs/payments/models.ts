@@ -1,5 +1,6 @@
 /** Payments data on the subgraph's own connection: payments, refunds, invoices, invoice counters. */
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { modelOn } from '../kit/subgraph.js';
 
 export const PAYMENT_STATUSES = ['REQUIRES_PAYMENT', 'PROCESSING', 'SUCCEEDED', 'FAILED', 'REFUNDED', 'PARTIALLY_REFUNDED'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
@@ -123,14 +124,10 @@ function invoiceSchema(): Schema<InvoiceDoc> {
 
 /** Registers the payments models on `conn` (once per connection). */
 export function paymentsModels(conn: Connection): PaymentsModels {
-  if (conn.models.Payment) {
-    const m = conn.models;
-    return { Payment: m.Payment, Refund: m.Refund, Invoice: m.Invoice, InvoiceCounter: m.InvoiceCounter } as PaymentsModels;
-  }
   return {
-    Payment: conn.model<PaymentDoc>('Payment', paymentSchema()),
-    Refund: conn.model<RefundDoc>('Refund', refundSchema()),
-    Invoice: conn.model<InvoiceDoc>('Invoice', invoiceSchema()),
-    InvoiceCounter: conn.model<CounterDoc>('InvoiceCounter', new Schema<CounterDoc>({ _id: String, seq: Number }, { collection: 'invoice_counters', versionKey: false })),
+    Payment: modelOn(conn, 'Payment', paymentSchema),
+    Refund: modelOn(conn, 'Refund', refundSchema),
+    Invoice: modelOn(conn, 'Invoice', invoiceSchema),
+    InvoiceCounter: modelOn(conn, 'InvoiceCounter', () => new Schema<CounterDoc>({ _id: String, seq: Number }, { collection: 'invoice_counters', versionKey: false })),
   };
 }

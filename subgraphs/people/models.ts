@@ -1,5 +1,6 @@
 /** People data on the subgraph's own connection: users, organizations, API clients. */
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { modelOn } from '../kit/subgraph.js';
 
 export const ROLES = ['attendee', 'organizer', 'speaker', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -158,10 +159,9 @@ function apiClientSchema(): Schema<ApiClientDoc> {
 
 /** Registers the people models on `conn` (once per connection). */
 export function peopleModels(conn: Connection): PeopleModels {
-  if (conn.models.User) return { User: conn.models.User as Model<UserDoc>, Organization: conn.models.Organization as Model<OrganizationDoc>, ApiClient: conn.models.ApiClient as Model<ApiClientDoc> };
   return {
-    User: conn.model<UserDoc>('User', userSchema()),
-    Organization: conn.model<OrganizationDoc>('Organization', organizationSchema()),
-    ApiClient: conn.model<ApiClientDoc>('ApiClient', apiClientSchema()),
+    User: modelOn(conn, 'User', userSchema),
+    Organization: modelOn(conn, 'Organization', organizationSchema),
+    ApiClient: modelOn(conn, 'ApiClient', apiClientSchema),
   };
 }

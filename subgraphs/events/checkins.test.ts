@@ -1,18 +1,13 @@
 /** Check-ins: idempotency (also under concurrency), ticket codes, refused states, bulk check-in. */
 import { Types } from 'mongoose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { userPrincipal, type TestSubgraph } from '../kit/testing.js';
-import { callers, expectError, newUserId, ok, outboxCount, publishedEvent, register, startEvents } from './test-support.js';
+import { callers, expectError, newUserId, ok, outboxCount, publishedEvent, register, serveEvents } from './test-support.js';
 
 let t: TestSubgraph;
 const who = callers();
 
-beforeAll(async () => {
-  t = await startEvents();
-});
-afterAll(async () => {
-  await t?.stop();
-});
+serveEvents((s) => (t = s));
 
 const user = () => userPrincipal(newUserId(), { scopes: ['events:read'] });
 const CHECK_IN = 'mutation($id: ID, $code: String) { checkIn(registrationId: $id, ticketCode: $code) { id checkedInAt method registration { id status checkIn { id } event { checkInCount } } } }';

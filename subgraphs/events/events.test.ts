@@ -1,17 +1,12 @@
 /** Event and session mutations: happy paths, invalid input with targets, transitions, object rules, outbox. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TestSubgraph } from '../kit/testing.js';
-import { EVENT_FIELDS, callers, createEvent, eventInput, expectError, newUserId, ok, outboxCount, publishedEvent, startEvents } from './test-support.js';
+import { EVENT_FIELDS, callers, createEvent, eventInput, expectError, newUserId, ok, outboxCount, publishedEvent, serveEvents } from './test-support.js';
 
 let t: TestSubgraph;
 const who = callers();
 
-beforeAll(async () => {
-  t = await startEvents();
-});
-afterAll(async () => {
-  await t?.stop();
-});
+serveEvents((s) => (t = s));
 
 const CREATE = `mutation($input: CreateEventInput!) { createEvent(input: $input) { ${EVENT_FIELDS} venue { name onlineUrl } parent { id } } }`;
 const UPDATE = `mutation($id: ID!, $input: UpdateEventInput!) { updateEvent(id: $id, input: $input) { ${EVENT_FIELDS} } }`;
@@ -126,5 +121,15 @@ describe('sessions', () => {
     expectError(await t.call(CREATE_SESSION, { input: { ...base, eventId: 'zzz' } }, who.organizer), 'BAD_USER_INPUT', 'input.eventId');
     expectError(await t.call(CREATE_SESSION, { input: base }, who.otherOrganizer), 'FORBIDDEN');
     expectError(await t.call(`mutation { assignSpeakers(sessionId: "000000000000000000000000", speakerIds: []) { id } }`, {}, who.organizer), 'RESOURCE_NOT_FOUND', 'sessionId');
+
+    const s = ok(await t.call(CREATE_SESSION, { input: base }, who.organizer)).createSession;
+    const UPDATE_SESSION = 'mutation($id: ID!, $input: UpdateSessionInput!) { updateSession(id: $id, input: $input) { id } }';
+    expectError(await t.call(UPDATE_SESSION, { id: s.id, input: { title: '  ' } }, who.organizer), 'BAD_USER_INPUT', 'input.title');
+    expectError(await t.call(UPDATE_SESSION, { id: s.id, input: { endsAt: '2030-01-02T10:00:00Z' } }, who.organizer), 'BAD_USER_INPUT', 'input.endsAt');
+    expectError(await t.call(UPDATE_SESSION, { id: s.id, input: { room: 'r'.repeat(101) } }, who.organizer), 'BAD_USER_INPUT', 'input.room');
+    expectError(await t.call(UPDATE_SESSION, { id: 'x', input: {} }, who.organizer), 'BAD_USER_INPUT', 'id');
+    expectError(await t.call('mutation($id: ID!) { cancelSession(id: $id, reason: "") { id } }', { id: s.id }, who.organizer), 'BAD_USER_INPUT', 'reason');
+    expectError(await t.call('mutation($id: ID!, $ids: [ID!]!) { assignSpeakers(sessionId: $id, speakerIds: $ids) { id } }', { id: s.id, ids: ['x'] }, who.organizer), 'BAD_USER_INPUT', 'speakerIds.0');
+    expectError(await t.call('mutation { publishEvent(id: "x") { id } }', {}, who.organizer), 'BAD_USER_INPUT', 'id');
   });
 });

@@ -1,17 +1,12 @@
 /** Registrations: ticket codes, capacity and waitlist, batch, confirm, cancel, object-level rules. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { userPrincipal, type TestSubgraph } from '../kit/testing.js';
-import { REG_FIELDS, callers, createEvent, expectError, newUserId, ok, outboxCount, publishedEvent, register, startEvents } from './test-support.js';
+import { REG_FIELDS, callers, createEvent, expectError, newUserId, ok, outboxCount, publishedEvent, register, serveEvents } from './test-support.js';
 
 let t: TestSubgraph;
 const who = callers();
 
-beforeAll(async () => {
-  t = await startEvents();
-});
-afterAll(async () => {
-  await t?.stop();
-});
+serveEvents((s) => (t = s));
 
 const user = () => userPrincipal(newUserId(), { scopes: ['events:read'] });
 const CANCEL = `mutation($id: ID!, $reason: String) { cancelRegistration(id: $id, reason: $reason) { ${REG_FIELDS} } }`;
@@ -96,6 +91,8 @@ describe('confirm and cancel', () => {
     const ev = await publishedEvent(t, who.organizer);
     const reg = ok(await register(t, who.attendee, ev.id)).register;
     expectError(await t.call(CONFIRM, { id: reg.id }, who.attendee), 'FORBIDDEN');
+    expectError(await t.call(CONFIRM, { id: 'x' }, who.organizer), 'BAD_USER_INPUT', 'id');
+    expectError(await t.call(CANCEL, { id: 'x' }, who.organizer), 'BAD_USER_INPUT', 'id');
     expect(ok(await t.call(CONFIRM, { id: reg.id }, who.organizer)).confirmRegistration.status).toBe('CONFIRMED');
     expect(ok(await t.call(CONFIRM, { id: reg.id }, who.organizer)).confirmRegistration.status).toBe('CONFIRMED');
     expect(await outboxCount(t, `registrations:${ev.id}`, 'registration.confirmed')).toBe(1);

@@ -1,20 +1,15 @@
 /** The demo seed: counts, references into the shared demo dataset, idempotency. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO, demoOrganizer, demoRegistration } from '../kit/demo.js';
 import { demoId } from '../kit/ids.js';
 import { userPrincipal, type TestSubgraph } from '../kit/testing.js';
 import { eventsModels } from './models.js';
 import { seedEvents } from './seed.js';
-import { ok, startEvents } from './test-support.js';
+import { ok, serveEvents } from './test-support.js';
 
 let t: TestSubgraph;
 
-beforeAll(async () => {
-  t = await startEvents({ seed: true });
-});
-afterAll(async () => {
-  await t?.stop();
-});
+serveEvents((s) => (t = s), { seed: true });
 
 describe('seedEvents', () => {
   it('seeds the demo events, sessions, registrations and check-ins', async () => {

@@ -1,6 +1,6 @@
 /** Shared fixtures of the events subgraph tests: callers, a served subgraph, and event builders. */
 import { Types } from 'mongoose';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { Principal } from '../kit/principal.js';
 import { startTestSubgraph, userPrincipal, type GqlResult, type TestSubgraph } from '../kit/testing.js';
 import { createEventsSubgraph } from './index.js';
@@ -29,6 +29,18 @@ export function callers() {
 /** Starts localdb, the events subgraph on port 0, optionally with the demo seed. */
 export function startEvents(opts: { seed?: boolean } = {}): Promise<TestSubgraph> {
   return startTestSubgraph('events', createEventsSubgraph, opts.seed ? { seed: seedEvents } : {});
+}
+
+/** Serves the events subgraph for the test file: started before all tests, stopped after them. */
+export function serveEvents(use: (t: TestSubgraph) => void, opts: { seed?: boolean } = {}): void {
+  let current: TestSubgraph | undefined;
+  beforeAll(async () => {
+    current = await startEvents(opts);
+    use(current);
+  });
+  afterAll(async () => {
+    await current?.stop();
+  });
 }
 
 /** Asserts a single error with `code` (and `target` when given) and answers it. */

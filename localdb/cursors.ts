@@ -1,4 +1,5 @@
 import type { Document } from 'bson';
+import { randomBytes } from 'node:crypto';
 import { CommandError } from './errors.js';
 import { cursorReply } from './rawbson.js';
 import { MAX_BSON_SIZE } from './wire.js';
@@ -37,7 +38,14 @@ function validBatchSize(v: unknown, field: string): number | undefined {
 /** Open server-side cursors of one server. */
 export class CursorStore {
   private readonly cursors = new Map<bigint, OpenCursor>();
-  private nextId = BigInt(Date.now()) * 1000n;
+
+  /** A fresh random positive 63-bit id, like MongoDB's. */
+  private newId(): bigint {
+    for (;;) {
+      const id = randomBytes(8).readBigInt64LE(0) & 0x7fffffffffffffffn;
+      if (id !== 0n && !this.cursors.has(id)) return id;
+    }
+  }
 
   private takeBatch(c: OpenCursor, max: number): Buffer[] {
     const out: Buffer[] = [];
@@ -58,7 +66,7 @@ export class CursorStore {
     const c: OpenCursor = { id: 0n, ns, items, pos: 0, render, lastUsed: Date.now(), lsidKey: opts.lsidKey };
     const batch = batchSize === 0 ? [] : this.takeBatch(c, batchSize);
     if (c.pos < items.length && !opts.singleBatch) {
-      c.id = ++this.nextId;
+      c.id = this.newId();
       this.cursors.set(c.id, c);
     }
     return cursorReply('firstBatch', batch, c.id, ns, extra);

@@ -42,7 +42,7 @@ const find: Handler = (ctx) => {
   const render = recordRenderer(projection, optionalDoc(body.filter, 'filter') ?? {});
   const negativeLimit = Number(body.limit ?? 0) < 0;
   return ctx.state.cursors.open(nsOf(ctx, name), recs, render, {
-    batchSize: optionalCount(body.batchSize, 'batchSize'),
+    batchSize: negativeLimit ? recs.length : optionalCount(body.batchSize, 'batchSize'),
     singleBatch: body.singleBatch === true || negativeLimit,
     lsidKey: ctx.lsidKey,
   });

@@ -197,7 +197,7 @@ export async function createGateway(opts: GatewayOptions): Promise<GatewayServer
       if (typeof body !== 'object' || body === null) throw new HttpError('BAD_USER_INPUT', 'The request body must be a JSON object', 'Send {"query": "...", "variables": {...}}');
     }
     const ctx = createContext({ correlationId, req });
-    for (const e of extensions) await e.buildContext?.(ctx, req, res);
+    for (const e of extensions) await e.buildContext?.(ctx, req, res, body);
     await executeApolloHttp(apollo, req, res, body, async () => ctx, { [CORRELATION_HEADER]: correlationId });
   }
 

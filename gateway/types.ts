@@ -69,9 +69,10 @@ export interface GatewayExtension {
   /**
    * Runs for every GraphQL HTTP request before execution. May set `ctx.principal`, keep values in
    * `ctx.extras`, set response headers with `res.setHeader`, or throw a coded error
-   * (`appError(...)`), which is answered in the spec shape with the code's HTTP status.
+   * (`appError(...)`), which is answered in the spec shape with the code's HTTP status. `body` is
+   * the parsed JSON body of a POST (undefined for GET); changes to it reach Apollo.
    */
-  buildContext?(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse): void | Promise<void>;
+  buildContext?(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, body: unknown): void | Promise<void>;
   /** Apollo Server plugins (validation limits, scope rules, introspection gate, …). */
   apolloPlugins?: ApolloServerPlugin<GatewayContext>[];
   /** Set when the extension decides introspection per request: Apollo's introspection is then on. */

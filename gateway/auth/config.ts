@@ -4,6 +4,7 @@
  * modules that reads `process.env`; everything is validated into a typed object at start.
  */
 import { ConfigError, loadCommonConfig, readEnum, readUrl, type NodeEnv } from '../../subgraphs/kit/config.js';
+import { readBool, readInt } from '../config.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -50,9 +51,6 @@ export interface OperationLimits {
   maxCost: number;
   maxAliases: number;
   maxTokens: number;
-  maxBodyBytes: number;
-  /** Operations in one batched (array) body; 0 refuses batching. */
-  maxBatch: number;
   /** Points that make one request unit of the rate-limit budget. */
   costUnit: number;
 }
@@ -75,16 +73,10 @@ export interface AuthConfig {
   tiers: Record<Tier, TierLimit>;
   limits: OperationLimits;
   redisUrl?: string;
+  /** Take the client address of anonymous callers from X-Forwarded-For (behind a trusted proxy). */
+  trustProxy: boolean;
   /** Signs the gateway's own principal for calls to the people subgraph. */
   internalSecret: string;
-}
-
-function readInt(env: Env, key: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  const raw = env[key];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${key} must be an integer between ${min} and ${max}, got '${raw}'`);
-  return n;
 }
 
 /** Parses `30/10/5` (per minute / burst / concurrency) for a tier override. */
@@ -151,11 +143,10 @@ export function loadAuthConfig(env: Env = process.env): AuthConfig {
       maxCost: readInt(env, 'MAX_COST', 5000, 1),
       maxAliases: readInt(env, 'MAX_ALIASES', 30, 0),
       maxTokens: readInt(env, 'MAX_TOKENS', 2000, 10),
-      maxBodyBytes: readInt(env, 'MAX_BODY_BYTES', 100_000, 1024),
-      maxBatch: readInt(env, 'MAX_BATCH', 0, 0, 50),
       costUnit: readInt(env, 'RATE_COST_UNIT', 100, 1),
     },
     redisUrl: common.redisUrl,
+    trustProxy: readBool(env, 'TRUST_PROXY', false),
     internalSecret: common.internalSecret,
   };
 }

@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, readBody } from '../../subgraphs/kit/http.js';
 import type { Logger } from '../../subgraphs/kit/logger.js';
+import type { GatewayRoute } from '../types.js';
 import { isScope } from '../shield/scopes.js';
 import type { JwtConfig } from './config.js';
 import { issueToken } from './jwt.js';
@@ -83,7 +84,7 @@ export function grantScopes(requested: string | undefined, allowed: readonly str
 }
 
 /** Creates the route handler; it answers only `/oauth/token` and returns false otherwise. */
-export function createOAuthTokenRoute(opts: OAuthTokenRouteOptions): (req: IncomingMessage, res: ServerResponse, correlationId: string) => Promise<boolean> {
+export function createOAuthTokenRoute(opts: OAuthTokenRouteOptions): GatewayRoute {
   const { directory, jwt, ttlSeconds, logger, maxBodyBytes = 8192 } = opts;
 
   async function handle(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -116,7 +117,7 @@ export function createOAuthTokenRoute(opts: OAuthTokenRouteOptions): (req: Incom
     return { access_token: token, token_type: 'Bearer', expires_in: ttlSeconds, scope: scopes.join(' ') };
   }
 
-  return async (req, res, correlationId) => {
+  return async (req, res, { correlationId }) => {
     if ((req.url ?? '').split('?')[0] !== TOKEN_PATH) return false;
     try {
       send(res, 200, await handle(req), { 'x-correlation-id': correlationId });

@@ -52,6 +52,8 @@ export interface ShieldPluginOptions<TContext extends BaseContext> {
   onDeny: 'partial' | 'reject';
   principalOf: (ctx: TContext) => Principal;
   correlationIdOf: (ctx: TContext) => string | undefined;
+  /** Told about each operation with denied fields (e.g. for the audit log). */
+  onDenied?: (ctx: TContext, auth: Authorization) => void;
 }
 
 /** The sha256 Apollo Server would compute for a query text. */
@@ -63,7 +65,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Creates the plugin. */
 export function useShield<TContext extends BaseContext>(opts: ShieldPluginOptions<TContext>): ApolloServerPlugin<TContext> {
-  const { state, onDeny, principalOf, correlationIdOf } = opts;
+  const { state, onDeny, principalOf, correlationIdOf, onDenied } = opts;
   const format = (ctx: TContext, errors: readonly GraphQLError[]): GraphQLFormattedError[] =>
     errors.map((e) => toSpecError(e.toJSON(), e, { correlationId: correlationIdOf(ctx) }));
 
@@ -79,7 +81,9 @@ export function useShield<TContext extends BaseContext>(opts: ShieldPluginOption
         async didResolveOperation(rc) {
           const guard = state.guardFor(rc.schema);
           auth = await authorizeDocument(rc.schema, guard, rc.document, principalOf(rc.contextValue), rc.operationName);
-          if (auth.denials.length === 0 || onDeny === 'reject' || !auth.document) return;
+          if (auth.denials.length === 0) return;
+          onDenied?.(rc.contextValue, auth);
+          if (onDeny === 'reject' || !auth.document) return;
           const writable = rc as unknown as Mutable<GraphQLRequestContext<TContext>>;
           writable.document = auth.document;
           writable.queryHash = hashDocument(auth.document);

@@ -1,0 +1,105 @@
+/**
+ * Audit log of mutations: who ran which mutation, on which ids, when, with which outcome. Stored in
+ * MongoDB (database `eventgraph_gateway`, collection `audit_log`) through the mongodb driver, and
+ * read back page by page for admins. A failed write never fails the request; it is logged.
+ */
+import { MongoClient, ObjectId, type Collection } from 'mongodb';
+import { Kind, valueFromASTUntyped, type OperationDefinitionNode, type ValueNode } from 'graphql';
+import type { Logger } from '../../subgraphs/kit/logger.js';
+import type { Principal } from '../../subgraphs/kit/principal.js';
+
+export const AUDIT_DB = 'eventgraph_gateway';
+export const AUDIT_COLLECTION = 'audit_log';
+
+/** One audited mutation. */
+export interface AuditEntry {
+  at: Date;
+  correlationId: string;
+  actor: { kind: Principal['kind']; sub: string | null; clientId?: string };
+  operationName: string | null;
+  /** Root mutation fields, e.g. `["checkIn"]`. */
+  fields: string[];
+  /** Id-like arguments and variables by path, e.g. `{ "checkIn.registrationId": "…" }`. */
+  ids: Record<string, string | string[]>;
+  outcome: 'ok' | 'error';
+  /** Error codes of the response (empty when ok). */
+  errorCodes: string[];
+}
+
+export interface AuditPage {
+  entries: Array<AuditEntry & { id: string }>;
+  /** Pass as `after` for the next (older) page; null at the end. */
+  next: string | null;
+}
+
+export interface AuditLog {
+  /** Stores an entry; never throws (failures are logged). */
+  record(entry: AuditEntry): Promise<void>;
+  /** Newest first; `after` is the `next` of the previous page. */
+  list(opts: { limit: number; after?: string }): Promise<AuditPage>;
+  close(): Promise<void>;
+}
+
+export interface AuditLogOptions {
+  uri: string;
+  dbName?: string;
+  logger: Logger;
+}
+
+const ID_NAME = /^(id|ids)$|Ids?$/;
+
+/** Collects id-like values (arguments named `id`, `…Id`, `ids`, `…Ids`, also inside input objects). */
+function collectIds(prefix: string, value: unknown, name: string, out: Record<string, string | string[]>): void {
+  if (ID_NAME.test(name)) {
+    if (typeof value === 'string' || typeof value === 'number') out[prefix] = String(value);
+    else if (Array.isArray(value)) out[prefix] = value.filter((v) => typeof v === 'string' || typeof v === 'number').map(String).slice(0, 100);
+    return;
+  }
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) collectIds(`${prefix}.${k}`, v, k, out);
+  }
+}
+
+/** The root fields and id arguments of a mutation, resolving variables. */
+export function describeMutation(operation: OperationDefinitionNode, variables: Record<string, unknown> = {}): { fields: string[]; ids: Record<string, string | string[]> } {
+  const fields: string[] = [];
+  const ids: Record<string, string | string[]> = {};
+  for (const sel of operation.selectionSet.selections) {
+    if (sel.kind !== Kind.FIELD) continue;
+    const key = sel.alias?.value ?? sel.name.value;
+    fields.push(sel.name.value);
+    for (const arg of sel.arguments ?? []) collectIds(`${key}.${arg.name.value}`, valueFromASTUntyped(arg.value as ValueNode, variables), arg.name.value, ids);
+  }
+  return { fields, ids };
+}
+
+/** Opens the audit log (the connection is made on first use). */
+export function createAuditLog({ uri, dbName = AUDIT_DB, logger }: AuditLogOptions): AuditLog {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5_000, maxPoolSize: 5 });
+  const collection: Collection<AuditEntry> = client.db(dbName).collection<AuditEntry>(AUDIT_COLLECTION);
+  let indexed: Promise<unknown> | undefined;
+  const ensureIndex = () => (indexed ??= collection.createIndex({ at: -1 }).catch((err: unknown) => logger.warn({ err }, 'audit log index could not be created')));
+
+  return {
+    async record(entry) {
+      try {
+        await ensureIndex();
+        await collection.insertOne({ ...entry });
+      } catch (err) {
+        logger.error({ err, audit: { ...entry, at: entry.at.toISOString() } }, 'audit log write failed');
+      }
+    },
+    async list({ limit, after }) {
+      const filter = after && ObjectId.isValid(after) ? { _id: { $lt: new ObjectId(after) } } : {};
+      const docs = await collection.find(filter).sort({ _id: -1 }).limit(limit + 1).toArray();
+      const page = docs.slice(0, limit);
+      return {
+        entries: page.map(({ _id, ...rest }) => ({ id: _id.toHexString(), ...rest })),
+        next: docs.length > limit ? page[page.length - 1]._id.toHexString() : null,
+      };
+    },
+    async close() {
+      await client.close();
+    },
+  };
+}

@@ -1,5 +1,6 @@
 /** Events data on the subgraph's own connection: events, sessions, registrations, check-ins. */
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { modelOn } from '../kit/subgraph.js';
 
 export const EVENT_STATUSES = ['DRAFT', 'PUBLISHED', 'CANCELLED'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
@@ -201,18 +202,10 @@ function checkInSchema(): Schema<CheckInDoc> {
 
 /** The events models on a connection (compiled once per connection). */
 export function eventsModels(conn: Connection): EventsModels {
-  if (conn.models.Event) {
-    return {
-      Event: conn.models.Event as Model<EventDoc>,
-      Session: conn.models.Session as Model<SessionDoc>,
-      Registration: conn.models.Registration as Model<RegistrationDoc>,
-      CheckIn: conn.models.CheckIn as Model<CheckInDoc>,
-    };
-  }
   return {
-    Event: conn.model<EventDoc>('Event', eventSchema()),
-    Session: conn.model<SessionDoc>('Session', sessionSchema()),
-    Registration: conn.model<RegistrationDoc>('Registration', registrationSchema()),
-    CheckIn: conn.model<CheckInDoc>('CheckIn', checkInSchema()),
+    Event: modelOn(conn, 'Event', eventSchema),
+    Session: modelOn(conn, 'Session', sessionSchema),
+    Registration: modelOn(conn, 'Registration', registrationSchema),
+    CheckIn: modelOn(conn, 'CheckIn', checkInSchema),
   };
 }

@@ -3,6 +3,7 @@ import { Types, type ClientSession, type QueryFilter } from 'mongoose';
 import { isAdmin, isInternal, requireScope } from '../kit/authz.js';
 import { appError, badInput, notFound } from '../kit/errors.js';
 import { toObjectId } from '../kit/ids.js';
+import { escapeRegex } from '../kit/input.js';
 import { decodeCursor, paginate, type PageArgs } from '../kit/pagination.js';
 import { checkText } from '../kit/validation.js';
 import { canManageEvent, canSeeEvent, invalidTransition, requireManageEvent, seesAllDrafts, userIdOf } from './access.js';
@@ -36,10 +37,6 @@ export interface EventsArgs extends PageArgs {
 }
 
 const PUBLIC_STATUSES: EventStatus[] = ['PUBLISHED', 'CANCELLED'];
-
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /** Builds the list filter from typed arguments only (no raw input reaches the query). */
 function listFilter(ctx: EventsContext, args: EventsArgs): Record<string, unknown> {

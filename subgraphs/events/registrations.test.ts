@@ -1,4 +1,5 @@
 /** Registrations: ticket codes, capacity and waitlist, batch, confirm, cancel, object-level rules. */
+import { Types } from 'mongoose';
 import { describe, expect, it } from 'vitest';
 import { userPrincipal, type TestSubgraph } from '../kit/testing.js';
 import { REG_FIELDS, callers, createEvent, expectError, newUserId, ok, outboxCount, publishedEvent, register, serveEvents } from './test-support.js';
@@ -29,7 +30,11 @@ describe('register', () => {
   it('refuses duplicates, unpublished events, bad ids and registering others without rights', async () => {
     const ev = await publishedEvent(t, who.organizer);
     ok(await register(t, who.attendee, ev.id));
+    const seqOf = async () => (await t.conn.collection('events').findOne({ _id: new Types.ObjectId(ev.id) }))?.registrationSeq;
+    const before = await seqOf();
     expectError(await register(t, who.attendee, ev.id), 'CONFLICT', 'input.attendeeId');
+    // The refused registration rolled back its whole transaction, including the event lock bump.
+    expect(await seqOf()).toBe(before);
     const draft = await createEvent(t, who.organizer);
     expectError(await register(t, who.attendee, draft.id), 'RESOURCE_NOT_FOUND', 'input.eventId');
     expectError(await register(t, who.organizer, draft.id), 'INVALID_STATE_TRANSITION', 'input.eventId');

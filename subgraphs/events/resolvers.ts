@@ -46,7 +46,7 @@ export function createResolvers(service: EventsService, live: LiveFeed): GraphQL
       checkIn: (_: unknown, a: { registrationId?: string | null; ticketCode?: string | null }, ctx: EventsContext) => service.checkIn(ctx, a),
       bulkCheckIn: (_: unknown, a: { items: Parameters<EventsService['bulkCheckIn']>[1] }, ctx: EventsContext) => service.bulkCheckIn(ctx, a.items),
     },
-    Subscription: subscriptionResolvers(service, live),
+    Subscription: subscriptionResolvers(live),
     User: {
       __resolveReference: (ref: Ref) => ({ id: ref.id }),
       registrations: (u: Ref, args: PageArgs, ctx: EventsContext) => service.userRegistrations(ctx, u.id, args),

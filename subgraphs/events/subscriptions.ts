@@ -14,7 +14,6 @@ import { canManageEvent, canSeeEvent, requireReadRegistrations } from './access.
 import { fromPayload, topics } from './events.js';
 import type { EventsContext, EventsLoaders } from './loaders.js';
 import type { EventDoc } from './models.js';
-import type { EventsService } from './service.js';
 
 type SubArgs = { eventId: string; after?: string | null };
 
@@ -39,7 +38,7 @@ function feed(live: LiveFeed, ctx: EventsContext, topic: string, after: string |
 }
 
 /** The Subscription resolvers of the events subgraph. */
-export function subscriptionResolvers(_service: EventsService, live: LiveFeed) {
+export function subscriptionResolvers(live: LiveFeed) {
   return {
     checkInCreated: {
       subscribe: async (_: unknown, { eventId, after }: SubArgs, ctx: EventsContext) => {

@@ -11,6 +11,8 @@ import type { GatewayExtension } from './types.js';
 export interface ExtensionDeps {
   config: GatewayConfig;
   logger: Logger;
+  /** The database the gateway keeps its own records in (the mutation audit log). */
+  mongoUri?: string;
 }
 
 /** Builds the process's extensions (none yet: the core serves unauthenticated HTTP on its own). */

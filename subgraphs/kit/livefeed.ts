@@ -50,6 +50,8 @@ export interface LiveFeedOptions {
 
 /** A live feed whose open subscriptions can be ended together. */
 export interface ClosableLiveFeed extends LiveFeed {
+  /** Subscriptions open and listening (their starting point fixed), on `topic` or on all topics. */
+  listening(topic?: string): number;
   /** Ends every open subscription with SERVICE_UNAVAILABLE (clients resubscribe elsewhere). */
   close(): void;
 }
@@ -67,6 +69,7 @@ export function createLiveFeed(opts: LiveFeedOptions): ClosableLiveFeed {
       open.add(sub);
       return sub;
     },
+    listening: (topic) => [...open].filter((s) => s.started && (topic === undefined || s.topic === topic)).length,
     close() {
       closed = true;
       for (const sub of [...open]) sub.fail(appError('SERVICE_UNAVAILABLE', 'The live feed is shutting down'));
@@ -87,10 +90,12 @@ class TopicSubscription implements AsyncIterableIterator<LiveRecord> {
   private wake: (() => void) | undefined;
   private readonly unsubscribe;
   private readonly init: Promise<void>;
+  /** True once the starting point is fixed: every later record will be delivered. */
+  started = false;
 
   constructor(
     private readonly opts: LiveFeedOptions,
-    private readonly topic: string,
+    readonly topic: string,
     start: number | undefined,
     private readonly onEnd: () => void,
   ) {
@@ -104,13 +109,10 @@ class TopicSubscription implements AsyncIterableIterator<LiveRecord> {
     const { Counter } = outboxModels(this.opts.conn);
     const counter = await Counter.findById(this.topic, { seq: 1 }).lean();
     const head = counter?.seq ?? 0;
-    if (after === undefined) {
-      this.lastSeq = head;
-      return;
-    }
-    if (after > head) throw appError('BAD_USER_INPUT', 'The cursor is not valid for this subscription', { target: 'after', details: 'The cursor is ahead of the topic' });
-    this.lastSeq = after;
-    this.needsDb = after < head;
+    if (after !== undefined && after > head) throw appError('BAD_USER_INPUT', 'The cursor is not valid for this subscription', { target: 'after', details: 'The cursor is ahead of the topic' });
+    this.lastSeq = after ?? head;
+    this.needsDb = after !== undefined && after < head;
+    this.started = true;
   }
 
   private onRecord(record: BusRecord): void {

@@ -1,0 +1,64 @@
+/**
+ * From a graphql-ws `subscribe` message to a distinct subscription: parse and validate against the
+ * API schema, keep to subscriptions, coerce variables, authorize with the caller's principal, plan
+ * over the supergraph, and compute the dedup key.
+ */
+import { randomUUID } from 'node:crypto';
+import { getOperationAST, getVariableValues, type DocumentNode, type GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { SubscribePayload } from 'graphql-ws';
+import type { Logger } from '../../subgraphs/kit/logger.js';
+import type { Principal } from '../../subgraphs/kit/principal.js';
+import { codedError, formatError } from './errors.js';
+import { subscriptionKey } from './key.js';
+import type { SchemaState } from './schema.js';
+import type { SharedSpec } from './shared.js';
+
+/** What the subscribe-time authorization sees. */
+export interface AuthorizeRequest {
+  principal: Principal;
+  document: DocumentNode;
+  operationName: string | undefined;
+  variables: Record<string, unknown>;
+}
+
+/** The gateway's operation rules; returns the errors that refuse the subscription, if any. */
+export type Authorize = (req: AuthorizeRequest) => Promise<readonly GraphQLError[] | void> | readonly GraphQLError[] | void;
+
+const CORRELATION_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The distinct subscription for a subscribe message, or the errors that refuse it. */
+export async function prepareSubscription(
+  state: SchemaState,
+  principal: Principal,
+  payload: SubscribePayload,
+  authorize: Authorize | undefined,
+  logger: Logger,
+): Promise<SharedSpec | GraphQLFormattedError[]> {
+  const checked = state.check(payload.query);
+  if ('errors' in checked) return checked.errors.map((e) => formatError(e, e.message.startsWith('Syntax Error') ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED'));
+  const { document, normalised } = checked;
+  const operationName = payload.operationName ?? undefined;
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return [codedError('BAD_USER_INPUT', 'The operation to run could not be determined', 'Pass operationName for a document with several operations')];
+  if (operation.operation !== 'subscription') return [codedError('BAD_USER_INPUT', 'Only subscriptions are served over WebSocket', 'Send queries and mutations over HTTP')];
+
+  const coerced = getVariableValues(state.apiGraphQLSchema, operation.variableDefinitions ?? [], payload.variables ?? {});
+  if (coerced.errors) return coerced.errors.map((e) => formatError(e, 'BAD_USER_INPUT'));
+  const variables = coerced.coerced;
+
+  const denied = await authorize?.({ principal, document, operationName, variables });
+  if (denied?.length) return denied.map((e) => formatError(e, 'FORBIDDEN'));
+
+  let plan;
+  try {
+    plan = state.plan(document, normalised, operationName);
+  } catch (err) {
+    logger.warn({ err }, 'subscription could not be planned');
+    return [codedError('GRAPHQL_VALIDATION_FAILED', 'The subscription cannot be planned over the supergraph')];
+  }
+  const ext = payload.extensions ?? {};
+  const correlationId = typeof ext.correlationId === 'string' && CORRELATION_RE.test(ext.correlationId) ? ext.correlationId : randomUUID();
+  const key = subscriptionKey(normalised, operation.name?.value ?? operationName, variables, principal);
+  return { key, state, plan, document, operationName, variables, principal, correlationId };
+}
+

@@ -1,0 +1,298 @@
+/**
+ * The gateway's graphql-ws endpoint (`/graphql` on the gateway's own HTTP server): authenticates
+ * connections, authorizes, plans and deduplicates subscriptions, and fans events out.
+ *
+ * Close codes: 4403 credentials refused or expired, 4429 slow consumer (reconnect and resume with
+ * `after`), 1001 gateway shutting down (after every subscription got `complete`), and graphql-ws's
+ * own. A schema reload ends subscriptions with an `error` message coded SCHEMA_RELOADED; the socket
+ * stays open for the client to resubscribe.
+ */
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { makeServer, handleProtocols, type ServerOptions } from 'graphql-ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from '../../subgraphs/kit/logger.js';
+import { ANONYMOUS, type Principal } from '../../subgraphs/kit/principal.js';
+import { codedError, refusal, toErrorMessage } from './errors.js';
+import { prepareSubscription, type Authorize } from './prepare.js';
+import { buildSchemaState, type SchemaState, type SupergraphInput } from './schema.js';
+import { standaloneSources, type DataSourceFetcher, type FetchSources } from './sources.js';
+import { createHub, type SharedCounters, type SharedSpec, type SubscriptionHub } from './shared.js';
+import { ClientSubscription, GatewayCloseCode } from './subscriber.js';
+import { createUpstreamPool, type UpstreamPool } from './upstream.js';
+
+export type { Authorize, AuthorizeRequest } from './prepare.js';
+
+/** A verified caller and when its credential expires (ms since epoch; null = never). */
+export interface Authenticated {
+  principal: Principal;
+  expiresAt: number | null;
+}
+
+export interface SubscriptionServerOptions {
+  supergraph: SupergraphInput;
+  internalSecret: string;
+  logger: Logger;
+  /** Verifies `connection_init` credentials; throw to refuse (4403). Default: everyone is anonymous. */
+  authenticate?: (credentials: unknown) => Promise<Authenticated>;
+  /** Subscribe-time operation rules (the same the gateway applies over HTTP). */
+  authorize?: Authorize;
+  path?: string;
+  /** Pending output per socket before it is closed as a slow consumer. Default 1 MiB. */
+  maxBufferedBytes?: number;
+  /** WebSocket ping interval; a socket that misses a pong is terminated. Default 12 s. */
+  keepAliveMs?: number;
+  connectionInitWaitMs?: number;
+  exposeErrors?: boolean;
+  /**
+   * Data sources for per-event fetches (inside the gateway: the gateway's own). Default: direct
+   * data sources to the supergraph's subgraph URLs, using `fetcher` when given.
+   */
+  sources?: FetchSources;
+  fetcher?: DataSourceFetcher;
+  maxPendingEvents?: number;
+  backoffMs?: { min: number; max: number };
+  /** Longest wait in stop() for `complete` messages to reach the sockets. Default 2 s. */
+  shutdownGraceMs?: number;
+}
+
+export interface SubscriptionStats extends SharedCounters {
+  connections: number;
+  subscribers: number;
+  /** Distinct subscriptions, each with one upstream subscription. */
+  sharedSubscriptions: number;
+  slowConsumerDisconnects: number;
+  expiredDisconnects: number;
+}
+
+export interface SubscriptionServer {
+  /** Takes an HTTP upgrade for the endpoint's path; false when the path is not this endpoint's. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** Listens for upgrades on an HTTP server; returns the detach function. */
+  attach(server: HttpServer): () => void;
+  /** Serves a new supergraph; open subscriptions end with SCHEMA_RELOADED. Throws for an unusable one. */
+  reload(supergraph: SupergraphInput): void;
+  stats(): SubscriptionStats;
+  /** Completes every subscription, then closes sockets and subgraph connections. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+interface Conn {
+  alive: boolean;
+  principal: Principal;
+  request: IncomingMessage | undefined;
+  expiry: NodeJS.Timeout | undefined;
+}
+
+interface Extra {
+  socket: WebSocket;
+}
+
+/** What `onSubscribe` hands to `subscribe` through graphql-ws's execution args. */
+interface Prepared {
+  spec: SharedSpec;
+  socket: WebSocket;
+  id: string;
+}
+
+const MAX_TIMER_MS = 2_147_483_647;
+
+function credentialsOf(params: Readonly<Record<string, unknown>> | undefined, req: IncomingMessage | undefined): unknown {
+  const has = (o: Record<string, unknown> | undefined) => o && ['authorization', 'Authorization', 'apiKey', 'x-api-key'].some((k) => o[k] !== undefined);
+  if (has(params)) return params;
+  const headers = req?.headers;
+  if (headers?.authorization || headers?.['x-api-key']) return { authorization: headers.authorization, apiKey: headers['x-api-key'] };
+  return params;
+}
+
+/** Creates the subscription endpoint. Throws when the supergraph cannot be served. */
+export function createSubscriptionServer(opts: SubscriptionServerOptions): SubscriptionServer {
+  const { internalSecret, logger, authenticate, authorize, path = '/graphql', maxBufferedBytes = 1 << 20, keepAliveMs = 12_000, connectionInitWaitMs = 3_000, exposeErrors = false, sources, fetcher, maxPendingEvents, backoffMs, shutdownGraceMs = 2_000 } = opts;
+  const counters: SharedCounters = { upstreamOpened: 0, upstreamResubscribed: 0, planExecutions: 0, eventsDelivered: 0 };
+  let slowConsumerDisconnects = 0;
+  let expiredDisconnects = 0;
+  let version = 1;
+  const build = (input: SupergraphInput, v: number) => buildSchemaState(input, v, sources ?? standaloneSources(input.subgraphs, internalSecret, fetcher));
+  let state: SchemaState = build(opts.supergraph, version);
+  const runtimeFor = (s: SchemaState) => {
+    const pool = createUpstreamPool({ wsUrls: s.wsUrls, internalSecret, logger });
+    return { pool, hub: createHub({ pool, internalSecret, logger, counters, exposeErrors, maxPendingEvents, backoffMs }) };
+  };
+  let runtime: { pool: UpstreamPool; hub: SubscriptionHub } = runtimeFor(state);
+  const conns = new Map<WebSocket, Conn>();
+  const active = new Set<ClientSubscription>();
+  const pendingSends = new Set<Promise<void>>();
+  let stopping: Promise<void> | undefined;
+
+  const protocol = makeServer<Record<string, unknown>, Extra>({
+    connectionInitWaitTimeout: connectionInitWaitMs,
+    onConnect: async (ctx) => {
+      const socket = ctx.extra.socket;
+      const conn = conns.get(socket);
+      if (!conn || stopping) return false;
+      const request = conn.request;
+      conn.request = undefined;
+      if (!authenticate) return true;
+      try {
+        const { principal, expiresAt } = await authenticate(credentialsOf(ctx.connectionParams, request));
+        conn.principal = principal;
+        if (expiresAt !== null) {
+          conn.expiry = setTimeout(() => {
+            expiredDisconnects++;
+            socket.close(GatewayCloseCode.CredentialsExpired, 'Forbidden: credentials expired');
+          }, Math.min(MAX_TIMER_MS, Math.max(0, expiresAt - Date.now())));
+        }
+        return true;
+      } catch (err) {
+        logger.debug({ err }, 'subscription connection refused');
+        return false;
+      }
+    },
+    onSubscribe: async (ctx, id, payload) => {
+      const socket = ctx.extra.socket;
+      const conn = conns.get(socket);
+      if (!conn || stopping) return refusal([codedError('SERVICE_UNAVAILABLE', 'The gateway is shutting down')]);
+      const current = state;
+      const spec = await prepareSubscription(current, conn.principal, payload, authorize, logger);
+      if (Array.isArray(spec)) return refusal(spec);
+      const prepared: Prepared = { spec, socket, id };
+      return { schema: current.apiGraphQLSchema, document: spec.document, operationName: spec.operationName, variableValues: spec.variables, contextValue: prepared };
+    },
+    subscribe: (args) => {
+      const { spec, socket, id } = args.contextValue as Prepared;
+      const sub = new ClientSubscription(
+        id,
+        {
+          socket,
+          maxBufferedBytes,
+          onOverflow: () => {
+            if (socket.readyState !== socket.OPEN) return;
+            slowConsumerDisconnects++;
+            socket.close(GatewayCloseCode.SlowConsumer, 'Slow consumer: reconnect and resume with after');
+          },
+        },
+        (s) => active.delete(s),
+      );
+      if (spec.state !== state || stopping) {
+        sub.end([codedError('SCHEMA_RELOADED')]);
+        return sub;
+      }
+      active.add(sub);
+      sub.leave = runtime.hub.join(spec, sub);
+      return sub;
+    },
+    onError: (_ctx, _id, _payload, errors) => toErrorMessage(errors, exposeErrors),
+  } satisfies ServerOptions<Record<string, unknown>, Extra>);
+
+  function open(socket: WebSocket, request: IncomingMessage): void {
+    const conn: Conn = { alive: true, principal: ANONYMOUS, request, expiry: undefined };
+    conns.set(socket, conn);
+    socket.on('pong', () => {
+      conn.alive = true;
+    });
+    socket.once('error', (err) => {
+      logger.debug({ err }, 'subscription socket error');
+      socket.terminate();
+    });
+    const closed = protocol.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) => {
+          if (socket.readyState !== socket.OPEN) return;
+          const sent = new Promise<void>((resolve) => socket.send(data, () => resolve()));
+          pendingSends.add(sent);
+          void sent.then(() => pendingSends.delete(sent));
+          return sent;
+        },
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (cb) =>
+          socket.on('message', (data) => {
+            cb(String(data)).catch((err: unknown) => {
+              logger.error({ err }, 'subscription message handling failed');
+              socket.close(4500, 'Internal server error');
+            });
+          }),
+      },
+      { socket },
+    );
+    socket.once('close', (code, reason) => {
+      clearTimeout(conn.expiry);
+      conns.delete(socket);
+      void closed(code, String(reason));
+    });
+  }
+
+  const wss = new WebSocketServer({ noServer: true, handleProtocols, perMessageDeflate: false, maxPayload: 256 * 1024, clientTracking: false });
+  const heartbeat = setInterval(() => {
+    for (const [socket, conn] of conns) {
+      if (!conn.alive) {
+        socket.terminate();
+        continue;
+      }
+      conn.alive = false;
+      socket.ping();
+    }
+  }, keepAliveMs);
+  heartbeat.unref();
+
+  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    if ((req.url ?? '/').split('?')[0] !== path) return false;
+    if (stopping) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
+      return true;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => open(ws, req));
+    return true;
+  }
+
+  const waitFor = (p: Promise<unknown>, ms: number) => Promise.race([p, new Promise<void>((r) => setTimeout(r, ms).unref())]);
+
+  return {
+    handleUpgrade,
+    attach(server) {
+      const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        if (!handleUpgrade(req, socket, head)) socket.destroy();
+      };
+      server.on('upgrade', onUpgrade);
+      return () => void server.off('upgrade', onUpgrade);
+    },
+    reload(supergraph) {
+      const next = build(supergraph, ++version);
+      const old = runtime;
+      state = next;
+      runtime = runtimeFor(next);
+      old.hub.closeAll([codedError('SCHEMA_RELOADED')]);
+      void old.pool.dispose();
+      logger.info({ version }, 'subscriptions: supergraph reloaded');
+    },
+    stats: () => ({
+      ...counters,
+      connections: conns.size,
+      subscribers: active.size,
+      sharedSubscriptions: runtime.hub.size(),
+      slowConsumerDisconnects,
+      expiredDisconnects,
+    }),
+    stop() {
+      stopping ??= (async () => {
+        clearInterval(heartbeat);
+        runtime.hub.closeAll();
+        // graphql-ws sends `complete` for each ended subscription on the next ticks; let them reach the sockets.
+        await new Promise<void>((r) => setImmediate(r));
+        await waitFor(Promise.all([...pendingSends]), shutdownGraceMs);
+        const closing = [...conns.keys()].map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.once('close', () => resolve());
+              s.close(GatewayCloseCode.GoingAway, 'Gateway shutting down');
+            }),
+        );
+        await waitFor(Promise.all(closing), shutdownGraceMs);
+        for (const s of conns.keys()) s.terminate();
+        await runtime.pool.dispose();
+        await new Promise<void>((r) => wss.close(() => r()));
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,263 @@
+/**
+ * Shared subscriptions: every distinct subscription (see `key.ts`) has one upstream subscription to
+ * the owning subgraph and runs its per-event plan once per event; the payload is serialised once
+ * and the same text goes to every subscriber.
+ *
+ * Resuming: the shared subscription remembers the cursor of the last event it received. When the
+ * subgraph connection drops (subgraph restart, network), it resubscribes with backoff and
+ * `after: <that cursor>`, so subscribers see neither a gap nor a duplicate. The same mechanism
+ * bounds memory when plan execution falls behind the upstream: past `maxPendingEvents` the
+ * upstream is paused, the backlog is worked off, and the subscription resumes from its cursor
+ * (the subgraph replays from its outbox).
+ */
+import type { DocumentNode, ExecutionResult, GraphQLFormattedError } from 'graphql';
+import type { SubscribePayload } from 'graphql-ws';
+import { buildOperationContext } from '@apollo/gateway';
+import { toSpecError } from '../../subgraphs/kit/errors.js';
+import type { Logger } from '../../subgraphs/kit/logger.js';
+import { signPrincipal, type Principal } from '../../subgraphs/kit/principal.js';
+import { executeEvent, type EventInput } from './execute.js';
+import { CURSOR_ALIAS, type SubscriptionPlan } from './plan.js';
+import type { SchemaState } from './schema.js';
+import type { UpstreamPool } from './upstream.js';
+
+/** One client subscription, as the shared subscription sees it. */
+export interface Subscriber {
+  /** Writes one event; `payloadJson` is the serialised `payload` of the `next` message. */
+  deliver(payloadJson: string): void;
+  /** Ends the subscription: `complete` without errors, an `error` message with them. */
+  end(errors?: readonly GraphQLFormattedError[]): void;
+}
+
+/** What defines one distinct subscription. */
+export interface SharedSpec {
+  key: string;
+  state: SchemaState;
+  plan: SubscriptionPlan;
+  document: DocumentNode;
+  operationName: string | undefined;
+  /** Coerced variables of the client operation. */
+  variables: Record<string, unknown>;
+  principal: Principal;
+  correlationId: string;
+}
+
+/** Counters for tests and benchmarks. */
+export interface SharedCounters {
+  upstreamOpened: number;
+  upstreamResubscribed: number;
+  planExecutions: number;
+  eventsDelivered: number;
+}
+
+export interface SharedDeps {
+  pool: UpstreamPool;
+  internalSecret: string;
+  logger: Logger;
+  counters: SharedCounters;
+  exposeErrors: boolean;
+  /** Events received but not yet executed before the upstream is paused. Default 1000. */
+  maxPendingEvents?: number;
+  /** First and longest delay between resubscribe attempts. Default 100 ms / 5 s. */
+  backoffMs?: { min: number; max: number };
+}
+
+const SIGNATURE_REUSE_MS = 240_000;
+
+function isRetryableErrors(errors: readonly GraphQLFormattedError[]): boolean {
+  return errors.length > 0 && errors.every((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE');
+}
+
+class SharedSubscription {
+  readonly subscribers = new Set<Subscriber>();
+  private cursor: string | null;
+  private payload: SubscribePayload | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private generation = 0;
+  private attempts = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private pending = 0;
+  private paused = false;
+  private closed = false;
+  /** True once the current upstream subscription delivered an event. */
+  private streaming = false;
+  private chain: Promise<void> = Promise.resolve();
+  private token: { value: Promise<string>; at: number } | undefined;
+  private readonly eventInput: EventInput;
+
+  constructor(
+    private readonly spec: SharedSpec,
+    private readonly deps: SharedDeps,
+    private readonly onClosed: () => void,
+  ) {
+    const { plan, variables, document, operationName, state } = spec;
+    this.cursor = plan.afterVariable ? (plan.afterLiteral ?? (typeof variables[plan.afterVariable] === 'string' ? (variables[plan.afterVariable] as string) : null)) : null;
+    this.eventInput = {
+      state,
+      plan,
+      document,
+      operationContext: buildOperationContext({ schema: state.apiGraphQLSchema, operationDocument: document, operationName }),
+      variables,
+      context: () => state.sources.contextFor(spec.principal, spec.correlationId),
+      correlationId: spec.correlationId,
+      logger: deps.logger,
+      exposeErrors: deps.exposeErrors,
+    };
+    deps.counters.upstreamOpened++;
+    void this.connect();
+  }
+
+  private signedPrincipal(): Promise<string> {
+    const now = Date.now();
+    if (!this.token || now - this.token.at > SIGNATURE_REUSE_MS) this.token = { value: signPrincipal(this.spec.principal, this.deps.internalSecret), at: now };
+    return this.token.value;
+  }
+
+  private async connect(): Promise<void> {
+    const { plan, variables, correlationId } = this.spec;
+    const upstreamVariables: Record<string, unknown> = {};
+    for (const name of plan.variableUsages) if (name in variables) upstreamVariables[name] = variables[name];
+    if (plan.afterVariable) upstreamVariables[plan.afterVariable] = this.cursor;
+    let principal: string;
+    try {
+      principal = await this.signedPrincipal();
+    } catch (err) {
+      this.deps.logger.error({ err }, 'could not sign the subscription principal');
+      return this.close([{ message: 'Unexpected error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+    }
+    if (this.closed || this.paused) return;
+    const generation = ++this.generation;
+    this.streaming = false;
+    const payload: SubscribePayload = { query: plan.upstreamQuery, operationName: plan.upstreamOperationName, variables: upstreamVariables, extensions: { principal, correlationId } };
+    this.payload = payload;
+    const current = () => generation === this.generation && !this.closed;
+    try {
+      this.unsubscribe = this.deps.pool.subscribe(plan.serviceName, payload, {
+        next: (result) => current() && this.onEvent(result),
+        error: (err) => current() && this.onUpstreamError(err),
+        complete: () => current() && this.close(),
+      });
+    } catch (err) {
+      this.onUpstreamError(err);
+    }
+  }
+
+  private stopUpstream(): void {
+    this.generation++;
+    const unsubscribe = this.unsubscribe;
+    this.unsubscribe = undefined;
+    unsubscribe?.();
+  }
+
+  private onUpstreamError(err: unknown): void {
+    if (Array.isArray(err) && !isRetryableErrors(err as GraphQLFormattedError[])) {
+      const errors = (err as GraphQLFormattedError[]).map((e) => toSpecError(e, e, { correlationId: this.spec.correlationId, exposeUnexpected: this.deps.exposeErrors }));
+      return this.close(errors);
+    }
+    // The connection dropped or the subgraph is going away: resume from the last cursor.
+    this.stopUpstream();
+    const { min, max } = this.deps.backoffMs ?? { min: 100, max: 5_000 };
+    const delay = Math.min(max, min * 2 ** this.attempts) * (0.5 + Math.random() / 2);
+    this.attempts++;
+    this.deps.logger.info({ subgraph: this.spec.plan.serviceName, delay: Math.round(delay), resumable: Boolean(this.spec.plan.afterVariable) }, 'resubscribing to subgraph');
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.deps.counters.upstreamResubscribed++;
+      void this.connect();
+    }, delay);
+  }
+
+  private onEvent(result: ExecutionResult): void {
+    const root = result.data?.[this.spec.plan.rootKey] as Record<string, unknown> | null | undefined;
+    if (!this.streaming && !root && result.errors?.length) {
+      // A data-less first result is the subgraph refusing the subscription (bad cursor, rights).
+      return this.onUpstreamError(result.errors.map((e) => ('toJSON' in e && typeof e.toJSON === 'function' ? e.toJSON() : e)));
+    }
+    this.streaming = true;
+    this.attempts = 0;
+    let cursor: string | undefined;
+    if (root && typeof root === 'object' && typeof root[CURSOR_ALIAS] === 'string') {
+      cursor = root[CURSOR_ALIAS] as string;
+      delete root[CURSOR_ALIAS];
+      this.cursor = cursor;
+      // An automatic resubscribe of this payload by the client library resumes from here too.
+      if (this.payload?.variables && this.spec.plan.afterVariable) this.payload.variables[this.spec.plan.afterVariable] = cursor;
+    }
+    this.pending++;
+    if (!this.paused && this.spec.plan.afterVariable && this.pending > (this.deps.maxPendingEvents ?? 1000)) {
+      this.paused = true;
+      this.stopUpstream();
+    }
+    this.chain = this.chain.then(() => this.process(result, cursor));
+  }
+
+  private async process(result: ExecutionResult, cursor: string | undefined): Promise<void> {
+    try {
+      if (this.closed) return;
+      this.deps.counters.planExecutions++;
+      const payload = await executeEvent(this.eventInput, result, cursor);
+      if (this.closed) return;
+      const json = JSON.stringify(payload);
+      for (const s of this.subscribers) s.deliver(json);
+      this.deps.counters.eventsDelivered += this.subscribers.size;
+    } catch (err) {
+      this.deps.logger.error({ err }, 'subscription event dropped');
+    } finally {
+      this.pending--;
+      if (this.paused && this.pending === 0 && !this.closed) {
+        this.paused = false;
+        void this.connect();
+      }
+    }
+  }
+
+  /** Ends the shared subscription and every subscriber (with errors, or completed). */
+  close(errors?: readonly GraphQLFormattedError[]): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.stopUpstream();
+    const subs = [...this.subscribers];
+    this.subscribers.clear();
+    for (const s of subs) s.end(errors);
+    this.onClosed();
+  }
+}
+
+/** The registry of shared subscriptions of one schema state. */
+export interface SubscriptionHub {
+  /** Adds a subscriber to the shared subscription for `spec.key` (starting it if needed). */
+  join(spec: SharedSpec, subscriber: Subscriber): () => void;
+  /** Ends every shared subscription and its subscribers (with errors, or completed). */
+  closeAll(errors?: readonly GraphQLFormattedError[]): void;
+  /** Number of shared (upstream) subscriptions open. */
+  size(): number;
+}
+
+/** Creates an empty hub. */
+export function createHub(deps: SharedDeps): SubscriptionHub {
+  const entries = new Map<string, SharedSubscription>();
+  return {
+    join(spec, subscriber) {
+      let entry = entries.get(spec.key);
+      if (!entry) {
+        const created: SharedSubscription = new SharedSubscription(spec, deps, () => {
+          if (entries.get(spec.key) === created) entries.delete(spec.key);
+        });
+        entries.set(spec.key, created);
+        entry = created;
+      }
+      const joined = entry;
+      joined.subscribers.add(subscriber);
+      return () => {
+        if (!joined.subscribers.delete(subscriber)) return;
+        if (joined.subscribers.size === 0) joined.close();
+      };
+    },
+    closeAll(errors) {
+      for (const entry of [...entries.values()]) entry.close(errors);
+    },
+    size: () => entries.size,
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * Where per-event fetches go. Inside the gateway the engine uses the gateway's own data sources
+ * (same pooled fetcher, principal signing and extension hooks as HTTP operations); standalone (tests,
+ * tools) it builds RemoteGraphQLDataSources that sign the caller into `x-principal` themselves.
+ */
+import { randomUUID } from 'node:crypto';
+import { RemoteGraphQLDataSource, type GraphQLDataSource } from '@apollo/gateway';
+import { CORRELATION_HEADER } from '../../subgraphs/kit/http.js';
+import { PRINCIPAL_HEADER, signPrincipal, type Principal } from '../../subgraphs/kit/principal.js';
+
+export interface FetchSources {
+  /** Data sources per subgraph name for the fetches of a per-event plan. */
+  serviceMap(): Record<string, GraphQLDataSource<any>>;
+  /** The context one event's execution hands to the data sources (it carries the caller). */
+  contextFor(principal: Principal, correlationId: string): Record<string, unknown>;
+}
+
+/** The fetch function RemoteGraphQLDataSource uses. */
+export type DataSourceFetcher = RemoteGraphQLDataSource['fetcher'];
+
+interface StandaloneContext extends Record<string, unknown> {
+  principal: Principal;
+  correlationId: string;
+}
+
+/** Data sources for subgraphs reached directly, signing the caller with the internal secret. */
+export function standaloneSources(subgraphs: readonly { name: string; url: string }[], internalSecret: string, fetcher?: DataSourceFetcher): FetchSources {
+  const map: Record<string, GraphQLDataSource<StandaloneContext>> = {};
+  for (const s of subgraphs) {
+    map[s.name] = new RemoteGraphQLDataSource<StandaloneContext>({
+      url: s.url,
+      ...(fetcher ? { fetcher } : {}),
+      async willSendRequest({ request, context }) {
+        const headers = request.http?.headers;
+        if (!headers) return;
+        headers.set(CORRELATION_HEADER, context.correlationId ?? randomUUID());
+        headers.set(PRINCIPAL_HEADER, await signPrincipal(context.principal, internalSecret));
+      },
+    });
+  }
+  return {
+    serviceMap: () => map,
+    contextFor: (principal, correlationId) => ({ principal, correlationId }),
+  };
+}

@@ -9,10 +9,13 @@ import type { Logger } from '../subgraphs/kit/logger.js';
 import { runSubgraph, type RunningSubgraph } from '../subgraphs/run.js';
 import { subgraphEnvName, type GatewayConfig } from '../gateway/config.js';
 import { createExtensions } from '../gateway/extensions.js';
+import type { AuthConfig } from '../gateway/auth/config.js';
 import { createGateway, type GatewayServer } from '../gateway/server.js';
 
 export interface StackOptions {
   gatewayConfig: GatewayConfig;
+  /** Security settings; read from the environment when absent. */
+  auth?: AuthConfig;
   logger: Logger;
   /** Use this MongoDB instead of starting localdb. */
   mongoUri?: string;
@@ -28,6 +31,8 @@ export interface StackOptions {
   dbPrefix?: string;
   /** Watch the supergraph file for changes (default true). */
   watchSupergraph?: boolean;
+  /** Emit the driver's command-monitoring events on the subgraphs' connections (tests count them). */
+  monitorCommands?: boolean;
 }
 
 export interface Stack {
@@ -67,6 +72,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           seed,
           exposeErrors: gatewayConfig.exposeErrors,
           dbPrefix,
+          monitorCommands: opts.monitorCommands,
         });
         subgraphs[name] = running;
         started.push(() => running.stop());
@@ -77,7 +83,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     for (const name of SUBGRAPH_NAMES) subgraphUrls[subgraphEnvName(name)] = subgraphs[name].server.url;
     const config: GatewayConfig = { ...gatewayConfig, subgraphUrls };
     const gwLogger = logger.child({ svc: 'gateway' });
-    const extensions = await createExtensions({ config, logger: gwLogger, mongoUri });
+    const extensions = await createExtensions({ config, auth: opts.auth, logger: gwLogger, mongoUri });
     const gateway = await createGateway({ config, logger: gwLogger, extensions, port: opts.gatewayPort ?? config.port, watch: watchSupergraph });
     started.push(() => gateway.stop());
 

@@ -26,6 +26,8 @@ export interface RunSubgraphOptions {
   /** Database name prefix (tests use a unique one per run). */
   dbPrefix?: string;
   settings?: Record<string, unknown>;
+  /** Emit the driver's command-monitoring events (tests count database commands with them). */
+  monitorCommands?: boolean;
 }
 
 export interface RunningSubgraph {
@@ -39,9 +41,9 @@ export interface RunningSubgraph {
 
 /** Starts one subgraph and resolves once it listens. */
 export async function runSubgraph(opts: RunSubgraphOptions): Promise<RunningSubgraph> {
-  const { name, mongoUri, internalSecret, logger, port = 0, host = '127.0.0.1', redisUrl, seed = false, exposeErrors = false, dbPrefix, settings } = opts;
+  const { name, mongoUri, internalSecret, logger, port = 0, host = '127.0.0.1', redisUrl, seed = false, exposeErrors = false, dbPrefix, settings, monitorCommands = false } = opts;
   const entry = SUBGRAPHS[name];
-  const conn = await openConnection(mongoUri, databaseName(name, dbPrefix));
+  const conn = await openConnection(mongoUri, databaseName(name, dbPrefix), { monitorCommands });
   const liveRuntime = await createSubgraphLive({ conn, redisUrl, logger });
   const module = entry.create({ conn, logger, live: liveRuntime.live, settings });
   await module.init();

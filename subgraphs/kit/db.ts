@@ -7,8 +7,8 @@ export function databaseName(subgraph: string, prefix = 'eventgraph'): string {
 }
 
 /** Opens a connection to `uri` on the subgraph's database and waits until it is usable. */
-export async function openConnection(uri: string, dbName: string): Promise<Connection> {
-  const conn = mongoose.createConnection(uri, { dbName, autoIndex: true, serverSelectionTimeoutMS: 10_000 });
+export async function openConnection(uri: string, dbName: string, opts: { monitorCommands?: boolean } = {}): Promise<Connection> {
+  const conn = mongoose.createConnection(uri, { dbName, autoIndex: true, serverSelectionTimeoutMS: 10_000, monitorCommands: opts.monitorCommands ?? false });
   await conn.asPromise();
   return conn;
 }

@@ -1,6 +1,7 @@
 /** Integrations resolvers: thin mappings onto the services and per-request loaders. */
 import { requireScope } from '../kit/authz.js';
 import { toObjectId } from '../kit/ids.js';
+import { clearLoaders } from '../kit/loaders.js';
 import type { LiveFeed } from '../kit/live.js';
 import type { PageArgs } from '../kit/pagination.js';
 import { scalarResolvers } from '../kit/scalars.js';
@@ -48,7 +49,10 @@ export function integrationsResolvers(connectors: ConnectorService, jobs: SyncJo
         subscribe: (_: unknown, a: Args, ctx: Ctx) => {
           requireScope(ctx.principal, READ);
           const jobId = toObjectId(a.jobId, 'jobId').toHexString();
-          return mapIterator(live.subscribe(syncTopic(jobId), a.after), (rec) => ({ syncProgress: { cursor: rec.cursor, job: syncJobFromJson(rec.payload) } }));
+          return mapIterator(live.subscribe(syncTopic(jobId), a.after), (rec) => {
+            clearLoaders(ctx.loaders);
+            return { syncProgress: { cursor: rec.cursor, job: syncJobFromJson(rec.payload) } };
+          });
         },
       },
     },

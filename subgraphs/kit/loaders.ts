@@ -15,7 +15,15 @@ export function byIdLoader<T extends { _id: Types.ObjectId }>(find: (ids: Types.
 
 /** Loads lists grouped by a foreign key with one `$in` query. */
 export function groupLoader<T>(find: (ids: Types.ObjectId[]) => Promise<T[]>, keyOf: (doc: T) => unknown): DataLoader<string, T[]> {
-  return new DataLoader<string, T[]>(async (keys) => {
+  return reducedGroupLoader(find, keyOf, (docs) => docs);
+}
+
+/**
+ * Like groupLoader, but each key's group is reduced to one value (e.g. the first document, or the
+ * one that matters among several) inside the same batch.
+ */
+export function reducedGroupLoader<T, V>(find: (ids: Types.ObjectId[]) => Promise<T[]>, keyOf: (doc: T) => unknown, reduce: (docs: T[]) => V): DataLoader<string, V> {
+  return new DataLoader<string, V>(async (keys) => {
     const ids = keys.map(maybeObjectId).filter((id): id is Types.ObjectId => id !== null);
     const docs = ids.length ? await find(ids) : [];
     const groups = new Map<string, T[]>();
@@ -25,6 +33,14 @@ export function groupLoader<T>(find: (ids: Types.ObjectId[]) => Promise<T[]>, ke
       if (list) list.push(d);
       else groups.set(k, [d]);
     }
-    return keys.map((k) => groups.get(String(k).toLowerCase()) ?? []);
+    return keys.map((k) => reduce(groups.get(String(k).toLowerCase()) ?? []));
   });
+}
+
+/**
+ * Empties every DataLoader cache in a loader set. A subscription keeps one context (and so one
+ * loader set) for its whole life: call this before resolving each event so fields read current data.
+ */
+export function clearLoaders(loaders: object): void {
+  for (const loader of Object.values(loaders)) if (loader instanceof DataLoader) loader.clearAll();
 }

@@ -3,10 +3,13 @@
  * `startSubgraphServer` on port 0, GraphQL calls over real HTTP with signed principals, and a
  * log of the database commands the driver sends (command monitoring).
  */
+import { createClient } from 'graphql-ws';
 import mongoose, { type Connection } from 'mongoose';
+import WebSocket from 'ws';
 import { startLocalDb } from '../../localdb/index.js';
 import { DEV_INTERNAL_SECRET } from './config.js';
 import type { LiveFeed, LiveRecord } from './live.js';
+import { createSubgraphLive } from './livefeed.js';
 import { createLogger } from './logger.js';
 import type { SubgraphDeps, SubgraphModule } from './module.js';
 import { PRINCIPAL_HEADER, signPrincipal, type Principal } from './principal.js';
@@ -32,6 +35,12 @@ export interface TestSubgraph {
   commands: SeenCommand[];
   /** POSTs one operation, signed as `principal` (anonymous when omitted). */
   call(query: string, variables?: Record<string, unknown>, principal?: Principal): Promise<GqlResult>;
+  /**
+   * Starts a subscription over graphql-ws: the connection is signed as internal (as the gateway's
+   * is), the operation as `principal` (without one, the connection's internal principal applies).
+   * `results` resolves after `count` events, on completion, or with the errors.
+   */
+  subscribe(query: string, variables: Record<string, unknown>, principal: Principal | undefined, count?: number): Promise<{ results: Promise<GqlResult[]>; close(): Promise<void> }>;
   stop(): Promise<void>;
 }
 
@@ -71,7 +80,12 @@ const MODEL_COMMANDS = new Set(['find', 'aggregate', 'insert', 'update', 'delete
 export async function startTestSubgraph(
   name: string,
   create: (deps: SubgraphDeps) => SubgraphModule<any>,
-  opts: { seed?: (conn: Connection) => Promise<{ seeded: boolean }>; live?: LiveFeed; settings?: Record<string, unknown> } = {},
+  opts: {
+    seed?: (conn: Connection) => Promise<{ seeded: boolean }>;
+    /** Use the real live feed (outbox relay + in-process bus) instead of an empty one. */
+    liveFeed?: boolean;
+    settings?: Record<string, unknown>;
+  } = {},
 ): Promise<TestSubgraph> {
   const db = await startLocalDb({ port: 0 });
   const conn = mongoose.createConnection(db.uri, { dbName: `test_${name}`, autoIndex: true, monitorCommands: true, serverSelectionTimeoutMS: 5000 });
@@ -83,7 +97,8 @@ export async function startTestSubgraph(
     commands.push({ name: e.commandName, collection: typeof coll === 'string' ? coll : undefined });
   });
   const logger = createLogger(name, 'silent');
-  const module = create({ conn, logger, live: opts.live ?? EMPTY_LIVE, settings: opts.settings });
+  const liveRuntime = opts.liveFeed ? await createSubgraphLive({ conn, logger }) : undefined;
+  const module = create({ conn, logger, live: liveRuntime?.live ?? EMPTY_LIVE, settings: opts.settings });
   await module.init();
   if (opts.seed) await opts.seed(conn);
   const server = await startSubgraphServer({ name, schema: module.schema, buildContext: module.buildContext, logger, internalSecret: DEV_INTERNAL_SECRET, routes: module.routes, exposeErrors: true });
@@ -99,10 +114,38 @@ export async function startTestSubgraph(
       const res = await fetch(server.url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
       return (await res.json()) as GqlResult;
     },
+    async subscribe(query, variables = {}, principal, count = 1) {
+      const connectionPrincipal = await signPrincipal(internalPrincipal(), DEV_INTERNAL_SECRET);
+      const signed = principal ? await signPrincipal(principal, DEV_INTERNAL_SECRET) : undefined;
+      const client = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, connectionParams: { principal: connectionPrincipal }, retryAttempts: 0 });
+      const results: GqlResult[] = [];
+      let stop = () => {};
+      const done = new Promise<GqlResult[]>((resolve, reject) => {
+        stop = client.subscribe<Record<string, any>>(
+          { query, variables, extensions: signed ? { principal: signed } : {} },
+          {
+            next: (value) => {
+              results.push(value as GqlResult);
+              if (results.length >= count) resolve(results);
+            },
+            error: (err) => (Array.isArray(err) ? resolve([{ errors: err as GqlResult['errors'] }]) : reject(err)),
+            complete: () => resolve(results),
+          },
+        );
+      });
+      return {
+        results: done,
+        async close() {
+          stop();
+          await client.dispose();
+        },
+      };
+    },
     stop() {
       stopping ??= (async () => {
         await server.stop();
         await module.dispose();
+        await liveRuntime?.stop();
         await conn.close();
         await db.stop();
       })();

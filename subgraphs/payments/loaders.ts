@@ -1,7 +1,7 @@
 /** Per-request DataLoaders of the payments subgraph: one query per batch, results in key order. */
-import DataLoader from 'dataloader';
+import type DataLoader from 'dataloader';
 import type { SubgraphContext } from '../kit/context.js';
-import { byIdLoader, groupLoader } from '../kit/loaders.js';
+import { byIdLoader, groupLoader, reducedGroupLoader } from '../kit/loaders.js';
 import type { InvoiceDoc, PaymentDoc, PaymentsModels, RefundDoc } from './models.js';
 
 export interface PaymentsLoaders {
@@ -21,12 +21,10 @@ export function currentPayment(payments: PaymentDoc[]): PaymentDoc | null {
 
 /** Builds a fresh set of loaders (call once per request). */
 export function createPaymentsLoaders(m: PaymentsModels): PaymentsLoaders {
-  const byRegistration = groupLoader((ids) => m.Payment.find({ registrationId: { $in: ids } }).sort({ createdAt: -1, _id: -1 }).lean<PaymentDoc[]>().exec(), (p) => p.registrationId);
-  const invoices = groupLoader((ids) => m.Invoice.find({ paymentId: { $in: ids } }).lean<InvoiceDoc[]>().exec(), (i) => i.paymentId);
   return {
     payment: byIdLoader((ids) => m.Payment.find({ _id: { $in: ids } }).lean<PaymentDoc[]>().exec()),
-    paymentByRegistration: new DataLoader(async (keys) => (await byRegistration.loadMany(keys)).map((r) => (r instanceof Error ? r : currentPayment(r)))),
+    paymentByRegistration: reducedGroupLoader((ids) => m.Payment.find({ registrationId: { $in: ids } }).sort({ createdAt: -1, _id: -1 }).lean<PaymentDoc[]>().exec(), (p) => p.registrationId, currentPayment),
     refundsByPayment: groupLoader((ids) => m.Refund.find({ paymentId: { $in: ids } }).sort({ createdAt: 1, _id: 1 }).lean<RefundDoc[]>().exec(), (r) => r.paymentId),
-    invoiceByPayment: new DataLoader(async (keys) => (await invoices.loadMany(keys)).map((r) => (r instanceof Error ? r : (r[0] ?? null)))),
+    invoiceByPayment: reducedGroupLoader((ids) => m.Invoice.find({ paymentId: { $in: ids } }).lean<InvoiceDoc[]>().exec(), (i) => i.paymentId, (list) => list[0] ?? null),
   };
 }

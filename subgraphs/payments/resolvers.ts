@@ -1,6 +1,7 @@
 /** Payments resolvers: thin mappings onto the service and per-request loaders. */
 import { requireAuthenticated } from '../kit/authz.js';
 import { toObjectId } from '../kit/ids.js';
+import { clearLoaders } from '../kit/loaders.js';
 import type { LiveFeed } from '../kit/live.js';
 import type { PageArgs } from '../kit/pagination.js';
 import { scalarResolvers } from '../kit/scalars.js';
@@ -40,6 +41,7 @@ export function paymentsResolvers(svc: PaymentsService, live: LiveFeed) {
           requireAuthenticated(ctx.principal);
           const registrationId = toObjectId(a.registrationId, 'registrationId').toHexString();
           return mapIterator(live.subscribe(paymentTopic(registrationId), a.after), (rec) => {
+            clearLoaders(ctx.loaders);
             const payment = paymentFromJson(rec.payload);
             return canReadPayment(ctx.principal, payment) ? { paymentStatusChanged: { cursor: rec.cursor, payment } } : undefined;
           });

@@ -196,7 +196,7 @@ export async function createSecurityExtension(opts: SecurityOptions): Promise<Se
         document: result.document,
         errors: result.errors,
         onDeny: auth.onDeny,
-        complete: (data) => completeResult(current, result, data, variables, operationName),
+        complete: (data) => completeResult(shieldState.completionSchemaFor(current), result, data, variables, operationName),
       };
     },
     admitOperation: (principal, address, request) => gate.admit(principal, address, request, () => {}),

@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { HeaderMap, type ApolloServerPlugin, type BaseContext, type GraphQLRequestContext, type GraphQLRequestListener } from '@apollo/server';
-import { getOperationAST, print, type DocumentNode, type GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { buildASTSchema, getOperationAST, parse, print, printSchema, type DocumentNode, type GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { appError, toSpecError } from '../../subgraphs/kit/errors.js';
 import type { Principal } from '../../subgraphs/kit/principal.js';
 import { authorizeDocument, type Authorization } from './authorize.js';
@@ -24,12 +24,18 @@ export interface ShieldState {
   setRules(rules: AccessRules): void;
   /** The guard for an API schema with the current rules; throws while no rules are installed. */
   guardFor(schema: GraphQLSchema): FieldGuard;
+  /**
+   * A copy of the API schema without resolvers, for completing responses. Apollo Server wraps the
+   * served schema's field resolvers for its plugins, which would bypass the completion's own.
+   */
+  completionSchemaFor(schema: GraphQLSchema): GraphQLSchema;
 }
 
 /** Holds the current rules and one guard per API schema (rebuilt when the rules change). */
 export function createShieldState(introspection: IntrospectionPolicy): ShieldState {
   let rules: AccessRules | undefined;
   let guards = new WeakMap<GraphQLSchema, FieldGuard>();
+  const copies = new WeakMap<GraphQLSchema, GraphQLSchema>();
   return {
     setRules(next) {
       rules = next;
@@ -43,6 +49,14 @@ export function createShieldState(introspection: IntrospectionPolicy): ShieldSta
         guards.set(schema, guard);
       }
       return guard;
+    },
+    completionSchemaFor(schema) {
+      let copy = copies.get(schema);
+      if (!copy) {
+        copy = buildASTSchema(parse(printSchema(schema)), { assumeValidSDL: true });
+        copies.set(schema, copy);
+      }
+      return copy;
     },
   };
 }
@@ -74,7 +88,7 @@ export function useShield<TContext extends BaseContext>(opts: ShieldPluginOption
       let auth: Authorization | undefined;
 
       async function complete(rc: GraphQLRequestContext<TContext>, data: Record<string, unknown> | null | undefined) {
-        return completeResult(rc.schema, auth as Authorization, data, rc.request.variables, rc.operationName);
+        return completeResult(state.completionSchemaFor(rc.schema), auth as Authorization, data, rc.request.variables, rc.operationName);
       }
 
       return {

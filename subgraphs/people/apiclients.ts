@@ -11,7 +11,10 @@ import { requireString, withDbErrors } from '../kit/input.js';
 import { hashSecret, keyPrefixOf, newCredentials, parseApiKey, secretMatches } from './credentials.js';
 import type { ApiClientDoc, PeopleModels } from './models.js';
 
-/** Scopes a partner client may be granted. `admin` never is. */
+/**
+ * Scopes a partner client may be granted (`schema:read` lets it introspect the API). `admin`,
+ * `people:write` and the payment-changing scopes never are.
+ */
 export const PARTNER_SCOPES = [
   'events:read',
   'events:write',
@@ -22,6 +25,7 @@ export const PARTNER_SCOPES = [
   'payments:read',
   'integrations:read',
   'integrations:write',
+  'schema:read',
 ] as const;
 
 /** What the gateway learns about a verified credential. */

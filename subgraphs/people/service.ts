@@ -1,14 +1,12 @@
 /** Domain rules for users and organizations: validation, visibility, consent, GDPR export and erasure. */
-import type { Types } from 'mongoose';
-import { appError, notFound } from '../kit/errors.js';
+import type { Connection, Types } from 'mongoose';
+import { appError, badInput, notFound } from '../kit/errors.js';
 import { isAdmin, isInternal, isSelf, requireAllowed, requireAuthenticated } from '../kit/authz.js';
 import { toObjectId } from '../kit/ids.js';
 import { inTransaction, recordEvents } from '../kit/outbox.js';
 import { paginate, type Connection as Page, type PageArgs } from '../kit/pagination.js';
 import { hasScope, type Principal } from '../kit/principal.js';
-import { badInput } from '../kit/errors.js';
 import { escapeRegex, optionalString, requireEmail, requireString, withDbErrors } from '../kit/input.js';
-import type { Connection } from 'mongoose';
 import { userErased } from './events.js';
 import { ROLES, type ConsentDoc, type ConsentPurpose, type OrganizationDoc, type PeopleModels, type Role, type UserDoc } from './models.js';
 import { profileUpdate, preferencesUpdate, toExport } from './profile.js';

@@ -4,7 +4,7 @@
  * source); the rest of the plan fetches fields from the other subgraphs as usual, so the client gets
  * one payload with fields from every subgraph.
  */
-import type { DocumentNode, ExecutionResult, GraphQLFormattedError } from 'graphql';
+import type { DocumentNode, ExecutionResult, GraphQLError, GraphQLFormattedError } from 'graphql';
 import { executeQueryPlan, type buildOperationContext, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
 import type { Logger } from '../../subgraphs/kit/logger.js';
 import { toSpecError } from '../../subgraphs/kit/errors.js';
@@ -23,6 +23,8 @@ export interface EventInput {
   logger: Logger;
   /** Show unexpected error messages (development only). */
   exposeErrors: boolean;
+  /** Shapes the data for the caller's rights (see `Authorized.complete`). */
+  complete?: (data: Record<string, unknown> | null | undefined) => Promise<{ data: Record<string, unknown> | null; errors: readonly GraphQLError[] }>;
 }
 
 type OperationContext = ReturnType<typeof buildOperationContext>;
@@ -83,9 +85,16 @@ export async function executeEvent(input: EventInput, event: ExecutionResult, cu
     logger.error({ err, correlationId: correlationId }, 'subscription event execution failed');
     result = { data: null, errors: [{ toJSON: () => ({ message: 'Unexpected error' }) }] };
   }
-  const payload: EventPayload = { data: result.data ?? null };
-  if (result.errors?.length) {
-    payload.errors = result.errors.map((e) => {
+  let data = result.data ?? null;
+  let errors = result.errors ?? [];
+  if (input.complete) {
+    const completed = await input.complete(data);
+    data = completed.data;
+    errors = [...completed.errors, ...errors];
+  }
+  const payload: EventPayload = { data };
+  if (errors.length) {
+    payload.errors = errors.map((e) => {
       const formatted = typeof e.toJSON === 'function' ? e.toJSON() : (e as GraphQLFormattedError);
       return toSpecError(formatted, e, {
         correlationId: correlationId,

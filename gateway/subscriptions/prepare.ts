@@ -4,7 +4,7 @@
  * over the supergraph, and compute the dedup key.
  */
 import { randomUUID } from 'node:crypto';
-import { getOperationAST, getVariableValues, type DocumentNode, type GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, getOperationAST, getVariableValues, print, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
 import type { Logger } from '../../subgraphs/kit/logger.js';
 import type { Principal } from '../../subgraphs/kit/principal.js';
@@ -21,8 +21,25 @@ export interface AuthorizeRequest {
   variables: Record<string, unknown>;
 }
 
-/** The gateway's operation rules; returns the errors that refuse the subscription, if any. */
-export type Authorize = (req: AuthorizeRequest) => Promise<readonly GraphQLError[] | void> | readonly GraphQLError[] | void;
+/** A subscription the rules allow, possibly with denied selections removed. */
+export interface Authorized {
+  /** The document to execute: the one sent, or a copy without the denied selections. */
+  document: DocumentNode;
+  /** Applied to every event's data: denied selections become null with their errors. */
+  complete?: (data: Record<string, unknown> | null | undefined) => Promise<{ data: Record<string, unknown> | null; errors: readonly GraphQLError[] }>;
+}
+
+/** The gateway's operation rules: the allowed subscription, or the errors that refuse it. */
+export type Authorize = (req: AuthorizeRequest) => Promise<Authorized | readonly GraphQLError[]>;
+
+/** Abuse and rate limits at subscribe time; throws the coded error that refuses the subscription. */
+export type Admit = (principal: Principal, payload: SubscribePayload, clientAddress: string) => Promise<void>;
+
+export interface PrepareHooks {
+  authorize?: Authorize;
+  admit?: Admit;
+  logger: Logger;
+}
 
 const CORRELATION_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -30,10 +47,18 @@ const CORRELATION_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 export async function prepareSubscription(
   state: SchemaState,
   principal: Principal,
+  clientAddress: string,
   payload: SubscribePayload,
-  authorize: Authorize | undefined,
-  logger: Logger,
+  { authorize, admit, logger }: PrepareHooks,
 ): Promise<SharedSpec | GraphQLFormattedError[]> {
+  if (admit) {
+    try {
+      await admit(principal, payload, clientAddress);
+    } catch (err) {
+      if (err instanceof GraphQLError) return [formatError(err, 'FORBIDDEN')];
+      throw err;
+    }
+  }
   const checked = state.check(payload.query);
   if ('errors' in checked) return checked.errors.map((e) => formatError(e, e.message.startsWith('Syntax Error') ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED'));
   const { document, normalised } = checked;
@@ -46,12 +71,13 @@ export async function prepareSubscription(
   if (coerced.errors) return coerced.errors.map((e) => formatError(e, 'BAD_USER_INPUT'));
   const variables = coerced.coerced;
 
-  const denied = await authorize?.({ principal, document, operationName, variables });
-  if (denied?.length) return denied.map((e) => formatError(e, 'FORBIDDEN'));
+  const authorized = authorize ? await authorize({ principal, document, operationName, variables }) : { document };
+  if (Array.isArray(authorized)) return authorized.map((e) => formatError(e, 'FORBIDDEN'));
+  const { document: allowed, complete } = authorized as Authorized;
 
   let plan;
   try {
-    plan = state.plan(document, normalised, operationName);
+    plan = state.plan(allowed, allowed === document ? normalised : print(allowed), operationName);
   } catch (err) {
     logger.warn({ err }, 'subscription could not be planned');
     return [codedError('GRAPHQL_VALIDATION_FAILED', 'The subscription cannot be planned over the supergraph')];
@@ -59,6 +85,6 @@ export async function prepareSubscription(
   const ext = payload.extensions ?? {};
   const correlationId = typeof ext.correlationId === 'string' && CORRELATION_RE.test(ext.correlationId) ? ext.correlationId : randomUUID();
   const key = subscriptionKey(normalised, operation.name?.value ?? operationName, variables, principal);
-  return { key, state, plan, document, operationName, variables, principal, correlationId };
+  return { key, state, plan, document: allowed, operationName, variables, principal, correlationId, complete };
 }
 

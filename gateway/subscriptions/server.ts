@@ -14,14 +14,14 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../subgraphs/kit/logger.js';
 import { ANONYMOUS, type Principal } from '../../subgraphs/kit/principal.js';
 import { codedError, refusal, toErrorMessage } from './errors.js';
-import { prepareSubscription, type Authorize } from './prepare.js';
+import { prepareSubscription, type Admit, type Authorize } from './prepare.js';
 import { buildSchemaState, type SchemaState, type SupergraphInput } from './schema.js';
 import { standaloneSources, type DataSourceFetcher, type FetchSources } from './sources.js';
 import { createHub, type SharedCounters, type SharedSpec, type SubscriptionHub } from './shared.js';
 import { ClientSubscription, GatewayCloseCode } from './subscriber.js';
 import { createUpstreamPool, type UpstreamPool } from './upstream.js';
 
-export type { Authorize, AuthorizeRequest } from './prepare.js';
+export type { Admit, Authorize, Authorized, AuthorizeRequest } from './prepare.js';
 
 /** A verified caller and when its credential expires (ms since epoch; null = never). */
 export interface Authenticated {
@@ -37,6 +37,10 @@ export interface SubscriptionServerOptions {
   authenticate?: (credentials: unknown) => Promise<Authenticated>;
   /** Subscribe-time operation rules (the same the gateway applies over HTTP). */
   authorize?: Authorize;
+  /** Subscribe-time abuse and rate limits. */
+  admit?: Admit;
+  /** The caller's address for `admit` (default: the socket's remote address). */
+  clientAddress?: (req: IncomingMessage) => string;
   path?: string;
   /** Pending output per socket before it is closed as a slow consumer. Default 1 MiB. */
   maxBufferedBytes?: number;
@@ -80,6 +84,7 @@ export interface SubscriptionServer {
 interface Conn {
   alive: boolean;
   principal: Principal;
+  address: string;
   request: IncomingMessage | undefined;
   expiry: NodeJS.Timeout | undefined;
 }
@@ -107,7 +112,7 @@ function credentialsOf(params: Readonly<Record<string, unknown>> | undefined, re
 
 /** Creates the subscription endpoint. Throws when the supergraph cannot be served. */
 export function createSubscriptionServer(opts: SubscriptionServerOptions): SubscriptionServer {
-  const { internalSecret, logger, authenticate, authorize, path = '/graphql', maxBufferedBytes = 1 << 20, keepAliveMs = 12_000, connectionInitWaitMs = 3_000, exposeErrors = false, sources, fetcher, maxPendingEvents, backoffMs, shutdownGraceMs = 2_000 } = opts;
+  const { internalSecret, logger, authenticate, authorize, admit, clientAddress = (req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown', path = '/graphql', maxBufferedBytes = 1 << 20, keepAliveMs = 12_000, connectionInitWaitMs = 3_000, exposeErrors = false, sources, fetcher, maxPendingEvents, backoffMs, shutdownGraceMs = 2_000 } = opts;
   const counters: SharedCounters = { upstreamOpened: 0, upstreamResubscribed: 0, planExecutions: 0, eventsDelivered: 0 };
   let slowConsumerDisconnects = 0;
   let expiredDisconnects = 0;
@@ -153,7 +158,7 @@ export function createSubscriptionServer(opts: SubscriptionServerOptions): Subsc
       const conn = conns.get(socket);
       if (!conn || stopping) return refusal([codedError('SERVICE_UNAVAILABLE', 'The gateway is shutting down')]);
       const current = state;
-      const spec = await prepareSubscription(current, conn.principal, payload, authorize, logger);
+      const spec = await prepareSubscription(current, conn.principal, conn.address, payload, { authorize, admit, logger });
       if (Array.isArray(spec)) return refusal(spec);
       const prepared: Prepared = { spec, socket, id };
       return { schema: current.apiGraphQLSchema, document: spec.document, operationName: spec.operationName, variableValues: spec.variables, contextValue: prepared };
@@ -185,7 +190,7 @@ export function createSubscriptionServer(opts: SubscriptionServerOptions): Subsc
   } satisfies ServerOptions<Record<string, unknown>, Extra>);
 
   function open(socket: WebSocket, request: IncomingMessage): void {
-    const conn: Conn = { alive: true, principal: ANONYMOUS, request, expiry: undefined };
+    const conn: Conn = { alive: true, principal: ANONYMOUS, address: clientAddress(request), request, expiry: undefined };
     conns.set(socket, conn);
     socket.on('pong', () => {
       conn.alive = true;

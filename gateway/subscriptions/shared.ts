@@ -17,6 +17,7 @@ import { toSpecError } from '../../subgraphs/kit/errors.js';
 import type { Logger } from '../../subgraphs/kit/logger.js';
 import { signPrincipal, type Principal } from '../../subgraphs/kit/principal.js';
 import { executeEvent, type EventInput } from './execute.js';
+import type { Authorized } from './prepare.js';
 import { CURSOR_ALIAS, type SubscriptionPlan } from './plan.js';
 import type { SchemaState } from './schema.js';
 import type { UpstreamPool } from './upstream.js';
@@ -40,6 +41,8 @@ export interface SharedSpec {
   variables: Record<string, unknown>;
   principal: Principal;
   correlationId: string;
+  /** Shapes each event for the caller's rights (denied selections null with errors). */
+  complete?: Authorized['complete'];
 }
 
 /** Counters for tests and benchmarks. */
@@ -102,6 +105,7 @@ class SharedSubscription {
       correlationId: spec.correlationId,
       logger: deps.logger,
       exposeErrors: deps.exposeErrors,
+      complete: spec.complete,
     };
     deps.counters.upstreamOpened++;
     void this.connect();

@@ -16,7 +16,7 @@ import type { DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode
 import { appError, isAppError } from '../../subgraphs/kit/errors.js';
 import type { Logger } from '../../subgraphs/kit/logger.js';
 import type { Principal } from '../../subgraphs/kit/principal.js';
-import type { GatewayContext, GatewayExtension } from '../types.js';
+import type { GatewayContext, GatewayExtension, GatewayRoute } from '../types.js';
 import { createOperationGate, type Admission } from '../limits/gate.js';
 import { createMemoryRateLimiter, rateLimitHeaders, type RateLimiter } from '../limits/ratelimit.js';
 import { createRedisRateLimiter } from '../limits/redis.js';
@@ -30,7 +30,7 @@ import { auditMutation, createAuditRoute, useAudit } from './audit-http.js';
 import { createAuthenticator, type Authenticated } from './authenticate.js';
 import type { AuthConfig } from './config.js';
 import { createTokenVerifier } from './jwt.js';
-import { createOAuthTokenRoute } from './oauth.js';
+import { TOKEN_PATH, createOAuthTokenRoute } from './oauth.js';
 import { createPeopleDirectory } from './people.js';
 
 export interface SecurityOptions {
@@ -141,9 +141,7 @@ export async function createSecurityExtension(opts: SecurityOptions): Promise<Se
       authenticated = await authenticator.fromHeaders(req.headers);
     } catch (err) {
       // Failed credentials spend the address's anonymous budget (no free guessing of keys).
-      const decision = await limiter.consume(`anonymous:ip:${address}`, auth.tiers.anonymous, 1);
-      setHeaders(res, rateLimitHeaders(decision));
-      if (!decision.allowed) throw appError('RATE_LIMITED', 'Too many requests', { details: `Retry in ${decision.retryAfter} s` });
+      await chargeAddress(req, res);
       throw err;
     }
     ctx.principal = authenticated.principal;
@@ -161,6 +159,22 @@ export async function createSecurityExtension(opts: SecurityOptions): Promise<Se
     }
   }
 
+  /** Charges each call of a route to the caller address's anonymous budget (no free guessing of client secrets). */
+  function limitedByAddress(path: string, route: GatewayRoute): GatewayRoute {
+    return async (req, res, ctx) => {
+      if ((req.url ?? '').split('?')[0] !== path) return false;
+      await chargeAddress(req, res);
+      return route(req, res, ctx);
+    };
+  }
+
+  async function chargeAddress(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const address = clientAddress(req, auth.trustProxy);
+    const decision = await limiter.consume(`anonymous:ip:${address}`, auth.tiers.anonymous, 1);
+    setHeaders(res, rateLimitHeaders(decision));
+    if (!decision.allowed) throw appError('RATE_LIMITED', 'Too many requests', { details: `Retry in ${decision.retryAfter} s` });
+  }
+
   /** The mutation a refused request carried, when it is one the gate could parse. */
   function refusedMutation(request: unknown): OperationDefinitionNode | undefined {
     const query = request && typeof request === 'object' ? (request as { query?: unknown }).query : undefined;
@@ -172,7 +186,7 @@ export async function createSecurityExtension(opts: SecurityOptions): Promise<Se
     name: 'security',
     gatesIntrospection: true,
     httpRoutes: [
-      createOAuthTokenRoute({ directory, jwt: auth.jwt, ttlSeconds: auth.oauthTokenTtlSeconds, logger }),
+      limitedByAddress(TOKEN_PATH, createOAuthTokenRoute({ directory, jwt: auth.jwt, ttlSeconds: auth.oauthTokenTtlSeconds, logger })),
       ...(audit ? [createAuditRoute(audit, authenticator)] : []),
     ],
     buildContext,

@@ -118,8 +118,7 @@ export function createFieldGuard(schema: GraphQLSchema, rules: AccessRules, { in
         ? 'Schema introspection is turned off'
         : 'Schema introspection requires the schema:read scope'
       : `${coordinate}: ${describeRequirement(requirements.get(coordinate) ?? { authenticated: true, scopes: null }) ?? 'Requires authentication.'}`;
-    if (ctx.principal.kind === 'anonymous') return appError('UNAUTHENTICATED', 'Authentication is required to see this field', { details });
-    return appError('FORBIDDEN', 'You are not allowed to see this field', { details });
+    return appError(ctx.principal.kind === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN', undefined, { details });
   };
   const options = { debug: false, allowExternalErrors: false, fallbackRule: allow, fallbackError, hashFunction: ({ args }: { args: unknown }) => JSON.stringify(args) };
   const middleware = shield(tree, options).generate(schema) as Record<string, Record<string, IMiddlewareFunction>>;

@@ -33,20 +33,11 @@ export function isScope(value: string): value is Scope {
  * (used by the development token script).
  */
 export const ROLE_SCOPES: Record<string, readonly Scope[]> = {
-  attendee: ['events:read', 'registrations:read', 'registrations:write', 'payments:read', 'payments:write', 'people:read'],
-  speaker: ['events:read', 'registrations:read', 'registrations:write', 'payments:read', 'payments:write', 'people:read'],
-  organizer: [
-    'events:read',
-    'events:write',
-    'registrations:read',
-    'registrations:write',
-    'checkins:write',
-    'payments:read',
-    'payments:refund',
-    'people:read',
-    'integrations:read',
-    'integrations:write',
-  ],
+  // Scopes are grants over everyone's data (`registrations:read` reads all registrations); what is
+  // the user's own (their registrations, payments, profile) the subgraphs allow by object rules.
+  attendee: ['events:read', 'registrations:write', 'payments:write'],
+  speaker: ['events:read', 'registrations:write', 'payments:write'],
+  organizer: ['events:read', 'events:write', 'registrations:write', 'checkins:write', 'payments:refund', 'integrations:read', 'integrations:write'],
   admin: ['admin'],
 };
 

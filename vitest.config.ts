@@ -12,7 +12,7 @@ export default defineConfig({
   },
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', '.data/**'],
+    exclude: ['node_modules/**', '.data/**', '.scratch/**'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,

@@ -28,7 +28,7 @@ describe('access matrix through the gateway', () => {
   const as = async (caller: Caller, query: string, variables?: Record<string, unknown>) => outcome(await t.gql(query, variables, { headers: headers[caller] }));
 
   beforeAll(async () => {
-    t = await startTestStack({ seed: true });
+    t = await startTestStack({ seed: true, env: { RATE_LIMIT_ANONYMOUS: '600/200/50' } });
     base = t.url.replace(/\/graphql$/, '');
     const bearer = async (sub: string, roles: string[], scopes: readonly string[]) => ({ authorization: `Bearer ${await t.token({ sub, roles, scopes: [...scopes] })}` });
     headers.anonymous = {};

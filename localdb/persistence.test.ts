@@ -5,7 +5,7 @@ import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLocalDb, type LocalDb } from './index.js';
-import { quietLogger } from './test-helpers.js';
+import { quietLogger, type Loose } from './test-helpers.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -57,7 +57,7 @@ describe('persistence', () => {
     await withServer(
       dir,
       async (client, db) => {
-        const c = client.db('p').collection('churn');
+        const c = client.db('p').collection<Loose>('churn');
         for (let round = 0; round < 20; round++) {
           await c.insertMany(Array.from({ length: 50 }, (_, i) => ({ _id: i, round, pad: 'x'.repeat(500) })), { ordered: false }).catch(() => undefined);
           await c.updateMany({}, { $set: { round } });
@@ -68,7 +68,7 @@ describe('persistence', () => {
     );
     expect(fs.readdirSync(dir).some((f) => f.startsWith('snapshot-'))).toBe(true);
     await withServer(dir, async (client) => {
-      const docs = await client.db('p').collection('churn').find().toArray();
+      const docs = await client.db('p').collection<Loose>('churn').find().toArray();
       expect(docs).toHaveLength(50);
       expect(docs.every((d) => d.round === 19)).toBe(true);
     });
@@ -77,19 +77,19 @@ describe('persistence', () => {
   it('recovers when the last journal record is torn', async () => {
     const dir = tempDir();
     await withServer(dir, async (client) => {
-      await client.db('p').collection('t').insertMany([{ _id: 1 }, { _id: 2 }]);
+      await client.db('p').collection<Loose>('t').insertMany([{ _id: 1 }, { _id: 2 }]);
     });
     const journal = fs.readdirSync(dir).find((f) => f.startsWith('journal-'))!;
     const file = path.join(dir, journal);
     const intact = fs.statSync(file).size;
     fs.appendFileSync(file, Buffer.from([200, 0, 0, 0, 1, 2, 3, 4, 5, 6]));
     await withServer(dir, async (client) => {
-      expect(await client.db('p').collection('t').countDocuments()).toBe(2);
-      await client.db('p').collection('t').insertOne({ _id: 3 });
+      expect(await client.db('p').collection<Loose>('t').countDocuments()).toBe(2);
+      await client.db('p').collection<Loose>('t').insertOne({ _id: 3 });
     });
     expect(fs.statSync(file).size).toBeGreaterThan(intact);
     await withServer(dir, async (client) => {
-      expect(await client.db('p').collection('t').countDocuments()).toBe(3);
+      expect(await client.db('p').collection<Loose>('t').countDocuments()).toBe(3);
     });
   });
 

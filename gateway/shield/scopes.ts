@@ -33,11 +33,12 @@ export function isScope(value: string): value is Scope {
  * (used by the development token script).
  */
 export const ROLE_SCOPES: Record<string, readonly Scope[]> = {
-  // Scopes are grants over everyone's data (`registrations:read` reads all registrations); what is
-  // the user's own (their registrations, payments, profile) the subgraphs allow by object rules.
-  attendee: ['events:read', 'registrations:write', 'payments:write'],
-  speaker: ['events:read', 'registrations:write', 'payments:write'],
-  organizer: ['events:read', 'events:write', 'registrations:write', 'checkins:write', 'payments:refund', 'integrations:read', 'integrations:write'],
+  // Scopes are grants over everyone's data (`payments:write` changes any payment); what is the
+  // user's own (their registrations, payments, profile, the events they organize) the subgraphs
+  // allow by object rules, without a scope.
+  attendee: ['events:read'],
+  speaker: ['events:read'],
+  organizer: ['events:read', 'events:write', 'registrations:write', 'checkins:write', 'integrations:read', 'integrations:write'],
   admin: ['admin'],
 };
 

@@ -42,7 +42,7 @@ export interface AuditPluginOptions<TContext extends BaseContext> {
   extraCodes?: (ctx: TContext) => string[];
 }
 
-/** Records each mutation once its response is ready. */
+/** Records each mutation once its response is ready (without holding the response back). */
 export function useAudit<TContext extends BaseContext>({ audit, who, extraCodes = () => [] }: AuditPluginOptions<TContext>): ApolloServerPlugin<TContext> {
   return {
     async requestDidStart() {
@@ -57,7 +57,7 @@ export function useAudit<TContext extends BaseContext>({ audit, who, extraCodes 
           const body = rc.response.body;
           const errors = body.kind === 'single' ? (body.singleResult.errors ?? []) : (body.initialResult.errors ?? []);
           const codes = [...errors.map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')), ...extraCodes(rc.contextValue)];
-          await auditMutation(audit, operation, rc.request.variables, who(rc.contextValue), codes);
+          void auditMutation(audit, operation, rc.request.variables, who(rc.contextValue), codes);
         },
       };
     },

@@ -33,10 +33,14 @@ export interface AuditPage {
 }
 
 export interface AuditLog {
-  /** Stores an entry; never throws (failures are logged). */
+  /**
+   * Stores an entry; never rejects (failures are logged). Requests need not wait for it: reads and
+   * close() wait for the writes still under way.
+   */
   record(entry: AuditEntry): Promise<void>;
   /** Newest first; `after` is the `next` of the previous page. */
   list(opts: { limit: number; after?: string }): Promise<AuditPage>;
+  /** Waits for pending writes, then closes the connection. */
   close(): Promise<void>;
 }
 
@@ -44,6 +48,8 @@ export interface AuditLogOptions {
   uri: string;
   dbName?: string;
   logger: Logger;
+  /** How long a write waits for the database before it is given up (and logged). */
+  timeoutMs?: number;
 }
 
 const ID_NAME = /^(id|ids)$|Ids?$/;
@@ -74,22 +80,30 @@ export function describeMutation(operation: OperationDefinitionNode, variables: 
 }
 
 /** Opens the audit log (the connection is made on first use). */
-export function createAuditLog({ uri, dbName = AUDIT_DB, logger }: AuditLogOptions): AuditLog {
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5_000, maxPoolSize: 5 });
+export function createAuditLog({ uri, dbName = AUDIT_DB, logger, timeoutMs = 5_000 }: AuditLogOptions): AuditLog {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: timeoutMs, maxPoolSize: 5 });
   const collection: Collection<AuditEntry> = client.db(dbName).collection<AuditEntry>(AUDIT_COLLECTION);
+  const pending = new Set<Promise<void>>();
   let indexed: Promise<unknown> | undefined;
   const ensureIndex = () => (indexed ??= collection.createIndex({ at: -1 }).catch((err: unknown) => logger.warn({ err }, 'audit log index could not be created')));
 
+  async function write(entry: AuditEntry): Promise<void> {
+    try {
+      await ensureIndex();
+      await collection.insertOne({ ...entry });
+    } catch (err) {
+      logger.error({ err, audit: { ...entry, at: entry.at.toISOString() } }, 'audit log write failed');
+    }
+  }
+
   return {
-    async record(entry) {
-      try {
-        await ensureIndex();
-        await collection.insertOne({ ...entry });
-      } catch (err) {
-        logger.error({ err, audit: { ...entry, at: entry.at.toISOString() } }, 'audit log write failed');
-      }
+    record(entry) {
+      const p = write(entry).finally(() => pending.delete(p));
+      pending.add(p);
+      return p;
     },
     async list({ limit, after }) {
+      await Promise.all(pending);
       const filter = after && ObjectId.isValid(after) ? { _id: { $lt: new ObjectId(after) } } : {};
       const docs = await collection.find(filter).sort({ _id: -1 }).limit(limit + 1).toArray();
       const page = docs.slice(0, limit);
@@ -99,6 +113,7 @@ export function createAuditLog({ uri, dbName = AUDIT_DB, logger }: AuditLogOptio
       };
     },
     async close() {
+      await Promise.all(pending);
       await client.close();
     },
   };

@@ -153,7 +153,7 @@ export async function createSecurityExtension(opts: SecurityOptions): Promise<Se
     } catch (err) {
       if (audit && isAppError(err) && err.extensions.code !== 'RATE_LIMITED') {
         const operation = refusedMutation(request);
-        if (operation) await auditMutation(audit, operation, undefined, who(ctx), [String(err.extensions.code)]);
+        if (operation) void auditMutation(audit, operation, undefined, who(ctx), [String(err.extensions.code)]);
       }
       throw err;
     }

@@ -107,6 +107,15 @@ describe('access matrix through the gateway', () => {
     expect(await as('partnerKey', m, { r: REG303 })).toEqual({ ...done, data: { checkIn: { registration: { id: REG303, status: 'CONFIRMED' } } } });
   });
 
+  it('shows partners the scopes each field requires in the introspected schema', async () => {
+    const res = await t.gql('{ __type(name: "Query") { fields { name description } } }', {}, { headers: headers.partnerKey });
+    const describe = (name: string) => res.body.data.__type.fields.find((f: { name: string }) => f.name === name)?.description;
+    expect(describe('payments')).toContain('Requires scopes: payments:read.');
+    expect(describe('syncJobs')).toContain('Requires scopes: integrations:read.');
+    expect(describe('me')).toContain('Requires authentication.');
+    expect(describe('verifyApiKey')).toBeUndefined(); // internal-only fields are not in the public schema
+  });
+
   it('keeps an audit log of every mutation, readable by admins only', async () => {
     const read = (caller: Caller, query = '?limit=50') => fetch(`${base}/admin/audit${query}`, { headers: headers[caller] });
     expect((await read('anonymous')).status).toBe(401);

@@ -51,7 +51,6 @@ export interface CommandContext {
   readonly conn: ConnectionInfo;
   readonly view: View;
   readonly txn: Txn | null;
-  readonly lsidKey: string | undefined;
   /** Journal ops produced by this command; made durable before the reply is sent. */
   readonly ops: JournalOp[];
 }

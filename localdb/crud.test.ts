@@ -153,3 +153,17 @@ describe('CRUD through the driver', () => {
     expect(await db.listCollections().toArray()).toEqual([]);
   });
 });
+
+describe('query details', () => {
+  it('sorts by $natural, updates the first document of a sort, and matches $in/$nin across shapes', async () => {
+    const c = ctx.coll('details');
+    await c.insertMany([{ _id: 3, v: 1, a: [1, 2] }, { _id: 1, v: 2, a: [] }, { _id: 2, v: 3 }]);
+    expect((await c.find().sort({ $natural: -1 }).toArray()).map((d) => d._id)).toEqual([2, 1, 3]);
+    await ctx.db().command({ update: 'details', updates: [{ q: {}, u: { $set: { first: true } }, sort: { v: -1 } }] });
+    expect((await c.findOne({ first: true }))?._id).toBe(2);
+    expect((await c.find({ a: { $in: [2, 9] } }).toArray()).map((d) => d._id)).toEqual([3]);
+    expect((await c.find({ a: { $in: [null] } }).toArray()).map((d) => d._id)).toEqual([2]);
+    expect((await c.find({ a: { $nin: [1] } }).sort({ _id: 1 }).toArray()).map((d) => d._id)).toEqual([1, 2]);
+    expect(await c.countDocuments({ v: { $in: [1.0, Long.fromNumber(3)] } })).toBe(2);
+  });
+});

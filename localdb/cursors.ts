@@ -2,6 +2,7 @@ import type { Document } from 'bson';
 import { randomBytes } from 'node:crypto';
 import { CommandError } from './errors.js';
 import { cursorReply } from './rawbson.js';
+import { sessionKey } from './values.js';
 import { MAX_BSON_SIZE } from './wire.js';
 
 /** Reply batches stop growing before they reach this many bytes of documents. */
@@ -25,7 +26,8 @@ interface OpenCursor {
 export interface CursorOptions {
   batchSize?: number;
   singleBatch?: boolean;
-  lsidKey?: string;
+  /** The command's session id; the cursor is closed when the session ends. */
+  lsid?: unknown;
 }
 
 function validBatchSize(v: unknown, field: string): number | undefined {
@@ -63,10 +65,11 @@ export class CursorStore {
   /** Creates a cursor over `items` and returns the reply with its first batch. */
   open(ns: string, items: unknown[], render: Renderer, opts: CursorOptions = {}, extra?: Document): Buffer {
     const batchSize = validBatchSize(opts.batchSize, 'batchSize') ?? DEFAULT_FIRST_BATCH;
-    const c: OpenCursor = { id: 0n, ns, items, pos: 0, render, lastUsed: Date.now(), lsidKey: opts.lsidKey };
+    const c: OpenCursor = { id: 0n, ns, items, pos: 0, render, lastUsed: Date.now() };
     const batch = batchSize === 0 ? [] : this.takeBatch(c, batchSize);
     if (c.pos < items.length && !opts.singleBatch) {
       c.id = this.newId();
+      if (opts.lsid) c.lsidKey = sessionKey(opts.lsid);
       this.cursors.set(c.id, c);
     }
     return cursorReply('firstBatch', batch, c.id, ns, extra);

@@ -3,7 +3,8 @@ import type { JournalOp } from './catalog.js';
 import { COMMANDS, TXN_COMMANDS } from './commands/index.js';
 import type { CommandContext, ConnectionInfo, Reply, ServerState } from './context.js';
 import { CommandError, toCommandError } from './errors.js';
-import { Transactions, TxnView, type Txn } from './transactions.js';
+import { TxnView, type Txn } from './transactions.js';
+import { sessionKey } from './values.js';
 import { DirectView } from './view.js';
 import { encodeMsgReply, encodeOpReply, MAX_BSON_SIZE, OP_QUERY, type Request } from './wire.js';
 
@@ -19,12 +20,13 @@ function toBigInt(v: unknown): bigint | undefined {
   return undefined;
 }
 
-function resolveTxn(state: ServerState, name: string, body: Document, lsidKey: string | undefined): Txn | null {
+function resolveTxn(state: ServerState, name: string, body: Document): Txn | null {
   if (body.autocommit !== false) {
     if (name === 'commitTransaction' || name === 'abortTransaction') throw new CommandError(125, 'commitTransaction/abortTransaction must be run within a transaction');
     return null;
   }
   const txnNumber = toBigInt(body.txnNumber);
+  const lsidKey = body.lsid ? sessionKey(body.lsid) : undefined;
   if (!lsidKey || txnNumber === undefined) throw new CommandError(50768, 'txnNumber and lsid are required for a transaction');
   if (!TXN_COMMANDS.has(name)) throw new CommandError(263, `Cannot run '${name}' in a multi-document transaction.`);
   if (body.startTransaction === true) return state.txns.begin(lsidKey, txnNumber);
@@ -36,11 +38,10 @@ async function run(state: ServerState, req: Request, conn: ConnectionInfo, body:
   const handler = COMMANDS.get(name);
   if (!handler) throw new CommandError(59, `no such command: '${name}'`);
   if (typeof db !== 'string' || db === '') throw new CommandError(73, 'Invalid database name');
-  const lsidKey = body.lsid ? Transactions.sessionKey(body.lsid) : undefined;
-  const txn = resolveTxn(state, name, body, lsidKey);
+  const txn = resolveTxn(state, name, body);
   const ops: JournalOp[] = [];
   const view = txn ? new TxnView(state.catalog, state.txns, txn, ops, state.counters) : new DirectView(state.catalog, state.txns, ops, state.counters);
-  const ctx: CommandContext = { state, db, body, req, conn, view, txn, lsidKey, ops };
+  const ctx: CommandContext = { state, db, body, req, conn, view, txn, ops };
   let reply: Reply;
   try {
     reply = await handler(ctx);

@@ -1,5 +1,6 @@
 import type { Document } from 'bson';
-import { Query } from 'mingo';
+import type { Query } from 'mingo/query';
+import { newQuery } from './matcher.js';
 import { CommandError } from './errors.js';
 import { OrderedIndex, type Bound } from './ordered.js';
 import { isPlainObject, keyOf, valuesAtPath } from './values.js';
@@ -62,7 +63,7 @@ export class Index {
     this.isId = spec.name === '_id_';
     this.unique = this.isId || spec.unique === true;
     this.sparse = spec.sparse === true;
-    this.partial = isPlainObject(spec.partialFilterExpression) ? new Query(spec.partialFilterExpression) : null;
+    this.partial = isPlainObject(spec.partialFilterExpression) ? newQuery(spec.partialFilterExpression) : null;
     this.full = this.unique && this.fields.length > 1 ? new Map() : null;
   }
 

@@ -96,6 +96,30 @@ function fsyncDir(dir: string): void {
   }
 }
 
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Takes the directory lock, refusing a directory another live server uses. */
+function acquireLock(dir: string): string {
+  const lock = path.join(dir, 'localdb.lock');
+  try {
+    const holder = Number(fs.readFileSync(lock, 'utf8'));
+    if (Number.isInteger(holder) && holder > 0 && pidAlive(holder)) {
+      throw new Error(`localdb: ${dir} is in use by process ${holder}`);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  fs.writeFileSync(lock, String(process.pid));
+  return lock;
+}
+
 /** Options of the on-disk journal. */
 export interface JournalOptions {
   /** Compact (snapshot + fresh journal) once the journal exceeds this many bytes. */
@@ -117,6 +141,7 @@ export class Journal {
   private flushing = false;
   private scheduled = false;
   private closed = false;
+  private lockFile = '';
 
   private constructor(
     private readonly dir: string,
@@ -140,6 +165,18 @@ export class Journal {
   /** Loads the newest snapshot and replays its journal into `catalog`, then opens the journal for appending. */
   static open(dir: string, catalog: Catalog, opts: JournalOptions): Journal {
     fs.mkdirSync(dir, { recursive: true });
+    const lockFile = acquireLock(dir);
+    try {
+      const journal = Journal.recover(dir, catalog, opts);
+      journal.lockFile = lockFile;
+      return journal;
+    } catch (err) {
+      fs.rmSync(lockFile, { force: true });
+      throw err;
+    }
+  }
+
+  private static recover(dir: string, catalog: Catalog, opts: JournalOptions): Journal {
     const files = fs.readdirSync(dir);
     const gens = (re: RegExp): number[] => files.map((f) => re.exec(f)).filter((m) => m !== null).map((m) => Number(m[1]));
     const snapshots = gens(/^snapshot-(\d+)\.bson$/);
@@ -260,5 +297,6 @@ export class Journal {
     }
     this.closed = true;
     fs.closeSync(this.fd);
+    fs.rmSync(this.lockFile, { force: true });
   }
 }

@@ -20,7 +20,8 @@ const RANGE_OPS = new Set(['$gt', '$gte', '$lt', '$lte']);
 /** Type classes whose index order matches query comparison exactly: numbers, strings, ObjectId, bool, date. */
 const EXACT_RANGE_TYPES = new Set([3, 4, 8, 9, 10]);
 
-function isEqValue(v: unknown): boolean {
+function isEqValue(v: unknown, dotted: boolean): boolean {
+  if (v === null) return !dotted;
   return !Array.isArray(v) && !(v instanceof RegExp) && !(typeof v === 'object' && v !== null && (v as { _bsontype?: string })._bsontype === 'BSONRegExp') && v !== undefined;
 }
 
@@ -37,16 +38,15 @@ interface Candidate {
 
 function analyse(field: string, cond: unknown, index: Index): Candidate | null {
   const dotted = field.includes('.');
-  const nullOk = (v: unknown): boolean => v !== null || !dotted;
   if (!isOperatorObject(cond)) {
-    if (!isEqValue(cond) || !nullOk(cond)) return null;
+    if (!isEqValue(cond, dotted)) return null;
     return { access: { kind: 'eq', index, field, values: [cond] }, exact: true };
   }
   const keys = Object.keys(cond);
-  if ('$eq' in cond && isEqValue(cond.$eq) && nullOk(cond.$eq)) {
+  if ('$eq' in cond && isEqValue(cond.$eq, dotted)) {
     return { access: { kind: 'eq', index, field, values: [cond.$eq] }, exact: keys.length === 1 };
   }
-  if (Array.isArray(cond.$in) && cond.$in.every((v) => isEqValue(v) && nullOk(v))) {
+  if (Array.isArray(cond.$in) && cond.$in.every((v) => isEqValue(v, dotted))) {
     return { access: { kind: 'eq', index, field, values: cond.$in as unknown[] }, exact: keys.length === 1 };
   }
   const rangeKeys = keys.filter((k) => RANGE_OPS.has(k));

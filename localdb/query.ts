@@ -1,5 +1,6 @@
 import type { Document } from 'bson';
-import { Query } from 'mingo';
+import type { Query } from 'mingo/query';
+import { newQuery } from './matcher.js';
 import { CommandError, notSupported } from './errors.js';
 import { planQuery, type Access } from './planner.js';
 import type { Collection, Rec } from './storage.js';
@@ -43,7 +44,7 @@ export function compileFilter(filter: Document): (doc: Document) => boolean {
   checkSupported(filter);
   let q: Query;
   try {
-    q = new Query(filter);
+    q = newQuery(filter);
   } catch (err) {
     throw new CommandError(2, (err as Error).message);
   }
@@ -153,6 +154,7 @@ function sortKey(doc: Document, path: string, dir: 1 | -1): unknown {
 /** Sorts items by a MongoDB sort specification (stable; arrays sort by min/max element). */
 export function sortBy<T>(items: T[], spec: [string, 1 | -1][], docOf: (item: T) => Document): T[] {
   if (spec.length === 0) return items;
+  if (spec[0][0] === '$natural') return spec[0][1] === 1 ? items : items.slice().reverse();
   const keyed = items.map((item) => ({ item, keys: spec.map(([p, d]) => sortKey(docOf(item), p, d)) }));
   keyed.sort((a, b) => {
     for (let i = 0; i < spec.length; i++) {
@@ -167,7 +169,7 @@ export function sortBy<T>(items: T[], spec: [string, 1 | -1][], docOf: (item: T)
 /** Applies a find-style projection to a batch of documents. */
 export function project(docs: Document[], projection: Document): Document[] {
   try {
-    return new Query({}).find(docs, projection).all() as Document[];
+    return newQuery({}).find(docs, projection).all() as Document[];
   } catch (err) {
     throw new CommandError(2, (err as Error).message);
   }

@@ -109,6 +109,7 @@ export function elementBytes(doc: Document): Buffer {
   return Buffer.from(full.buffer, full.byteOffset + 4, full.length - 5);
 }
 
+const OK_TAIL = elementBytes({ ok: 1 });
 const KEY_CACHE: string[] = Array.from({ length: 1024 }, (_, i) => String(i));
 
 /**
@@ -123,7 +124,7 @@ export function cursorReply(batchField: string, docs: Buffer[], cursorId: bigint
   }
   const nsLen = Buffer.byteLength(ns);
   const cursorLen = 4 + (2 + batchField.length + arrayLen) + (1 + 3 + 8) + (1 + 3 + 4 + nsLen + 1) + 1;
-  const tail = elementBytes({ ok: 1, ...extra });
+  const tail = extra ? elementBytes({ ok: 1, ...extra }) : OK_TAIL;
   const total = 4 + (1 + 7 + cursorLen) + tail.length + 1;
   const out = Buffer.allocUnsafe(total);
   let p = 0;

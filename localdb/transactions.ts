@@ -3,7 +3,6 @@ import type { Catalog, JournalOp } from './catalog.js';
 import { CommandError } from './errors.js';
 import { compileFilter, selectRecords, type ExecStats, type QueryCounters, type SelectOptions } from './query.js';
 import type { Collection, Rec } from './storage.js';
-import { keyOf } from './values.js';
 import { writeConflict, type LockTable, type View } from './view.js';
 
 /** One multi-document transaction: a write set layered over committed state. */
@@ -51,12 +50,6 @@ export class Transactions implements LockTable {
     if (holder) throw writeConflict();
     this.locks.set(k, txn);
     txn.locked.push(k);
-  }
-
-  /** Session identifier as a map key. */
-  static sessionKey(lsid: unknown): string {
-    const id = lsid && typeof lsid === 'object' ? (lsid as Document).id : undefined;
-    return keyOf(id);
   }
 
   /** Starts a transaction, aborting an older one still open on the same session. */

@@ -212,6 +212,12 @@ export function keyOf(v: unknown): string {
   return out + '}';
 }
 
+/** A logical session id (`lsid` command field) as a map key. */
+export function sessionKey(lsid: unknown): string {
+  const id = lsid !== null && typeof lsid === 'object' ? (lsid as Record<string, unknown>).id : undefined;
+  return keyOf(id);
+}
+
 /** True for plain documents (not arrays, dates or BSON class instances). */
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;

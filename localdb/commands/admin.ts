@@ -1,7 +1,7 @@
 import { Long, Timestamp, type Document } from 'bson';
 import type { CommandContext, Handler } from '../context.js';
 import { CommandError } from '../errors.js';
-import { Transactions } from '../transactions.js';
+import { sessionKey } from '../values.js';
 import { MAX_BSON_SIZE, MAX_MESSAGE_SIZE } from '../wire.js';
 
 export const VERSION = '7.0.0';
@@ -81,7 +81,7 @@ const endSessions: Handler = (ctx) => {
   const ids = ctx.body[Object.keys(ctx.body)[0]];
   if (!Array.isArray(ids)) throw new CommandError(14, 'endSessions expects an array of session ids');
   for (const lsid of ids) {
-    const key = Transactions.sessionKey(lsid);
+    const key = sessionKey(lsid);
     ctx.state.txns.endSession(key);
     ctx.state.cursors.killSession(key);
   }

@@ -1,5 +1,5 @@
 import { BSON, type Document } from 'bson';
-import { Aggregator } from 'mingo';
+import { newAggregator } from '../matcher.js';
 import type { CommandContext, Handler } from '../context.js';
 import { CommandError, notSupported, toCommandError } from '../errors.js';
 import type { ExecStats } from '../query.js';
@@ -58,7 +58,7 @@ export function runPipeline(ctx: CommandContext, collName: string | null, pipeli
     return ctx.view.select(other, {}).recs.map((r) => BSON.deserialize(r.raw, DESERIALIZE_OPTIONS));
   };
   try {
-    const agg = new Aggregator(rest, { collectionResolver, variables, scriptEnabled: false });
+    const agg = newAggregator(rest, { collectionResolver, variables });
     return { docs: agg.run(input) as Document[], stats };
   } catch (err) {
     throw toCommandError(err);
@@ -93,14 +93,14 @@ const aggregate: Handler = (ctx) => {
   }
   return ctx.state.cursors.open(nsOf(ctx, name ?? '$cmd.aggregate'), docs, renderDoc, {
     batchSize: optionalCount(cursorOpt?.batchSize, 'batchSize'),
-    lsidKey: ctx.lsidKey,
+    lsid: ctx.body.lsid,
   });
 };
 
 function runPipelineOn(docs: Document[], pipeline: Document[]): Document[] {
   checkStages(pipeline);
   try {
-    return new Aggregator(pipeline, { scriptEnabled: false }).run(docs) as Document[];
+    return newAggregator(pipeline).run(docs) as Document[];
   } catch (err) {
     throw toCommandError(err);
   }

@@ -1,5 +1,5 @@
 import type { Document } from 'bson';
-import { Query } from 'mingo';
+import { newQuery } from '../matcher.js';
 import type { CommandContext, Handler } from '../context.js';
 import { CommandError, notSupported } from '../errors.js';
 import type { IndexSpec } from '../indexes.js';
@@ -41,7 +41,7 @@ function collectionInfo(coll: Collection): Document {
 
 function matcher(filter: Document | undefined): (d: Document) => boolean {
   if (!filter || Object.keys(filter).length === 0) return () => true;
-  const q = new Query(filter);
+  const q = newQuery(filter);
   return (d) => q.test(d);
 }
 

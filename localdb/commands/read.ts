@@ -44,7 +44,7 @@ const find: Handler = (ctx) => {
   return ctx.state.cursors.open(nsOf(ctx, name), recs, render, {
     batchSize: negativeLimit ? recs.length : optionalCount(body.batchSize, 'batchSize'),
     singleBatch: body.singleBatch === true || negativeLimit,
-    lsidKey: ctx.lsidKey,
+    lsid: ctx.body.lsid,
   });
 };
 

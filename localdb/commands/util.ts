@@ -1,5 +1,6 @@
 import { BSON, Long, type Document } from 'bson';
-import { Query } from 'mingo';
+import type { Query } from 'mingo/query';
+import { newQuery } from '../matcher.js';
 import type { CommandContext } from '../context.js';
 import type { Renderer } from '../cursors.js';
 import { CommandError, notSupported, typeMismatch } from '../errors.js';
@@ -54,7 +55,7 @@ export function recordRenderer(projection: Document | undefined, filter: Documen
   const positional = Object.keys(projection).some((k) => k.endsWith('.$'));
   let q: Query;
   try {
-    q = new Query(positional ? filter : {});
+    q = newQuery(positional ? filter : {});
   } catch (err) {
     throw new CommandError(2, (err as Error).message);
   }

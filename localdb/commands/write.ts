@@ -1,6 +1,7 @@
 import { BSON, ObjectId, type Document } from 'bson';
 import type { CommandContext, Handler } from '../context.js';
 import { CommandError, toCommandError } from '../errors.js';
+import { parseSort, sortBy } from '../query.js';
 import { rawArrayDocs } from '../rawbson.js';
 import { recFromDoc, type Collection, type Rec } from '../storage.js';
 import { applyUpdate, idFirst, parseUpdate, upsertRecord } from '../updates.js';
@@ -113,7 +114,9 @@ function updateStatement(ctx: CommandContext, name: string, st: Document, raw: B
   if (multi && spec.kind === 'replace') throw new CommandError(9, 'multi update is not supported for replacement-style update');
   const arrayFilters = Array.isArray(st.arrayFilters) ? (st.arrayFilters as Document[]) : undefined;
   const coll: Collection | undefined = ctx.view.collection(ctx.db, name);
-  const recs = coll ? ctx.view.select(coll, filter, { limit: multi ? 0 : 1 }).recs : [];
+  const sort = parseSort(st.sort);
+  let recs = coll ? ctx.view.select(coll, filter, { limit: multi || sort.length ? 0 : 1 }).recs : [];
+  if (sort.length && !multi) recs = sortBy(recs, sort, (r) => r.doc).slice(0, 1);
   const opts = { filter, arrayFilters, typedUpdate: raw ? typedDoc(raw).u : undefined };
   if (recs.length === 0) {
     if (st.upsert !== true) return { n: 0, nModified: 0 };

@@ -145,7 +145,6 @@ export async function createSecurityExtension(opts: SecurityOptions): Promise<Se
       throw err;
     }
     ctx.principal = authenticated.principal;
-    ctx.extras.credentialExpiresAt = authenticated.expiresAt;
     const request = body === undefined ? requestFromUrl(req) : body;
     try {
       const admission = await gate.admit(ctx.principal, address, request, (h) => setHeaders(res, h));

@@ -97,7 +97,7 @@ export function createOperationGate(opts: OperationGateOptions): OperationGate {
     if (hit && hit.text === text) return hit.document;
     let document: DocumentNode;
     try {
-      document = parse(text, { maxTokens: limits.maxTokens, noLocation: false });
+      document = parse(text, { maxTokens: limits.maxTokens });
     } catch (err) {
       const message = err instanceof GraphQLError ? err.message : String(err);
       if (/maxTokens|tokens/.test(message) && message.includes(String(limits.maxTokens))) throw tooComplex('tokens', `The operation has more than ${limits.maxTokens} tokens`);

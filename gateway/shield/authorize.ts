@@ -10,6 +10,7 @@
 import { GraphQLError, Kind, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FieldNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import type { Principal } from '../../subgraphs/kit/principal.js';
 import { possibleObjectTypes, shieldContext, type FieldGuard } from './rules.js';
+import { selectOperation } from '../limits/analyze.js';
 import { pruneDocument } from './prune.js';
 
 /** A selection the caller may not make. */
@@ -33,11 +34,6 @@ export interface Authorization {
   denials: Denial[];
   /** One error per denied selection, at its path in the operation. */
   errors: GraphQLError[];
-}
-
-function operationOf(document: DocumentNode, operationName?: string | null): OperationDefinitionNode | undefined {
-  const ops = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  return operationName ? ops.find((o) => o.name?.value === operationName) : ops.length === 1 ? ops[0] : undefined;
 }
 
 /** Response paths of the given field nodes within the operation, following fragment spreads. */
@@ -103,7 +99,7 @@ export async function authorizeDocument(
   const denials = (await Promise.all(pending)).filter((d): d is Denial => d !== null);
   if (denials.length === 0) return { original: document, document, denials, errors: [] };
 
-  const operation = operationOf(document, operationName);
+  const operation = selectOperation(document, operationName);
   const paths = operation ? pathsOf(document, operation, new Set(denials.map((d) => d.node))) : new Map();
   for (const d of denials) d.paths = paths.get(d.node) ?? [];
   const errors = denials.flatMap((d) => d.paths.map((path) => new GraphQLError(d.error.message, { nodes: [d.node], path, extensions: d.error.extensions })));

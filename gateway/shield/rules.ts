@@ -11,12 +11,11 @@
  * requirement. Introspection (`__schema`, `__type`) is guarded the same way through a one-field
  * meta schema, since shield only sees fields declared in a schema.
  */
-import { GraphQLError, buildSchema, getNamedType, isInterfaceType, isObjectType, type GraphQLObjectType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
+import { GraphQLError, buildSchema, getNamedType, isInterfaceType, isObjectType, type GraphQLCompositeType, type GraphQLObjectType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import { allow, and, deny, or, rule, shield, type IRule } from 'graphql-shield';
 import type { IMiddlewareFunction } from 'graphql-middleware';
 import { appError } from '../../subgraphs/kit/errors.js';
-import type { Principal } from '../../subgraphs/kit/principal.js';
-import { hasScope } from '../../subgraphs/kit/principal.js';
+import { hasScope, type Principal } from '../../subgraphs/kit/principal.js';
 import { describeRequirement, mergeRequirements, type AccessRequirement } from '../access.js';
 
 type ShieldRule = ReturnType<typeof and> | IRule;
@@ -144,8 +143,8 @@ export function createFieldGuard(schema: GraphQLSchema, rules: AccessRules, { in
   };
 }
 
-/** True when the type is abstract and so a field on it must be checked for every implementation. */
-export function possibleObjectTypes(schema: GraphQLSchema, type: GraphQLObjectType | ReturnType<GraphQLSchema['getType']>): readonly GraphQLObjectType[] {
+/** The object types a field selected on `type` may run on: itself, or every implementation of an interface. */
+export function possibleObjectTypes(schema: GraphQLSchema, type: GraphQLCompositeType): readonly GraphQLObjectType[] {
   if (isObjectType(type)) return [type];
   if (isInterfaceType(type)) return schema.getPossibleTypes(type);
   return [];

@@ -61,6 +61,8 @@ export async function startSubgraphServer<TContext extends BaseSubgraphContext>(
     introspection: true,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
+    // The process owns shutdown (stop() below); Apollo's own handlers would re-raise the signal.
+    stopOnTerminationSignals: false,
     plugins: [...plugins],
     formatError: (formatted, original) =>
       toSpecError(formatted, original, {

@@ -50,6 +50,7 @@ async function run(state: ServerState, req: Request, conn: ConnectionInfo, body:
     if (ops.length && state.journal) await state.journal.append(ops);
     throw err;
   }
+  if (txn && !Buffer.isBuffer(reply) && Array.isArray(reply.writeErrors)) state.txns.abort(txn);
   if (ops.length && state.journal) await state.journal.append(ops);
   return reply;
 }

@@ -44,6 +44,17 @@ export function duplicateKeyError(ns: string, spec: IndexSpec, keyValue: Record<
   });
 }
 
+function addId(map: Map<string, Set<string>>, key: string, id: string): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(id);
+}
+
+function removeId(map: Map<string, Set<string>>, key: string, id: string): void {
+  const set = map.get(key);
+  if (set && set.delete(id) && set.size === 0) map.delete(key);
+}
+
 /** A secondary index (or the `_id` index) over one collection. */
 export class Index {
   readonly spec: IndexSpec;
@@ -149,18 +160,10 @@ export class Index {
     if (!keys) return;
     if (keys.multikey) this.multikey = true;
     for (const { k, v } of keys.first) {
-      let set = this.eq.get(k);
-      if (!set) this.eq.set(k, (set = new Set()));
-      set.add(id);
+      addId(this.eq, k, id);
       this.tree?.insert(v, id);
     }
-    if (this.full) {
-      for (const { k } of keys.full) {
-        let set = this.full.get(k);
-        if (!set) this.full.set(k, (set = new Set()));
-        set.add(id);
-      }
-    }
+    if (this.full) for (const { k } of keys.full) addId(this.full, k, id);
   }
 
   remove(id: string, doc: Document): void {
@@ -171,16 +174,10 @@ export class Index {
     const keys = this.keys(doc);
     if (!keys) return;
     for (const { k, v } of keys.first) {
-      const set = this.eq.get(k);
-      if (set && set.delete(id) && set.size === 0) this.eq.delete(k);
+      removeId(this.eq, k, id);
       this.tree?.remove(v, id);
     }
-    if (this.full) {
-      for (const { k } of keys.full) {
-        const set = this.full.get(k);
-        if (set && set.delete(id) && set.size === 0) this.full.delete(k);
-      }
-    }
+    if (this.full) for (const { k } of keys.full) removeId(this.full, k, id);
   }
 
   /** Record ids whose first key field equals `value` (not used for the `_id` index). */

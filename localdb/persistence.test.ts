@@ -52,6 +52,18 @@ describe('persistence', () => {
     });
   });
 
+  it('refuses a second server on a directory in use', async () => {
+    const dir = tempDir();
+    const first = await startLocalDb({ dbPath: dir, logger: quietLogger });
+    try {
+      await expect(startLocalDb({ dbPath: dir, logger: quietLogger })).rejects.toThrow(/in use/);
+    } finally {
+      await first.stop();
+    }
+    const again = await startLocalDb({ dbPath: dir, logger: quietLogger });
+    await again.stop();
+  });
+
   it('compacts the journal into a snapshot and recovers from it', async () => {
     const dir = tempDir();
     await withServer(

@@ -22,6 +22,11 @@ describe('update operators', () => {
     expect(await apply({ old: 1, keep: 2 }, { $rename: { old: 'fresh' } })).toEqual({ keep: 2, fresh: 1 });
   });
 
+  it('$bit', async () => {
+    expect(await apply({ f: 5 }, { $bit: { f: { and: 4 } } })).toEqual({ f: 4 });
+    expect(await apply({ f: 5 }, { $bit: { f: { or: 2 } } })).toEqual({ f: 7 });
+  });
+
   it('$currentDate', async () => {
     const out = (await apply({}, { $currentDate: { at: true } })) as { at: Date };
     expect(out.at).toBeInstanceOf(Date);

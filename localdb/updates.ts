@@ -87,6 +87,16 @@ function runOps(doc: Document, ops: Document, arrayFilters: Document[] | undefin
   }
 }
 
+function runPipeline(doc: Document, stages: Document[]): Document {
+  const docs = [doc];
+  try {
+    mingoUpdateOne(docs, {}, stages as never);
+  } catch (err) {
+    throw toCommandError(err);
+  }
+  return docs[0];
+}
+
 function stripSameId(ops: Document, id: unknown): Document {
   const set = ops.$set;
   if (!isPlainObject(set) || !('_id' in set)) return ops;
@@ -132,13 +142,7 @@ export function applyUpdate(raw: Buffer, spec: UpdateSpec, opts: ApplyOptions): 
     out = doc;
     if (Object.keys(ops).length > 0) runOps(out, stripSameId(ops, id), opts.arrayFilters, opts.filter);
   } else {
-    const docs = [doc];
-    try {
-      mingoUpdateOne(docs, {}, spec.stages as never);
-    } catch (err) {
-      throw toCommandError(err);
-    }
-    out = docs[0];
+    out = runPipeline(doc, spec.stages);
   }
   if (keyOf(out._id) !== keyOf(id)) throw idAltered(out._id);
   const hints = specHints(spec, opts.typedUpdate);
@@ -166,13 +170,7 @@ export function upsertRecord(spec: UpdateSpec, opts: ApplyOptions): Rec {
       runOps(out, stripSameId(ops, out._id), opts.arrayFilters, opts.filter);
     }
   } else {
-    const docs = [seed];
-    try {
-      mingoUpdateOne(docs, {}, spec.stages as never);
-    } catch (err) {
-      throw toCommandError(err);
-    }
-    out = docs[0];
+    out = runPipeline(seed, spec.stages);
   }
   if (out._id === undefined) out._id = new ObjectId();
   if (Array.isArray(out._id)) throw new CommandError(2, "can't use an array for _id");

@@ -134,30 +134,31 @@ export function parseMessage(msg: Buffer): Request {
   throw new ProtocolError(`unsupported opCode ${opCode}`);
 }
 
+function withHeader(opCode: number, requestId: number, responseTo: number, extra: number, body: Buffer): { msg: Buffer; at: number } {
+  const total = 16 + extra + body.length;
+  const msg = Buffer.allocUnsafe(total);
+  msg.writeInt32LE(total, 0);
+  msg.writeInt32LE(requestId, 4);
+  msg.writeInt32LE(responseTo, 8);
+  msg.writeInt32LE(opCode, 12);
+  body.copy(msg, 16 + extra);
+  return { msg, at: 16 };
+}
+
 /** Encodes an OP_MSG reply carrying one already-serialized body document. */
 export function encodeMsgReply(requestId: number, responseTo: number, body: Buffer, moreToCome = false): Buffer {
-  const header = Buffer.allocUnsafe(21);
-  const total = 21 + body.length;
-  header.writeInt32LE(total, 0);
-  header.writeInt32LE(requestId, 4);
-  header.writeInt32LE(responseTo, 8);
-  header.writeInt32LE(OP_MSG, 12);
-  header.writeUInt32LE(moreToCome ? FLAG_MORE_TO_COME : 0, 16);
-  header[20] = 0;
-  return Buffer.concat([header, body], total);
+  const { msg, at } = withHeader(OP_MSG, requestId, responseTo, 5, body);
+  msg.writeUInt32LE(moreToCome ? FLAG_MORE_TO_COME : 0, at);
+  msg[at + 4] = 0;
+  return msg;
 }
 
 /** Encodes a legacy OP_REPLY carrying one document, the answer to an OP_QUERY command. */
 export function encodeOpReply(requestId: number, responseTo: number, body: Buffer): Buffer {
-  const header = Buffer.allocUnsafe(36);
-  const total = 36 + body.length;
-  header.writeInt32LE(total, 0);
-  header.writeInt32LE(requestId, 4);
-  header.writeInt32LE(responseTo, 8);
-  header.writeInt32LE(OP_REPLY, 12);
-  header.writeInt32LE(8, 16);
-  header.writeBigInt64LE(0n, 20);
-  header.writeInt32LE(0, 28);
-  header.writeInt32LE(1, 32);
-  return Buffer.concat([header, body], total);
+  const { msg, at } = withHeader(OP_REPLY, requestId, responseTo, 20, body);
+  msg.writeInt32LE(8, at);
+  msg.writeBigInt64LE(0n, at + 4);
+  msg.writeInt32LE(0, at + 12);
+  msg.writeInt32LE(1, at + 16);
+  return msg;
 }

@@ -2,7 +2,9 @@
  * The security extension inside the real gateway, over the gateway's two fixture subgraphs: what
  * callers get, what subgraphs are asked, which headers every answer carries.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import { createLogger } from '../../subgraphs/kit/logger.js';
 import { createGateway, type GatewayServer } from '../server.js';
 import type { GatewayExtension } from '../types.js';
@@ -20,9 +22,9 @@ function recorder(queries: string[]): GatewayExtension {
   return { name: 'recorder', willSendSubgraphRequest: (req) => void queries.push(`${req.subgraph}: ${req.body.query ?? ''}`) };
 }
 
-async function startGateway(fx: Fixtures, env: Record<string, string>, queries: string[] = []): Promise<GatewayServer> {
+async function startGateway(fx: Fixtures, env: Record<string, string>, queries: string[] = [], shared?: { redis: Redis; prefix: string }): Promise<GatewayServer> {
   const auth = loadAuthConfig({ ...authEnv, ...env });
-  const security = await createSecurityExtension({ auth, logger });
+  const security = await createSecurityExtension({ auth, logger, redis: shared?.redis, redisKeyPrefix: shared?.prefix });
   return createGateway({ config: testConfig(), supergraphSdl: fx.supergraph(2), watch: false, extensions: [security, recorder(queries)], logger });
 }
 
@@ -151,6 +153,26 @@ describe('security extension with production-like settings', () => {
       expect((await post(gw.url, '{ product(id: "1") { name } }')).status).toBe(200);
     } finally {
       await gw.stop();
+    }
+  });
+
+  it('shares one rate budget between two gateways through Redis', async () => {
+    const probe = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const up = await probe.connect().then(() => true, () => false);
+    probe.disconnect();
+    if (!up) return void console.warn('skipped: no Redis at 127.0.0.1:6379');
+    const prefix = `eg:test:${randomUUID()}:`;
+    const connections = [new Redis('redis://127.0.0.1:6379'), new Redis('redis://127.0.0.1:6379')];
+    const gateways = await Promise.all(connections.map((redis) => startGateway(fx, { RATE_LIMIT_ANONYMOUS: '6/3/5' }, [], { redis, prefix })));
+    try {
+      const statuses = [];
+      for (const gw of [gateways[0], gateways[1], gateways[0], gateways[1]]) statuses.push((await post(gw.url, '{ product(id: "p1") { name } }')).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+    } finally {
+      await Promise.all(gateways.map((gw) => gw.stop()));
+      const keys = await connections[0].keys(`${prefix}*`);
+      if (keys.length > 0) await connections[0].del(...keys);
+      await Promise.all(connections.map((c) => c.quit()));
     }
   });
 

@@ -11,6 +11,7 @@ export interface ExecStats {
   stage: 'COLLSCAN' | 'IXSCAN' | 'IDHACK';
   indexName?: string;
   keyPattern?: Document;
+  multiKey?: boolean;
   keysExamined: number;
   docsExamined: number;
   nReturned: number;
@@ -108,6 +109,7 @@ export function selectRecords(coll: Collection, filter: Document, opts: SelectOp
     stats.stage = idx.isId && plan.access.kind === 'eq' ? 'IDHACK' : 'IXSCAN';
     stats.indexName = idx.spec.name;
     stats.keyPattern = idx.spec.key;
+    stats.multiKey = idx.multikey;
     for (const id of accessIds(coll, plan.access, stats)) if (!consider(coll.records.get(id))) break;
   } else {
     for (const rec of coll.records.values()) if (!consider(rec)) break;

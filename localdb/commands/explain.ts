@@ -10,7 +10,7 @@ import { optionalDoc } from './util.js';
 function planStage(stats: ExecStats | undefined, filter: Document): Document {
   if (!stats || stats.stage === 'COLLSCAN') return { stage: 'COLLSCAN', filter, direction: 'forward' };
   if (stats.stage === 'IDHACK') return { stage: 'IDHACK' };
-  return { stage: 'FETCH', inputStage: { stage: 'IXSCAN', indexName: stats.indexName, keyPattern: stats.keyPattern, isMultiKey: false, direction: 'forward' } };
+  return { stage: 'FETCH', inputStage: { stage: 'IXSCAN', indexName: stats.indexName, keyPattern: stats.keyPattern, isMultiKey: stats.multiKey === true, direction: 'forward' } };
 }
 
 function explainReply(ns: string, filter: Document, stats: ExecStats | undefined, nReturned: number): Document {

@@ -195,7 +195,8 @@ describe('correlation ids', () => {
   it('generates an id when the client sends none (or an unusable one) and uses it in errors', async () => {
     const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
     const ids = new Set<string>();
-    for (const headers of [{}, { 'x-correlation-id': 'has spaces and ;' }, { 'x-correlation-id': 'x'.repeat(300) }]) {
+    const variants: Array<Record<string, string>> = [{}, { 'x-correlation-id': 'has spaces and ;' }, { 'x-correlation-id': 'x'.repeat(300) }];
+    for (const headers of variants) {
       const res = await t.adminRaw(`mutation { publishEvent(id: "not-an-id") { id } }`, {}, headers);
       const generated = res.headers.get('x-correlation-id')!;
       expect(generated).toMatch(uuid);

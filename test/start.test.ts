@@ -52,10 +52,19 @@ function start(): Running {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let out = '';
-  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  const spawnedAt = Date.now();
+  child.stdout!.on('data', (b: Buffer) => {
+    out += b.toString();
+    if (/eventgraph is up/.test(b.toString())) out += `[up line seen ${Date.now() - spawnedAt} ms after spawn]\n`;
+  });
   child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok) => child.once('exit', (code, signal) => (children.delete(child), ok({ code, signal }))));
   return { child, output: () => out, exited };
+}
+
+/** The product's own start-up figure and when its banner appeared, for the log. */
+function startupLines(run: Running): string {
+  return (run.output().match(/is up \(\d+ ms\)|\[up line[^\]]*\]/g) ?? []).join(', ');
 }
 
 async function gql(query: string, variables: Record<string, unknown> = {}): Promise<{ data?: any; errors?: unknown[] }> {
@@ -150,7 +159,7 @@ describe('npm start', () => {
     const spawnedAt = Date.now();
     const run = start();
     const { ms, data } = await firstAnswer(run, spawnedAt, READY_WITHIN_MS);
-    console.log(`npm start (first run, seeding): cross-subgraph answer ${ms} ms after spawn`);
+    console.log(`npm start (first run, seeding): cross-subgraph answer ${ms} ms after spawn`, startupLines(run));
     expect(data.me.name).toBeTruthy();
     expect(data.event.registrations.totalCount).toBe(Array.from({ length: DEMO.registrations }, (_, r) => demoRegistration(r)).filter((r) => r.eventIndex === 0).length);
     expect(data.event.registrations.edges[0].node.payment.status).toBeTruthy();
@@ -169,7 +178,7 @@ describe('npm start', () => {
     const spawnedAt = Date.now();
     const run = start();
     const { ms } = await firstAnswer(run, spawnedAt, READY_WITHIN_MS);
-    console.log(`npm start (second run, persisted data): cross-subgraph answer ${ms} ms after spawn`);
+    console.log(`npm start (second run, persisted data): cross-subgraph answer ${ms} ms after spawn`, startupLines(run));
     expect(await counts()).toEqual(before);
     const kept = await gql(`query ($id: ID!) { event(id: $id) { title status } }`, { id: createdId });
     expect(kept.data.event).toEqual({ title: 'Survives restarts', status: 'DRAFT' });

@@ -185,6 +185,22 @@ describe('live feed over the outbox', () => {
     await bus.close();
   });
 
+  it('queues concurrent writers of one topic instead of letting them collide and retry', async () => {
+    const conn = await connect();
+    let attempts = 0;
+    const seqs = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        inTransaction(conn, async (s) => {
+          attempts++;
+          const [rec] = await recordEvents(conn, s, [{ topic: 'ticks:h', type: 'tick', payload: { i } }]);
+          return rec.seq;
+        }),
+      ),
+    );
+    expect(seqs.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(attempts).toBe(20);
+  });
+
   it('ends open feeds with SERVICE_UNAVAILABLE on stop', async () => {
     const conn = await connect();
     const live = await createSubgraphLive({ conn });

@@ -64,9 +64,15 @@ export function outboxModels(conn: Connection): { Outbox: Model<OutboxRecord>; C
  * Appends events to the outbox inside the caller's transaction. Sequence numbers come from a
  * per-topic counter incremented in the same transaction, so concurrent writers to one topic are
  * serialised by the database and a rolled-back write consumes no number.
+ *
+ * Inside `inTransaction`, writers of one process also queue per topic from the counter update to
+ * the end of their transaction: without it, concurrent transactions on a busy topic (check-ins of
+ * one event) collide on the counter document, abort with WriteConflict and retry with growing
+ * backoff, which turns a burst of twenty writes into seconds of latency.
  */
 export async function recordEvents(conn: Connection, session: ClientSession, events: DomainEvent[]): Promise<OutboxRecord[]> {
   const { Outbox, Counter } = outboxModels(conn);
+  await lockTopics(conn, session, events.map((e) => e.topic));
   const records: OutboxRecord[] = [];
   for (const ev of events) {
     const counter = await Counter.findOneAndUpdate({ _id: ev.topic }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after', session }).lean();
@@ -76,6 +82,37 @@ export async function recordEvents(conn: Connection, session: ClientSession, eve
   if (records.length) await Outbox.insertMany(records, { session });
   pendingOf(session)?.push(...records);
   return records;
+}
+
+/** Per connection: the tail of each topic's queue of writers. */
+const TOPIC_QUEUES = Symbol('eventgraph.outbox.topicQueues');
+/** Per transaction run by `inTransaction`: topic → release of the queue slot it holds. */
+const HELD = Symbol('eventgraph.outbox.held');
+/** A writer waits this long for its turn, then goes ahead (the database still serialises). */
+const TOPIC_WAIT_MS = 2_000;
+
+type ConnectionWithQueues = Connection & { [TOPIC_QUEUES]?: Map<string, Promise<void>> };
+type SessionWithHeld = ClientSession & { [HELD]?: Map<string, () => void> };
+
+async function lockTopics(conn: Connection, session: ClientSession, topics: string[]): Promise<void> {
+  const held = (session as SessionWithHeld)[HELD];
+  if (!held) return;
+  const queues = ((conn as ConnectionWithQueues)[TOPIC_QUEUES] ??= new Map());
+  for (const topic of [...new Set(topics)].sort()) {
+    if (held.has(topic)) continue;
+    const previous = queues.get(topic) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const tail = previous.then(() => mine);
+    queues.set(topic, tail);
+    held.set(topic, () => {
+      release();
+      if (queues.get(topic) === tail) queues.delete(topic);
+    });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([previous, new Promise<void>((r) => (timer = setTimeout(r, TOPIC_WAIT_MS)))]);
+    clearTimeout(timer);
+  }
 }
 
 /** Connection event emitted after a transaction that recorded events commits. */
@@ -104,13 +141,20 @@ export function onOutboxCommit(conn: Connection, listener: (records: OutboxRecor
  */
 export async function inTransaction<T>(conn: Connection, fn: (session: ClientSession) => Promise<T>): Promise<T> {
   let committed: OutboxRecord[] = [];
-  const result = await conn.transaction(async (session) => {
-    // A retried attempt starts over: only the records of the attempt that commits are announced.
-    const pending: OutboxRecord[] = [];
-    (session as SessionWithPending)[PENDING] = pending;
-    committed = pending;
-    return fn(session);
-  });
+  const held = new Map<string, () => void>();
+  let result: T;
+  try {
+    result = await conn.transaction(async (session) => {
+      // A retried attempt starts over: only the records of the attempt that commits are announced.
+      const pending: OutboxRecord[] = [];
+      (session as SessionWithPending)[PENDING] = pending;
+      (session as SessionWithHeld)[HELD] = held;
+      committed = pending;
+      return fn(session);
+    });
+  } finally {
+    for (const release of held.values()) release();
+  }
   if (committed.length) conn.emit(COMMITTED_EVENT, committed);
   return result;
 }

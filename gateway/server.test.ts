@@ -22,7 +22,7 @@ function testExtension(schemas: GraphQLSchema[]): GatewayExtension {
       },
     ],
     buildContext(ctx, req, res) {
-      if (req.headers['x-test-deny']) throw appError('UNAUTHENTICATED', 'The token is not valid', { details: 'test denial' });
+      if (req.headers['x-test-deny']) throw appError('UNAUTHENTICATED', 'The token is not valid', { details: 'test denial', target: 'authorization' });
       const user = req.headers['x-test-user'];
       if (typeof user === 'string') ctx.principal = { kind: 'user', sub: user, scopes: ['catalog:admin'], roles: [] };
       res.setHeader('x-ratelimit-limit', '60');
@@ -118,7 +118,7 @@ describe('gateway over two subgraphs', () => {
   it('answers an extension error from buildContext in the spec shape with its status', async () => {
     const res = await post(gw.url, '{ whoami { kind } }', { headers: { 'x-test-deny': '1', 'x-correlation-id': 'corr-deny' } });
     expect(res.status).toBe(401);
-    expect(res.body.errors![0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', details: 'test denial', correlationId: 'corr-deny' });
+    expect(res.body.errors![0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', details: 'test denial', target: 'authorization', status: 401, correlationId: 'corr-deny' });
   });
 
   it('refuses malformed JSON, a wrong content type and an oversize body with 4xx in the spec shape', async () => {

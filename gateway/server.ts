@@ -12,8 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloGateway } from '@apollo/gateway';
 import type { GraphQLSchema } from 'graphql';
-import { isAppError, type ErrorCode } from '../subgraphs/kit/errors.js';
-import { CORRELATION_HEADER, HttpError, correlationIdOf, executeApolloHttp, parseJson, readBody, sendError, sendJson } from '../subgraphs/kit/http.js';
+import { isAppError } from '../subgraphs/kit/errors.js';
+import { CORRELATION_HEADER, HttpError, correlationIdOf, executeApolloHttp, parseJson, readBody, sendAppError, sendError, sendJson } from '../subgraphs/kit/http.js';
 import { createLogger, type Logger } from '../subgraphs/kit/logger.js';
 import { ANONYMOUS, type Principal } from '../subgraphs/kit/principal.js';
 import { applyLibraryEnvironment, type GatewayConfig } from './config.js';
@@ -163,10 +163,7 @@ export async function createGateway(opts: GatewayOptions): Promise<GatewayServer
     scope.run({ correlationId, logger: log }, () =>
       handle(req, res, correlationId, log).catch((err: unknown) => {
         if (err instanceof HttpError) return sendError(res, err.code, err.message, correlationId, err.details);
-        if (isAppError(err)) {
-          const ext = err.extensions as { code: ErrorCode; details?: string };
-          return sendError(res, ext.code, err.message, correlationId, ext.details);
-        }
+        if (isAppError(err)) return sendAppError(res, err, correlationId);
         log.error({ err }, 'request failed');
         sendError(res, 'INTERNAL_SERVER_ERROR', 'Unexpected error', correlationId, `Quote correlation id ${correlationId} when reporting this.`);
       }),

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import type { GraphQLError } from 'graphql';
 import { errorExtensions, type ErrorCode } from './errors.js';
 
 export const CORRELATION_HEADER = 'x-correlation-id';
@@ -66,6 +67,21 @@ export function sendError(res: ServerResponse, code: ErrorCode, message: string,
   }
   res.writeHead(ext.status, { 'content-type': 'application/json; charset=utf-8', [CORRELATION_HEADER]: correlationId, ...headers });
   res.end(body);
+}
+
+/**
+ * Writes a coded GraphQL error raised before execution (e.g. by an authentication or limit check)
+ * as a response, keeping every spec field it carries (`target`, `details`, extra extensions).
+ */
+export function sendAppError(res: ServerResponse, err: GraphQLError, correlationId: string, headers: Record<string, string> = {}): void {
+  const code = String(err.extensions.code) as ErrorCode;
+  const ext = { ...errorExtensions(code, err.message), ...err.extensions, correlationId };
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.writeHead(Number(ext.status) || 500, { 'content-type': 'application/json; charset=utf-8', [CORRELATION_HEADER]: correlationId, ...headers });
+  res.end(JSON.stringify({ errors: [{ message: err.message, extensions: ext }] }));
 }
 
 /** Writes a JSON response. */

@@ -166,4 +166,16 @@ describe('query details', () => {
     expect((await c.find({ a: { $nin: [1] } }).sort({ _id: 1 }).toArray()).map((d) => d._id)).toEqual([1, 2]);
     expect(await c.countDocuments({ v: { $in: [1.0, Long.fromNumber(3)] } })).toBe(2);
   });
+
+  it('projects like MongoDB: _id first, positional $, $elemMatch, $slice', async () => {
+    const c = ctx.coll('proj');
+    await c.insertOne({ _id: 1, arr: [{ k: 1 }, { k: 2 }], nums: [1, 2, 3, 4], sub: { x: 1, y: 2 } });
+    expect(Object.keys((await c.findOne({}, { projection: { sub: 1 } }))!)).toEqual(['_id', 'sub']);
+    expect(await c.findOne({ 'arr.k': 2 }, { projection: { 'arr.$': 1 } })).toEqual({ _id: 1, arr: [{ k: 2 }] });
+    expect(await c.findOne({}, { projection: { _id: 0, arr: { $elemMatch: { k: 1 } } } })).toEqual({ arr: [{ k: 1 }] });
+    expect(await c.findOne({}, { projection: { _id: 0, nums: { $slice: -2 } } })).toEqual({ nums: [3, 4] });
+    expect(await c.findOne({}, { projection: { 'sub.y': 0, arr: 0, nums: 0 } })).toEqual({ _id: 1, sub: { x: 1 } });
+    const [agg] = await c.aggregate([{ $project: { total: { $sum: '$nums' } } }]).toArray();
+    expect(Object.keys(agg)).toEqual(['_id', 'total']);
+  });
 });

@@ -5,6 +5,7 @@ import type { CommandContext } from '../context.js';
 import type { Renderer } from '../cursors.js';
 import { CommandError, notSupported, typeMismatch } from '../errors.js';
 import type { Rec } from '../storage.js';
+import { idFirst } from '../updates.js';
 import { isPlainObject } from '../values.js';
 
 /** The collection name held by the command's first field. */
@@ -47,7 +48,7 @@ export function toBuffer(doc: Document): Buffer {
 export const renderRaw: Renderer = (item) => (item as Rec).raw;
 
 /** Renders decoded documents (aggregation output). */
-export const renderDoc: Renderer = (item) => toBuffer(item as Document);
+export const renderDoc: Renderer = (item) => toBuffer(idFirst(item as Document));
 
 /** Renders records through a find projection, or as stored when there is none. */
 export function recordRenderer(projection: Document | undefined, filter: Document): Renderer {
@@ -62,7 +63,7 @@ export function recordRenderer(projection: Document | undefined, filter: Documen
   return (item) => {
     try {
       const [out] = q.find([(item as Rec).doc], projection).all() as Document[];
-      return toBuffer(out ?? {});
+      return toBuffer(idFirst(out ?? {}));
     } catch (err) {
       throw new CommandError(2, (err as Error).message);
     }

@@ -2,7 +2,7 @@
  * Throughput of localdb through the official driver: batched and single inserts,
  * point reads by _id, and 1,000-id `$in` batches over a 100,000-document collection.
  *
- * Usage: npm run bench:localdb [-- --quick]
+ * Usage: npm run bench:localdb [-- --in-process]
  * Runs localdb (a) as its own process, like a mongod, in memory and on disk, and
  * (b) inside the benchmark process, where driver and server share one thread.
  */
@@ -18,6 +18,7 @@ const BATCH = 1_000;
 const SINGLE = 5_000;
 const POINT_READS = 5_000;
 const IN_BATCHES = 50;
+const CONCURRENCY = 8;
 
 function doc(i: number): Document {
   return { _id: new ObjectId(), seq: i, name: `user-${i}`, email: `user${i}@example.com`, score: i % 1000, tags: ['a', 'b'], createdAt: new Date() };
@@ -82,6 +83,17 @@ async function run(label: string, target: Target): Promise<void> {
     const single = await timed(async () => {
       for (let i = 0; i < SINGLE; i++) await singles.insertOne(doc(i));
     });
+    const concurrent = await timed(async () => {
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async (_, w) => {
+          for (let i = 0; i < SINGLE / CONCURRENCY; i++) await singles.insertOne(doc(w * SINGLE + i));
+        }),
+      );
+    });
+    const admin = client.db('admin');
+    const pings = await timed(async () => {
+      for (let i = 0; i < SINGLE; i++) await admin.command({ ping: 1 });
+    });
     const reads = await timed(async () => {
       for (let i = 0; i < POINT_READS; i++) await coll.findOne({ _id: ids[(i * 7919) % ids.length] });
     });
@@ -94,7 +106,9 @@ async function run(label: string, target: Target): Promise<void> {
     });
     console.log(`\n${label}`);
     console.log(`  insertMany x${BATCH} : ${rate(TOTAL, batched)} docs/s (${TOTAL.toLocaleString('en-US')} docs in ${Math.round(batched)} ms)`);
-    console.log(`  insertOne           : ${rate(SINGLE, single)} round trips/s`);
+    console.log(`  insertOne           : ${rate(SINGLE, single)} round trips/s (one at a time)`);
+    console.log(`  insertOne x${CONCURRENCY} conc.  : ${rate(SINGLE, concurrent)} docs/s (${CONCURRENCY} awaited in parallel)`);
+    console.log(`  ping (baseline)     : ${rate(SINGLE, pings)} round trips/s (driver + transport, no storage work)`);
     console.log(`  findOne by _id      : ${rate(POINT_READS, reads)} reads/s`);
     console.log(`  $in of 1,000 _ids   : ${(inBatch / IN_BATCHES).toFixed(2)} ms/batch (${rate(IN_BATCHES, inBatch)} batches/s)`);
   } finally {
@@ -105,6 +119,10 @@ async function run(label: string, target: Target): Promise<void> {
 
 async function main(): Promise<void> {
   console.log(`localdb bench: ${os.cpus().length} cores, node ${process.version}`);
+  if (process.argv.includes('--in-process')) {
+    await run('in memory, localdb inside the benchmark process (one thread for driver and server)', await inProcess());
+    return;
+  }
   await run('in memory, localdb in its own process', await ownProcess());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'localdb-bench-'));
   try {

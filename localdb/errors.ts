@@ -8,8 +8,10 @@ const CODE_NAMES: Record<number, string> = {
   11: 'UserNotFound',
   14: 'TypeMismatch',
   20: 'IllegalOperation',
+  13: 'Unauthorized',
   26: 'NamespaceNotFound',
   27: 'IndexNotFound',
+  28: 'PathNotViable',
   43: 'CursorNotFound',
   48: 'NamespaceExists',
   50: 'MaxTimeMSExpired',
@@ -18,6 +20,7 @@ const CODE_NAMES: Record<number, string> = {
   66: 'ImmutableField',
   67: 'CannotCreateIndex',
   73: 'InvalidNamespace',
+  72: 'InvalidOptions',
   85: 'IndexOptionsConflict',
   86: 'IndexKeySpecsConflict',
   112: 'WriteConflict',
@@ -41,7 +44,7 @@ export class CommandError extends Error {
   constructor(code: number, message: string, extra: Document = {}, errorLabels: string[] = []) {
     super(message);
     this.code = code;
-    this.codeName = CODE_NAMES[code] ?? 'UnknownError';
+    this.codeName = CODE_NAMES[code] ?? `Location${code}`;
     this.extra = extra;
     this.errorLabels = errorLabels;
   }

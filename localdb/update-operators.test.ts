@@ -63,6 +63,21 @@ describe('update operators', () => {
     expect(await apply({ a: 2, b: 3 }, [{ $set: { sum: { $add: ['$a', '$b'] } } }, { $unset: 'b' }])).toEqual({ a: 2, sum: 5 });
   });
 
+  it('rejects operators applied to values of the wrong type, like MongoDB', async () => {
+    const c = ctx.coll('types');
+    await c.insertOne({ _id: 't', s: 'str', n: 1, arr: [1] });
+    await expect(c.updateOne({ _id: 't' }, { $inc: { s: 1 } })).rejects.toMatchObject({ code: 14 });
+    await expect(c.updateOne({ _id: 't' }, { $mul: { s: 2 } })).rejects.toMatchObject({ code: 14 });
+    await expect(c.updateOne({ _id: 't' }, { $push: { n: 2 } } as never)).rejects.toMatchObject({ code: 2 });
+    await expect(c.updateOne({ _id: 't' }, { $addToSet: { s: 1 } })).rejects.toMatchObject({ code: 2 });
+    await expect(c.updateOne({ _id: 't' }, { $pull: { n: 1 } } as never)).rejects.toMatchObject({ code: 2 });
+    await expect(c.updateOne({ _id: 't' }, { $pop: { s: 1 } })).rejects.toMatchObject({ code: 14 });
+    await expect(c.updateOne({ _id: 't' }, { $set: { 's.x': 1 } })).rejects.toMatchObject({ code: 28 });
+    await expect(c.updateOne({ _id: 't' }, { $set: { 'arr.x': 1 } })).rejects.toMatchObject({ code: 28 });
+    expect((await c.updateOne({ _id: 't' }, { $unset: { 's.x': 1 } })).modifiedCount).toBe(0);
+    expect(await c.findOne({ _id: 't' })).toEqual({ _id: 't', s: 'str', n: 1, arr: [1] });
+  });
+
   it('rejects unknown operators and mixed documents', async () => {
     const c = ctx.coll('ops');
     await expect(c.updateOne({ _id: 1 }, { $frobnicate: { a: 1 } } as never)).rejects.toMatchObject({ name: 'MongoServerError' });

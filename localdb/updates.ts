@@ -2,6 +2,7 @@ import { BSON, ObjectId, type Document } from 'bson';
 import { update as mingoUpdate, updateOne as mingoUpdateOne } from 'mingo';
 import { CommandError, toCommandError } from './errors.js';
 import { formatValue } from './indexes.js';
+import { checkUpdateTypes } from './update-checks.js';
 import { encodeWithHints, hintFromPaths, typedDoc } from './retype.js';
 import type { Rec } from './storage.js';
 import { isPlainObject, keyOf } from './values.js';
@@ -79,6 +80,7 @@ function hasPositional(ops: Document): boolean {
 }
 
 function runOps(doc: Document, ops: Document, arrayFilters: Document[] | undefined, filter: Document): void {
+  checkUpdateTypes(doc, ops);
   const condition = hasPositional(ops) ? filter : undefined;
   try {
     mingoUpdate(doc, ops, arrayFilters, condition);

@@ -7,6 +7,7 @@ import { ATTENDEE, FUTURE, SLOT, SPEAKER, newEvent, newRegistration, newSession,
 const EVENT_0 = demoId('event', 0).toHexString();
 const TICKET = /^TCK-[A-Z2-7]{16}$/;
 
+/** One row per mutation the events subgraph contributes to the composed API. */
 export const EVENT_MUTATIONS: MutationCase[] = [
   {
     field: 'createEvent',

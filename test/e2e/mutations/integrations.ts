@@ -6,6 +6,7 @@ import { newConnector, newEvent, newSyncJob, newWebhookSubscription, type Mutati
 /** The seeded RUNNING job (450 of 1200 processed). */
 const RUNNING_JOB = demoId('syncjob', 1).toHexString();
 
+/** One row per mutation the integrations subgraph contributes to the composed API. */
 export const INTEGRATION_MUTATIONS: MutationCase[] = [
   {
     field: 'createConnector',

@@ -10,6 +10,7 @@ const PAYMENT_FIELDS = 'id status amount { amount currency } refundedAmount { am
 const PAID_R = 0;
 const PAID_PAYMENT = demoId('payment', PAID_R).toHexString();
 
+/** One row per mutation the payments subgraph contributes to the composed API. */
 export const PAYMENT_MUTATIONS: MutationCase[] = [
   {
     field: 'createPayment',

@@ -5,6 +5,7 @@ import { newApiClient, newUser, uid, type MutationCase } from './fixtures.js';
 
 const USER_FIELDS = 'id name email roles';
 
+/** One row per mutation the people subgraph contributes to the composed API. */
 export const PEOPLE_MUTATIONS: MutationCase[] = [
   {
     field: 'createUser',

@@ -27,6 +27,7 @@ const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9
 const feedTypeDefs = gql`
   ${LINK}
   type Query { feedVersion: Int! }
+  type Mutation { "Writes one tick (outbox included); returns its seq." tick(channel: ID!, n: Int!, itemId: ID): Int! }
   type Subscription { ticked(channel: ID!, after: String): TickEvent! }
   type TickEvent { cursor: String! tick: Tick! }
   type Tick { seq: Int! n: Int! item: Item! "Subject of the principal the subscription was opened with." viewer: String }
@@ -75,8 +76,13 @@ export interface FeedOptions {
 export async function startFeed(opts: FeedOptions): Promise<FeedFixture> {
   const conn: Connection = await openConnection(opts.mongoUri, opts.dbName);
   const live: SubgraphLive = await createSubgraphLive({ conn, redisUrl: opts.redisUrl, keyPrefix: opts.keyPrefix, pollIntervalMs: 100 });
+  const tick = async (channel: string, n: number, itemId = 'i1') => {
+    const [rec] = await inTransaction(conn, (s) => recordEvents(conn, s, [{ topic: `ticks:${channel}`, type: 'tick', payload: { n, itemId } }]));
+    return rec.seq;
+  };
   const schema = schemaOf(feedTypeDefs, {
     Query: { feedVersion: () => 1 },
+    Mutation: { tick: (_: unknown, a: { channel: string; n: number; itemId?: string | null }) => tick(a.channel, a.n, a.itemId ?? undefined) },
     Subscription: {
       ticked: {
         subscribe: (_: unknown, args: { channel: string; after?: string | null }) => live.live.subscribe(`ticks:${args.channel}`, args.after),
@@ -92,10 +98,7 @@ export async function startFeed(opts: FeedOptions): Promise<FeedFixture> {
   return {
     server,
     listening: (channel) => live.live.listening(`ticks:${channel}`),
-    async tick(channel, n, itemId = 'i1') {
-      const [rec] = await inTransaction(conn, (s) => recordEvents(conn, s, [{ topic: `ticks:${channel}`, type: 'tick', payload: { n, itemId } }]));
-      return rec.seq;
-    },
+    tick,
     stop() {
       stopping ??= (async () => {
         await server.stop();
@@ -126,15 +129,26 @@ export function startPeople(): Promise<SubgraphServer> {
   );
 }
 
-/** Composes the fixtures and prepares the supergraph as the gateway does. */
-export function composeFixtures(urls: { feed: string; catalog: string; people: string }): SupergraphInput {
+export interface FixtureUrls {
+  feed: string;
+  catalog: string;
+  people: string;
+}
+
+/** The composed supergraph of the fixtures, as a gateway is given it. */
+export function composeFixtureSupergraph(urls: FixtureUrls): string {
   const composed = composeServices([
     { name: 'feed', typeDefs: feedTypeDefs, url: urls.feed },
     { name: 'catalog', typeDefs: catalogTypeDefs, url: urls.catalog },
     { name: 'people', typeDefs: peopleTypeDefs, url: urls.people },
   ]);
   if (!composed.supergraphSdl) throw new Error(`fixtures do not compose: ${composed.errors?.map((e) => e.message).join('; ')}`);
-  const prepared = prepareSupergraph(composed.supergraphSdl);
+  return composed.supergraphSdl;
+}
+
+/** Composes the fixtures and prepares the supergraph as the gateway does. */
+export function composeFixtures(urls: FixtureUrls): SupergraphInput {
+  const prepared = prepareSupergraph(composeFixtureSupergraph(urls));
   return { gatewaySdl: prepared.gatewaySdl, subgraphs: prepared.subgraphs };
 }
 

@@ -113,7 +113,7 @@ function credentialsOf(params: Readonly<Record<string, unknown>> | undefined, re
 /** Creates the subscription endpoint. Throws when the supergraph cannot be served. */
 export function createSubscriptionServer(opts: SubscriptionServerOptions): SubscriptionServer {
   const { internalSecret, logger, authenticate, authorize, admit, clientAddress = (req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown', path = '/graphql', maxBufferedBytes = 1 << 20, keepAliveMs = 12_000, connectionInitWaitMs = 3_000, exposeErrors = false, sources, fetcher, maxPendingEvents, backoffMs, shutdownGraceMs = 2_000 } = opts;
-  const counters: SharedCounters = { upstreamOpened: 0, upstreamResubscribed: 0, planExecutions: 0, eventsDelivered: 0 };
+  const counters: SharedCounters = { upstreamOpened: 0, upstreamResubscribed: 0, planExecutions: 0, eventsDelivered: 0, fanOutMs: 0 };
   let slowConsumerDisconnects = 0;
   let expiredDisconnects = 0;
   let version = 1;

@@ -17,15 +17,14 @@ import { toSpecError } from '../../subgraphs/kit/errors.js';
 import type { Logger } from '../../subgraphs/kit/logger.js';
 import { signPrincipal, type Principal } from '../../subgraphs/kit/principal.js';
 import { executeEvent, type EventInput } from './execute.js';
+import { FanOut, type FanOutTarget } from './fanout.js';
 import type { Authorized } from './prepare.js';
 import { CURSOR_ALIAS, type SubscriptionPlan } from './plan.js';
 import type { SchemaState } from './schema.js';
 import type { UpstreamPool } from './upstream.js';
 
 /** One client subscription, as the shared subscription sees it. */
-export interface Subscriber {
-  /** Writes one event; `payloadJson` is the serialised `payload` of the `next` message. */
-  deliver(payloadJson: string): void;
+export interface Subscriber extends FanOutTarget {
   /** Ends the subscription: `complete` without errors, an `error` message with them. */
   end(errors?: readonly GraphQLFormattedError[]): void;
 }
@@ -51,6 +50,8 @@ export interface SharedCounters {
   upstreamResubscribed: number;
   planExecutions: number;
   eventsDelivered: number;
+  /** Time spent writing payloads to subscriber sockets, in ms. */
+  fanOutMs: number;
 }
 
 export interface SharedDeps {
@@ -66,6 +67,30 @@ export interface SharedDeps {
 }
 
 const SIGNATURE_REUSE_MS = 240_000;
+/** Per-event plans of one shared subscription executing at the same time. */
+const PARALLEL_EXECUTIONS = 8;
+
+/** A counting semaphore: `run` starts `task` when one of `size` slots is free. */
+function createSlots(size: number): { run<T>(task: () => Promise<T>): Promise<T> } {
+  let free = size;
+  const waiting: Array<() => void> = [];
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else free++;
+  };
+  return {
+    async run(task) {
+      if (free > 0) free--;
+      else await new Promise<void>((r) => waiting.push(r));
+      try {
+        return await task();
+      } finally {
+        release();
+      }
+    },
+  };
+}
 
 function isRetryableErrors(errors: readonly GraphQLFormattedError[]): boolean {
   return errors.length > 0 && errors.every((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE');
@@ -85,6 +110,8 @@ class SharedSubscription {
   /** True once the current upstream subscription delivered an event. */
   private streaming = false;
   private chain: Promise<void> = Promise.resolve();
+  private readonly slots = createSlots(PARALLEL_EXECUTIONS);
+  private readonly fanOut: FanOut;
   private token: { value: Promise<string>; at: number } | undefined;
   private readonly eventInput: EventInput;
 
@@ -107,8 +134,18 @@ class SharedSubscription {
       exposeErrors: deps.exposeErrors,
       complete: spec.complete,
     };
+    this.fanOut = new FanOut(this.subscribers, (events, ms) => {
+      deps.counters.eventsDelivered += events;
+      deps.counters.fanOutMs += ms;
+    });
     deps.counters.upstreamOpened++;
     void this.connect();
+  }
+
+  /** Adds a subscriber; it receives the events that follow. */
+  add(subscriber: Subscriber): void {
+    this.fanOut.join(subscriber);
+    this.subscribers.add(subscriber);
   }
 
   private signedPrincipal(): Promise<string> {
@@ -193,18 +230,22 @@ class SharedSubscription {
       this.paused = true;
       this.stopUpstream();
     }
-    this.chain = this.chain.then(() => this.process(result, cursor));
+    // Plans of several events run at once (their fetches overlap); payloads go out in event order.
+    const executed = this.slots.run(() => this.execute(result, cursor));
+    this.chain = this.chain.then(() => this.emit(executed));
   }
 
-  private async process(result: ExecutionResult, cursor: string | undefined): Promise<void> {
+  private async execute(result: ExecutionResult, cursor: string | undefined): Promise<string | undefined> {
+    if (this.closed) return undefined;
+    this.deps.counters.planExecutions++;
+    return JSON.stringify(await executeEvent(this.eventInput, result, cursor));
+  }
+
+  private async emit(executed: Promise<string | undefined>): Promise<void> {
     try {
-      if (this.closed) return;
-      this.deps.counters.planExecutions++;
-      const payload = await executeEvent(this.eventInput, result, cursor);
-      if (this.closed) return;
-      const json = JSON.stringify(payload);
-      for (const s of this.subscribers) s.deliver(json);
-      this.deps.counters.eventsDelivered += this.subscribers.size;
+      const json = await executed;
+      if (this.closed || json === undefined) return;
+      this.fanOut.push(json);
     } catch (err) {
       this.deps.logger.error({ err }, 'subscription event dropped');
     } finally {
@@ -223,6 +264,9 @@ class SharedSubscription {
     clearTimeout(this.retryTimer);
     this.stopUpstream();
     const subs = [...this.subscribers];
+    // What was already executed reaches every subscriber before its `complete` or `error`.
+    for (const s of subs) this.fanOut.flush(s);
+    this.fanOut.close();
     this.subscribers.clear();
     for (const s of subs) s.end(errors);
     this.onClosed();
@@ -253,7 +297,7 @@ export function createHub(deps: SharedDeps): SubscriptionHub {
         entry = created;
       }
       const joined = entry;
-      joined.subscribers.add(subscriber);
+      joined.add(subscriber);
       return () => {
         if (!joined.subscribers.delete(subscriber)) return;
         if (joined.subscribers.size === 0) joined.close();

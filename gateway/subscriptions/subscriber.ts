@@ -2,7 +2,7 @@
  * One client subscription on a gateway WebSocket. graphql-ws runs the protocol (init, subscribe,
  * complete, errors, close codes); events bypass its per-client serialisation: the shared
  * subscription serialises each payload once and this writes `{"id":…,"type":"next","payload":…}`
- * around that same text, straight to the socket.
+ * around those same bytes, as WebSocket frames, straight to the socket (see `fanout.ts`).
  *
  * To graphql-ws this object is the subscription's async iterator. It never yields: `next()`
  * settles only when the subscription ends, `done` (graphql-ws then sends `complete`) or rejected
@@ -11,6 +11,7 @@
 import type { GraphQLFormattedError } from 'graphql';
 import type WebSocket from 'ws';
 import { SubscriptionEnded } from './errors.js';
+import { writeNextFrames } from './fanout.js';
 import type { Subscriber } from './shared.js';
 
 /** Close codes of the gateway's WebSocket endpoint beyond graphql-ws's own. */
@@ -34,9 +35,11 @@ export interface SubscriberSocket {
 type Settle = { resolve: (r: IteratorResult<never>) => void; reject: (e: unknown) => void };
 
 export class ClientSubscription implements Subscriber, AsyncIterableIterator<never> {
-  private readonly prefix: string;
+  private readonly prefix: Buffer;
+  /** Events of the shared subscription written to this subscriber (kept by the fan-out). */
+  position = 0;
   private waiting: Settle | undefined;
-  private ended: { errors?: readonly GraphQLFormattedError[] } | undefined;
+  private outcome: { errors?: readonly GraphQLFormattedError[] } | undefined;
   /** Leaves the shared subscription; set once joined. */
   leave: (() => void) | undefined;
 
@@ -45,33 +48,37 @@ export class ClientSubscription implements Subscriber, AsyncIterableIterator<nev
     private readonly out: SubscriberSocket,
     private readonly onFinished: (sub: ClientSubscription) => void,
   ) {
-    this.prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    this.prefix = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
   }
 
-  deliver(payloadJson: string): void {
-    if (this.ended) return;
+  get ended(): boolean {
+    return this.outcome !== undefined;
+  }
+
+  write(payloads: readonly Buffer[]): void {
+    if (this.ended || payloads.length === 0) return;
     const { socket, maxBufferedBytes } = this.out;
     if (socket.readyState !== socket.OPEN) return;
     if (socket.bufferedAmount > maxBufferedBytes) {
       this.out.onOverflow();
       return;
     }
-    socket.send(this.prefix + payloadJson + '}');
+    writeNextFrames(socket, this.prefix, payloads);
   }
 
   end(errors?: readonly GraphQLFormattedError[]): void {
     if (this.ended) return;
-    this.ended = errors?.length ? { errors } : {};
+    this.outcome = errors?.length ? { errors } : {};
     this.leave = undefined;
     this.settle();
   }
 
   private settle(): void {
     const w = this.waiting;
-    if (!w || !this.ended) return;
+    if (!w || !this.outcome) return;
     this.waiting = undefined;
     this.onFinished(this);
-    if (this.ended.errors) w.reject(new SubscriptionEnded(this.ended.errors));
+    if (this.outcome.errors) w.reject(new SubscriptionEnded(this.outcome.errors));
     else w.resolve({ done: true, value: undefined });
   }
 
@@ -85,7 +92,7 @@ export class ClientSubscription implements Subscriber, AsyncIterableIterator<nev
   async return(): Promise<IteratorResult<never>> {
     const leave = this.leave;
     this.leave = undefined;
-    this.ended ??= {};
+    this.outcome ??= {};
     leave?.();
     this.settle();
     this.onFinished(this);

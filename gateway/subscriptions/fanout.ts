@@ -1,0 +1,148 @@
+/**
+ * Writing one shared subscription's events to its subscribers.
+ *
+ * Each event is serialised once (its payload JSON, as one Buffer). A walker visits subscribers in
+ * chunks (yielding to the event loop between chunks, so mutations and other work keep flowing) and
+ * writes to each one every event it has not received yet, as ready-made WebSocket frames in one
+ * socket write. When events arrive faster than a pass over all subscribers takes, later passes carry
+ * several events per write: the number of socket writes per event falls as load rises, instead of
+ * the backlog growing.
+ */
+import type WebSocket from 'ws';
+
+/** A subscriber as the fan-out sees it. */
+export interface FanOutTarget {
+  /** Events of this shared subscription already written to the subscriber. */
+  position: number;
+  readonly ended: boolean;
+  /** Writes these serialised payloads as `next` messages, in order. */
+  write(payloads: readonly Buffer[]): void;
+}
+
+/** Subscribers visited per event-loop turn. */
+const CHUNK = 500;
+
+/** Header of an unmasked, final text frame carrying `length` bytes. */
+function frameHeader(length: number): Buffer {
+  if (length < 126) return Buffer.from([0x81, length]);
+  if (length < 65_536) return Buffer.from([0x81, 126, length >> 8, length & 0xff]);
+  const h = Buffer.alloc(10);
+  h[0] = 0x81;
+  h[1] = 127;
+  h.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+  h.writeUInt32BE(length >>> 0, 6);
+  return h;
+}
+
+/**
+ * Writes `next` messages (`prefix` + payload + `}`) to a ws socket as complete frames in one write.
+ * Falls back to `ws.send` when the socket is not a plain server socket or has data queued inside ws.
+ */
+export function writeNextFrames(ws: WebSocket, prefix: Buffer, payloads: readonly Buffer[]): void {
+  const internal = ws as unknown as { _socket?: { write(b: Buffer): boolean }; _sender?: { _bufferedBytes?: number; _deflating?: boolean } };
+  const raw = internal._socket;
+  if (!raw || internal._sender?._bufferedBytes || internal._sender?._deflating) {
+    for (const p of payloads) ws.send(Buffer.concat([prefix, p, CLOSE_BRACE]), { binary: false });
+    return;
+  }
+  let total = 0;
+  const headers = payloads.map((p) => {
+    const h = frameHeader(prefix.length + p.length + 1);
+    total += h.length + prefix.length + p.length + 1;
+    return h;
+  });
+  const out = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (let i = 0; i < payloads.length; i++) {
+    at += headers[i].copy(out, at);
+    at += prefix.copy(out, at);
+    at += payloads[i].copy(out, at);
+    out[at++] = 0x7d; // }
+  }
+  raw.write(out);
+}
+
+const CLOSE_BRACE = Buffer.from('}');
+
+/** The event log and walker of one shared subscription. */
+export class FanOut {
+  /** Events not yet written to every subscriber; `log[0]` is event number `base + 1`. */
+  private log: Buffer[] = [];
+  private base = 0;
+  private latest = 0;
+  private walking = false;
+  private closed = false;
+
+  constructor(
+    private readonly subscribers: ReadonlySet<FanOutTarget>,
+    private readonly onWritten: (events: number, elapsedMs: number) => void,
+  ) {}
+
+  /** A new subscriber starts with the next event. */
+  join(target: FanOutTarget): void {
+    target.position = this.latest;
+  }
+
+  /** Queues one serialised payload for every subscriber. */
+  push(payloadJson: string): void {
+    if (this.closed) return;
+    this.log.push(Buffer.from(payloadJson));
+    this.latest++;
+    if (!this.walking) {
+      this.walking = true;
+      setImmediate(() => this.pass());
+    }
+  }
+
+  /** Writes what `target` has not received yet (before it ends). */
+  flush(target: FanOutTarget): void {
+    this.catchUp(target);
+  }
+
+  /** Stops walking; queued events are dropped. */
+  close(): void {
+    this.closed = true;
+    this.log = [];
+  }
+
+  private catchUp(target: FanOutTarget): number {
+    if (target.ended || target.position >= this.latest) return 0;
+    const from = Math.max(0, target.position - this.base);
+    const events = this.log.slice(from);
+    target.write(events);
+    target.position = this.latest;
+    return events.length;
+  }
+
+  private pass(): void {
+    if (this.closed) return;
+    this.trim();
+    const targets = [...this.subscribers];
+    const latestAtStart = this.latest;
+    let i = 0;
+    const step = () => {
+      if (this.closed) return;
+      const started = performance.now();
+      let written = 0;
+      const end = Math.min(i + CHUNK, targets.length);
+      for (; i < end; i++) written += this.catchUp(targets[i]);
+      this.onWritten(written, performance.now() - started);
+      if (i < targets.length) setImmediate(step);
+      else if (this.latest !== latestAtStart) setImmediate(() => this.pass());
+      else {
+        this.walking = false;
+        this.trim();
+      }
+    };
+    step();
+  }
+
+  /** Drops events every subscriber has received. */
+  private trim(): void {
+    let min = this.latest;
+    for (const t of this.subscribers) if (!t.ended && t.position < min) min = t.position;
+    if (min <= this.base) return;
+    this.log = this.log.slice(min - this.base);
+    this.base = min;
+  }
+}

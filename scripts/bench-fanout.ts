@@ -1,0 +1,229 @@
+/**
+ * `npm run bench:fanout -- --subscribers 10000 --rate 20 --seconds 20`
+ *
+ * Subscription fan-out of one gateway process. Three processes: `subgraphs` (localdb in memory and
+ * the fixture subgraphs feed/catalog/people, see gateway/subscriptions/fixtures.ts), `gateway` (the
+ * gateway core with the subscriptions extension on one port) and `clients` (N WebSocket clients
+ * speaking graphql-transport-ws, all holding the same subscription, whose payload has fields from
+ * the three subgraphs). This process sends R tick mutations per second through the gateway's HTTP
+ * endpoint for S seconds and prints: delivery latency (mutation sent → payload received by a
+ * client) p50/p95/p99, events delivered per second, gateway memory per idle connection (heap and
+ * RSS after GC, before/after the clients connected and subscribed), and plan executions per event.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { startLocalDb } from '../localdb/index.js';
+import { loadGatewayConfig } from '../gateway/config.js';
+import { createGateway } from '../gateway/server.js';
+import { createSubscriptionsExtension } from '../gateway/subscriptions/extension.js';
+import { FIXTURE_SECRET, TICKED, composeFixtureSupergraph, startCatalog, startFeed, startPeople } from '../gateway/subscriptions/fixtures.js';
+import { createLogger } from '../subgraphs/kit/logger.js';
+
+type Msg = { type: string; [k: string]: unknown };
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const CHANNEL = 'bench';
+const N_KEY = Buffer.from('"n":');
+
+/** Sends a request to a child and waits for the reply of the same type. */
+function ask<T extends Msg>(child: ChildProcess, msg: Msg, timeoutMs = 600_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no reply to ${msg.type}`)), timeoutMs);
+    const onMessage = (m: Msg) => {
+      if (m.type !== msg.type) return;
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolve(m as T);
+    };
+    child.on('message', onMessage);
+    child.send(msg);
+  });
+}
+
+function serve(handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>>): void {
+  handlers.cpu ??= async () => {
+    const { user, system } = process.cpuUsage();
+    return { ms: (user + system) / 1000 };
+  };
+  process.on('message', (m: Msg) => {
+    const h = handlers[m.type];
+    if (h) void h(m).then((reply) => process.send!({ type: m.type, ...reply }));
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+async function subgraphsRole(): Promise<void> {
+  const db = await startLocalDb({ port: 0 });
+  const feed = await startFeed({ mongoUri: db.uri, dbName: 'bench' });
+  const [catalog, people] = await Promise.all([startCatalog(), startPeople()]);
+  serve({ urls: async () => ({ urls: { feed: feed.server.url, catalog: catalog.url, people: people.url } }) });
+}
+
+async function gatewayRole(): Promise<void> {
+  const config = loadGatewayConfig({ NODE_ENV: 'production', LOG_LEVEL: 'warn', INTERNAL_SECRET: FIXTURE_SECRET, PORT: '0' });
+  const logger = createLogger('gateway', 'warn');
+  const subscriptions = createSubscriptionsExtension({ config, logger, tuning: { maxBufferedBytes: 4 << 20 } });
+  let gateway: Awaited<ReturnType<typeof createGateway>> | undefined;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  serve({
+    start: async (m) => {
+      gateway = await createGateway({ config, supergraphSdl: m.supergraph as string, extensions: [subscriptions], logger, port: 0, watch: false });
+      return { url: gateway.url, wsUrl: gateway.wsUrl };
+    },
+    mem: async () => {
+      for (let i = 0; i < 3; i++) {
+        gc?.();
+        await sleep(200);
+      }
+      const { heapUsed, rss } = process.memoryUsage();
+      return { heapUsed, rss, gc: Boolean(gc) };
+    },
+    stats: async () => ({ stats: subscriptions.stats() }),
+  });
+}
+
+async function clientsRole(): Promise<void> {
+  let received: Float64Array = new Float64Array(0);
+  let count = 0;
+  let first = 0;
+  let last = 0;
+  let n = 0;
+  const sockets: WebSocket[] = [];
+  serve({
+    connect: async (m) => {
+      n = m.subscribers as number;
+      received = new Float64Array(n * (m.events as number)).fill(NaN);
+      const subscribe = JSON.stringify({ id: '1', type: 'subscribe', payload: { query: TICKED, variables: { channel: CHANNEL } } });
+      const open = (i: number) =>
+        new Promise<void>((resolve, reject) => {
+          // The measuring side stays light: no UTF-8 validation, no JSON parsing of events.
+          const ws = new WebSocket(m.wsUrl as string, 'graphql-transport-ws', { perMessageDeflate: false, skipUTF8Validation: true });
+          sockets.push(ws);
+          let acked = false;
+          ws.once('open', () => ws.send('{"type":"connection_init"}'));
+          ws.once('error', reject);
+          ws.on('message', (data: Buffer) => {
+            if (!acked) {
+              if (!data.includes('connection_ack')) return;
+              acked = true;
+              ws.send(subscribe);
+              return resolve();
+            }
+            const t = now();
+            const at = data.indexOf(N_KEY);
+            if (at < 0) return;
+            let e = 0;
+            for (let k = at + N_KEY.length; data[k] >= 0x30 && data[k] <= 0x39; k++) e = e * 10 + data[k] - 0x30;
+            received[e * n + i] = t;
+            count++;
+            if (!first) first = t;
+            last = t;
+          });
+        });
+      for (let i = 0; i < n; i += 250) await Promise.all(Array.from({ length: Math.min(250, n - i) }, (_, k) => open(i + k)));
+      return { connected: sockets.length };
+    },
+    count: async () => ({ count }),
+    results: async (m) => {
+      const sentAt = m.sentAt as number[];
+      const latencies: number[] = [];
+      let missing = 0;
+      for (let e = 0; e < sentAt.length; e++) {
+        for (let i = 0; i < n; i++) {
+          const t = received[e * n + i];
+          if (Number.isNaN(t)) missing++;
+          else latencies.push(t - sentAt[e]);
+        }
+      }
+      latencies.sort((a, b) => a - b);
+      const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+      for (const ws of sockets) ws.terminate();
+      return { p50: pct(50), p95: pct(95), p99: pct(99), max: latencies.at(-1) ?? NaN, delivered: count, missing, spanMs: last - first };
+    },
+  });
+}
+
+async function orchestrate(): Promise<void> {
+  const { values } = parseArgs({ options: { subscribers: { type: 'string', default: '10000' }, rate: { type: 'string', default: '20' }, seconds: { type: 'string', default: '20' } }, strict: true });
+  const subscribers = Number(values.subscribers);
+  const rate = Number(values.rate);
+  const seconds = Number(values.seconds);
+  const events = Math.round(rate * seconds);
+  const self = fileURLToPath(import.meta.url);
+  const spawn = (role: string, extra: string[] = []) => fork(self, ['--role', role], { execArgv: [...process.execArgv, ...extra], stdio: 'inherit' });
+  const children = [spawn('subgraphs'), spawn('gateway', ['--expose-gc', '--max-old-space-size=4096']), spawn('clients', ['--max-old-space-size=4096'])];
+  const [subgraphs, gateway, clients] = children;
+  try {
+    const { urls } = await ask<Msg & { urls: { feed: string; catalog: string; people: string } }>(subgraphs, { type: 'urls' });
+    const { url, wsUrl } = await ask<Msg & { url: string; wsUrl: string }>(gateway, { type: 'start', supergraph: composeFixtureSupergraph(urls) });
+    const before = await ask<Msg & { heapUsed: number; rss: number; gc: boolean }>(gateway, { type: 'mem' });
+    const t0 = Date.now();
+    await ask(clients, { type: 'connect', wsUrl, subscribers, events });
+    const statsOf = async () => (await ask<Msg & { stats: Record<string, number> }>(gateway, { type: 'stats' })).stats;
+    while ((await statsOf()).subscribers < subscribers) await sleep(200);
+    console.log(`${subscribers} clients connected and subscribed in ${Date.now() - t0} ms`);
+    await sleep(1000);
+    const after = await ask<Msg & { heapUsed: number; rss: number }>(gateway, { type: 'mem' });
+    const statsBefore = await statsOf();
+
+    const mutation = JSON.stringify({ query: 'mutation ($c: ID!, $n: Int!) { tick(channel: $c, n: $n) }', variables: { c: CHANNEL, n: 0 } });
+    // Warm-up on another channel: query plans, JIT, connection pools.
+    for (let i = 0; i < 20; i++) {
+      await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: mutation.replace(`"c":"${CHANNEL}"`, '"c":"warmup"') }).then((r) => r.text());
+    }
+    const cpuOf = async () => Promise.all(children.map(async (c) => (await ask<Msg & { ms: number }>(c, { type: 'cpu' })).ms));
+    const cpuBefore = await cpuOf();
+    const sentAt: number[] = [];
+    const started = now();
+    const sends: Promise<unknown>[] = [];
+    const mutationMs: number[] = [];
+    let failed = 0;
+    for (let i = 0; i < events; i++) {
+      const due = started + (i * 1000) / rate;
+      const wait = due - now();
+      if (wait > 0) await sleep(wait);
+      sentAt[i] = now();
+      const t = sentAt[i];
+      sends.push(
+        fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: mutation.replace('"n":0', `"n":${i}`) })
+          .then((r) => r.json() as Promise<{ errors?: unknown }>)
+          .then((body) => {
+            mutationMs.push(now() - t);
+            if (body.errors) failed++;
+          }),
+      );
+    }
+    await Promise.all(sends);
+    const deadline = Date.now() + 30_000;
+    while ((await ask<Msg & { count: number }>(clients, { type: 'count' })).count < events * subscribers && Date.now() < deadline) await sleep(200);
+    const cpuAfter = await cpuOf();
+    const wall = (now() - started) / 1000;
+    const stats = await statsOf();
+    const res = await ask<Msg & Record<string, number>>(clients, { type: 'results', sentAt });
+    const planExecutions = stats.planExecutions - statsBefore.planExecutions;
+    const kb = (bytes: number) => (bytes / 1024).toFixed(2);
+    console.log(`\nfan-out: ${subscribers} subscribers, ${rate} check-ins/s for ${seconds} s (${events} events), one gateway process`);
+    mutationMs.sort((a, b) => a - b);
+    console.log(`mutation latency ms  p50 ${mutationMs[Math.floor(mutationMs.length / 2)].toFixed(1)}  p99 ${mutationMs[Math.floor(mutationMs.length * 0.99)].toFixed(1)}  failed ${failed}`);
+    console.log(`delivery latency ms  p50 ${res.p50.toFixed(1)}  p95 ${res.p95.toFixed(1)}  p99 ${res.p99.toFixed(1)}  max ${res.max.toFixed(1)}`);
+    console.log(`events delivered     ${res.delivered} of ${events * subscribers} (missing ${res.missing}); ${(res.delivered / (res.spanMs / 1000)).toFixed(0)}/s over ${(res.spanMs / 1000).toFixed(1)} s`);
+    console.log(`memory per idle conn heap ${kb((after.heapUsed - before.heapUsed) / subscribers)} KB, rss ${kb((after.rss - before.rss) / subscribers)} KB${before.gc ? '' : ' (no --expose-gc: noisy)'}`);
+    console.log(`fan-out time         ${((stats.fanOutMs - statsBefore.fanOutMs) / events).toFixed(1)} ms per event (writing to ${subscribers} sockets)`);
+    const cores = (i: number) => ((cpuAfter[i] - cpuBefore[i]) / 1000 / wall).toFixed(2);
+    console.log(`cpu (cores busy)     gateway ${cores(1)}, clients ${cores(2)}, subgraphs+localdb ${cores(0)} over ${wall.toFixed(1)} s`);
+    console.log(`plan executions      ${planExecutions} for ${events} events (${(planExecutions / events).toFixed(2)} per event, ${stats.sharedSubscriptions} distinct subscription); upstream subscriptions opened ${stats.upstreamOpened}`);
+  } finally {
+    for (const c of children) c.kill();
+  }
+}
+
+const roleIndex = process.argv.indexOf('--role');
+const role = roleIndex >= 0 ? process.argv[roleIndex + 1] : undefined;
+const run = role === 'subgraphs' ? subgraphsRole : role === 'gateway' ? gatewayRole : role === 'clients' ? clientsRole : orchestrate;
+run().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

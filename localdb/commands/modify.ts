@@ -1,6 +1,6 @@
 import type { Document } from 'bson';
 import type { CommandContext, Handler } from '../context.js';
-import { CommandError } from '../errors.js';
+import { CommandError, notSupported } from '../errors.js';
 import { parseSort, sortBy } from '../query.js';
 import { typedDoc } from '../retype.js';
 import type { Rec } from '../storage.js';
@@ -66,6 +66,7 @@ function findAndModifyOnce(ctx: CommandContext, name: string): Document {
 
 const findAndModify: Handler = (ctx) => {
   const name = collectionName(ctx, Object.keys(ctx.body)[0]);
+  if (ctx.body.let !== undefined) throw notSupported("'let' variables on findAndModify");
   return retryLocked(() => findAndModifyOnce(ctx, name));
 };
 

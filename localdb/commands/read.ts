@@ -12,7 +12,7 @@ export interface FindResult {
   stats: ExecStats;
 }
 
-const UNSUPPORTED_FIND_OPTIONS = ['min', 'max', 'returnKey', 'showRecordId', 'oplogReplay'];
+const UNSUPPORTED_FIND_OPTIONS = ['min', 'max', 'returnKey', 'showRecordId', 'oplogReplay', 'let'];
 
 /** Runs the query part of a find command (filter, sort, skip, limit). */
 export function runFind(ctx: CommandContext, coll: Collection | undefined, body: Document): FindResult {

@@ -1,6 +1,6 @@
 import { BSON, ObjectId, type Document } from 'bson';
 import type { CommandContext, Handler } from '../context.js';
-import { CommandError, toCommandError } from '../errors.js';
+import { CommandError, notSupported, toCommandError } from '../errors.js';
 import { parseSort, sortBy } from '../query.js';
 import { rawArrayDocs } from '../rawbson.js';
 import { recFromDoc, type Collection, type Rec } from '../storage.js';
@@ -95,6 +95,10 @@ function finish(outcome: WriteOutcome, extra: Document = {}): Document {
   return reply;
 }
 
+function rejectLet(ctx: CommandContext): void {
+  if (ctx.body.let !== undefined) throw notSupported(`'let' variables on ${Object.keys(ctx.body)[0]}`);
+}
+
 const insert: Handler = async (ctx) => {
   const name = collectionName(ctx, 'insert');
   const { docs, raws } = statements(ctx, 'documents');
@@ -140,6 +144,7 @@ function updateStatement(ctx: CommandContext, name: string, st: Document, raw: B
 
 const update: Handler = async (ctx) => {
   const name = collectionName(ctx, 'update');
+  rejectLet(ctx);
   const { docs, raws } = statements(ctx, 'updates');
   const upserted: Document[] = [];
   let nModified = 0;
@@ -153,6 +158,7 @@ const update: Handler = async (ctx) => {
 
 const del: Handler = async (ctx) => {
   const name = collectionName(ctx, 'delete');
+  rejectLet(ctx);
   const { docs } = statements(ctx, 'deletes');
   const coll = ctx.view.collection(ctx.db, name);
   const outcome = await eachStatement(docs, ctx.body.ordered !== false, (st) => {

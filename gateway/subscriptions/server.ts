@@ -17,7 +17,8 @@ import { codedError, refusal, toErrorMessage } from './errors.js';
 import { prepareSubscription, type Admit, type Authorize } from './prepare.js';
 import { buildSchemaState, type SchemaState, type SupergraphInput } from './schema.js';
 import { standaloneSources, type DataSourceFetcher, type FetchSources } from './sources.js';
-import { createHub, type SharedCounters, type SharedSpec, type SubscriptionHub } from './shared.js';
+import { createHub, type SubscriptionHub } from './hub.js';
+import type { SharedCounters, SharedSpec } from './shared.js';
 import { ClientSubscription, GatewayCloseCode } from './subscriber.js';
 import { createUpstreamPool, type UpstreamPool } from './upstream.js';
 
@@ -256,7 +257,8 @@ export function createSubscriptionServer(opts: SubscriptionServerOptions): Subsc
     handleUpgrade,
     attach(server) {
       const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-        if (!handleUpgrade(req, socket, head)) socket.destroy();
+        // Another path with nobody else listening would hang: refuse it.
+        if (!handleUpgrade(req, socket, head) && server.listenerCount('upgrade') === 1) socket.destroy();
       };
       server.on('upgrade', onUpgrade);
       return () => void server.off('upgrade', onUpgrade);

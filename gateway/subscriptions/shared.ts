@@ -96,7 +96,8 @@ function isRetryableErrors(errors: readonly GraphQLFormattedError[]): boolean {
   return errors.length > 0 && errors.every((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE');
 }
 
-class SharedSubscription {
+/** One distinct subscription: its upstream subscription, per-event plan and subscribers. */
+export class SharedSubscription {
   readonly subscribers = new Set<Subscriber>();
   private cursor: string | null;
   private payload: SubscribePayload | undefined;
@@ -271,41 +272,4 @@ class SharedSubscription {
     for (const s of subs) s.end(errors);
     this.onClosed();
   }
-}
-
-/** The registry of shared subscriptions of one schema state. */
-export interface SubscriptionHub {
-  /** Adds a subscriber to the shared subscription for `spec.key` (starting it if needed). */
-  join(spec: SharedSpec, subscriber: Subscriber): () => void;
-  /** Ends every shared subscription and its subscribers (with errors, or completed). */
-  closeAll(errors?: readonly GraphQLFormattedError[]): void;
-  /** Number of shared (upstream) subscriptions open. */
-  size(): number;
-}
-
-/** Creates an empty hub. */
-export function createHub(deps: SharedDeps): SubscriptionHub {
-  const entries = new Map<string, SharedSubscription>();
-  return {
-    join(spec, subscriber) {
-      let entry = entries.get(spec.key);
-      if (!entry) {
-        const created: SharedSubscription = new SharedSubscription(spec, deps, () => {
-          if (entries.get(spec.key) === created) entries.delete(spec.key);
-        });
-        entries.set(spec.key, created);
-        entry = created;
-      }
-      const joined = entry;
-      joined.add(subscriber);
-      return () => {
-        if (!joined.subscribers.delete(subscriber)) return;
-        if (joined.subscribers.size === 0) joined.close();
-      };
-    },
-    closeAll(errors) {
-      for (const entry of [...entries.values()]) entry.close(errors);
-    },
-    size: () => entries.size,
-  };
 }

@@ -2,8 +2,17 @@ import type { Socket } from 'node:net';
 import type { ConnectionInfo, Logger } from './context.js';
 import { MAX_MESSAGE_SIZE, parseMessage, ProtocolError, type Request } from './wire.js';
 
-/** Handles one parsed request and returns the reply bytes (or null when no reply is due). */
-export type RequestHandler = (req: Request, conn: ConnectionInfo) => Promise<Buffer | null>;
+/** The encoded answer to a request. */
+export interface Response {
+  bytes: Buffer;
+  /** Request id of this reply message. */
+  replyId: number;
+  /** The reply carries `moreToCome`: the server answers the same request again (exhaust hello). */
+  moreToCome: boolean;
+}
+
+/** Handles one parsed request and returns the reply (or null when no reply is due). */
+export type RequestHandler = (req: Request, conn: ConnectionInfo) => Promise<Response | null>;
 
 /**
  * One client connection: frames incoming bytes into messages, handles them strictly in order,
@@ -83,8 +92,14 @@ export class Connection implements ConnectionInfo {
   private async handle(req: Request): Promise<void> {
     if (this.closed) return;
     try {
-      const reply = await this.handler(req, this);
-      if (reply && !this.closed) this.socket.write(reply);
+      let current = req;
+      for (;;) {
+        const res = await this.handler(current, this);
+        if (!res || this.closed) return;
+        this.socket.write(res.bytes);
+        if (!res.moreToCome) return;
+        current = { ...current, requestId: res.replyId };
+      }
     } catch (err) {
       this.logger.error(`localdb: connection ${this.id} failed`, err);
       this.close();

@@ -1,6 +1,7 @@
 import { BSON, Long, type Document } from 'bson';
 import type { JournalOp } from './catalog.js';
 import { COMMANDS, TXN_COMMANDS } from './commands/index.js';
+import type { Response } from './connection.js';
 import type { CommandContext, ConnectionInfo, Reply, ServerState } from './context.js';
 import { CommandError, toCommandError } from './errors.js';
 import { TxnView, type Txn } from './transactions.js';
@@ -64,8 +65,13 @@ function encodeBody(reply: Reply): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
+function isAwaitableHello(body: Document): boolean {
+  const name = commandName(body);
+  return (name === 'hello' || name === 'isMaster') && body.topologyVersion !== undefined && Number(body.maxAwaitTimeMS) > 0;
+}
+
 /** Runs one request against the server state and encodes the reply message. */
-export async function dispatch(state: ServerState, req: Request, conn: ConnectionInfo): Promise<Buffer | null> {
+export async function dispatch(state: ServerState, req: Request, conn: ConnectionInfo): Promise<Response | null> {
   let body = req.body;
   let db = body.$db as string;
   if (req.opCode === OP_QUERY) {
@@ -82,6 +88,9 @@ export async function dispatch(state: ServerState, req: Request, conn: Connectio
   }
   if (req.moreToCome) return null;
   state.replyId = (state.replyId + 1) & 0x7fffffff;
+  const replyId = state.replyId;
   const encoded = encodeBody(reply);
-  return req.opCode === OP_QUERY ? encodeOpReply(state.replyId, req.requestId, encoded) : encodeMsgReply(state.replyId, req.requestId, encoded);
+  if (req.opCode === OP_QUERY) return { bytes: encodeOpReply(replyId, req.requestId, encoded), replyId, moreToCome: false };
+  const moreToCome = req.exhaustAllowed && !state.closing && isAwaitableHello(body) && !Buffer.isBuffer(reply) && reply.ok === 1;
+  return { bytes: encodeMsgReply(replyId, req.requestId, encoded, moreToCome), replyId, moreToCome };
 }

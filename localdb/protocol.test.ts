@@ -1,4 +1,5 @@
 import { BSON } from 'bson';
+import { MongoClient } from 'mongodb';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { crc32c } from './crc.js';
@@ -137,6 +138,26 @@ describe('wire protocol', () => {
     await ctx.coll('w0').insertOne({ a: 1 }, { writeConcern: { w: 0 } });
     await new Promise((r) => setTimeout(r, 50));
     expect(await ctx.coll('w0').countDocuments()).toBe(1);
+  });
+
+  it('streams awaitable hello replies with moreToCome, so driver heartbeats never fail', async () => {
+    const client = new MongoClient(ctx.server().uri, { heartbeatFrequencyMS: 200 });
+    let ok = 0;
+    let failed = 0;
+    let cleared = 0;
+    client.on('serverHeartbeatSucceeded', () => ok++);
+    client.on('serverHeartbeatFailed', () => failed++);
+    client.on('connectionPoolCleared', () => cleared++);
+    try {
+      await client.connect();
+      await new Promise((r) => setTimeout(r, 1200));
+      await client.db('admin').command({ ping: 1 });
+    } finally {
+      await client.close();
+    }
+    expect(ok).toBeGreaterThanOrEqual(3);
+    expect(failed).toBe(0);
+    expect(cleared).toBe(0);
   });
 
   it('answers the hello handshake as a replica set primary', async () => {

@@ -1,28 +1,16 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalDb, type LocalDb } from '../../localdb/index.js';
+import { redisReachable } from '../../subgraphs/kit/bus.js';
 import type { SubgraphServer } from '../../subgraphs/kit/server.js';
 import { FIXTURE_SECRET, composeFixtures, eventually, fixtureLogger, observe, startCatalog, startFeed, startPeople, type FeedFixture } from './fixtures.js';
 import { createSubscriptionServer, type SubscriptionServer } from './server.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
-
-async function redisReachable(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
 
 describe('two gateways × two replicas of the owning subgraph over Redis', () => {
   let reachable = false;
@@ -33,7 +21,7 @@ describe('two gateways × two replicas of the owning subgraph over Redis', () =>
   const clients: Client[] = [];
 
   beforeAll(async () => {
-    reachable = await redisReachable();
+    reachable = await redisReachable(REDIS_URL);
     if (!reachable) {
       console.warn(`Redis fan-out test skipped: ${REDIS_URL} is unreachable`);
       return;

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBus, type Bus, type BusRecord } from './bus.js';
+import { createBus, redisReachable, type Bus, type BusRecord } from './bus.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -24,18 +23,6 @@ function collector() {
       return got;
     },
   };
-}
-
-async function redisReachable(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
 }
 
 describe('in-process bus', () => {
@@ -80,7 +67,7 @@ describe('Redis bus', () => {
   let reachable = false;
   const buses: Bus[] = [];
   beforeAll(async () => {
-    reachable = await redisReachable();
+    reachable = await redisReachable(REDIS_URL);
     if (!reachable) console.warn(`Redis bus tests skipped: ${REDIS_URL} is unreachable`);
   });
   afterAll(async () => {

@@ -59,6 +59,20 @@ interface Listener {
   onResync?: () => void;
 }
 
+/** True when a Redis server answers PING at `redisUrl` within `timeoutMs` (readiness, tests). */
+export async function redisReachable(redisUrl: string, timeoutMs = 500): Promise<boolean> {
+  const probe = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: timeoutMs, retryStrategy: () => null });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
 /** Creates a bus: Redis pub/sub when `redisUrl` is given, in-process otherwise. */
 export function createBus(opts: CreateBusOptions = {}): Bus {
   return opts.redisUrl ? createRedisBus(opts.redisUrl, opts) : createLocalBus(opts);

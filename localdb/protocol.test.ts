@@ -2,8 +2,11 @@ import { BSON } from 'bson';
 import { MongoClient } from 'mongodb';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { COMMANDS } from './commands/index.js';
+import type { Handler } from './context.js';
 import { crc32c } from './crc.js';
-import { useLocalDb } from './test-helpers.js';
+import { startLocalDb } from './index.js';
+import { quietLogger, useLocalDb } from './test-helpers.js';
 
 const ctx = useLocalDb();
 
@@ -86,6 +89,25 @@ describe('wire protocol', () => {
     bad[bad.length - 1] ^= 0xff;
     expect((await exchange([bad])).closed).toBe(true);
     await stillServes();
+  });
+
+  it('answers a failing handler with InternalError (1), logs it and keeps serving', async () => {
+    const errors: unknown[] = [];
+    const db = await startLocalDb({ logger: { ...quietLogger, error: (...args: unknown[]) => errors.push(args) } });
+    const registry = COMMANDS as Map<string, Handler>;
+    registry.set('explodeForTest', () => {
+      throw new TypeError('boom');
+    });
+    const client = await MongoClient.connect(db.uri);
+    try {
+      await expect(client.db('admin').command({ explodeForTest: 1 })).rejects.toMatchObject({ code: 1, codeName: 'InternalError' });
+      expect(errors).toHaveLength(1);
+      expect(await client.db('admin').command({ ping: 1 })).toMatchObject({ ok: 1 });
+    } finally {
+      registry.delete('explodeForTest');
+      await client.close();
+      await db.stop();
+    }
   });
 
   it('answers unknown commands with CommandNotFound (59)', async () => {

@@ -1,12 +1,15 @@
 /**
  * Subgraph data sources: the RemoteGraphQLDataSource @apollo/gateway calls for every fetch of a
  * query plan. Each call carries the operation's correlation id and the caller's principal, signed
- * with the internal secret; failures (non-2xx answers, timeouts, refused connections) are logged
- * with detail and surface as uncoded errors, which the gateway masks.
+ * with the internal secret. A subgraph that refuses the caller's input before executing (HTTP 4xx
+ * with a GraphQL body whose error carries a registered client code, e.g. a malformed DateTime) is
+ * answered with that coded error; every other failure (5xx, unreadable bodies, timeouts, refused
+ * connections) is logged with detail and surfaces as an uncoded error, which the gateway masks.
  */
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
+import { ERROR_CODES, type ErrorCode } from '../subgraphs/kit/errors.js';
 import { CORRELATION_HEADER } from '../subgraphs/kit/http.js';
 import type { Logger } from '../subgraphs/kit/logger.js';
 import { ANONYMOUS, PRINCIPAL_HEADER, signPrincipal } from '../subgraphs/kit/principal.js';
@@ -32,6 +35,32 @@ export class SubgraphHttpError extends GraphQLError {
   constructor(readonly subgraph: string, readonly status: number, readonly body: string) {
     super(`Subgraph ${subgraph} answered HTTP ${status}`);
   }
+}
+
+/** Codes a subgraph may answer a 4xx with that describe the caller's request, not our setup. */
+const CLIENT_CODES = new Set<ErrorCode>(['BAD_USER_INPUT', 'GRAPHQL_VALIDATION_FAILED', 'OPERATION_TOO_COMPLEX', 'PAYLOAD_TOO_LARGE']);
+
+/**
+ * The caller's own mistake, as a subgraph reported it with a 4xx answer: the first error of the
+ * body when its code is a registered client code. The target is taken from graphql-js's coercion
+ * message (`… at "input.startsAt"` or `Variable "$id" …`) when the subgraph gave none.
+ */
+export function clientErrorFromBody(subgraph: string, status: number, text: string): GraphQLError | undefined {
+  if (status < 400 || status >= 500) return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const first = (body as { errors?: unknown })?.errors;
+  const err = Array.isArray(first) ? (first[0] as { message?: unknown; extensions?: Record<string, unknown> } | undefined) : undefined;
+  const code = err?.extensions?.code;
+  if (typeof code !== 'string' || !(code in ERROR_CODES) || !CLIENT_CODES.has(code as ErrorCode) || typeof err?.message !== 'string') return undefined;
+  const message = err.message.slice(0, 1000);
+  const target = typeof err.extensions?.target === 'string' ? err.extensions.target : (/ at "([^"]+)"/.exec(message)?.[1] ?? /^Variable "\$([^"]+)"/.exec(message)?.[1]);
+  const { stacktrace: _s, ...ext } = err.extensions ?? {};
+  return new GraphQLError(message, { extensions: { ...ext, code, ...(target ? { target } : {}), serviceName: subgraph } });
 }
 
 function isGatewayContext(value: unknown): value is GatewayContext {
@@ -74,7 +103,7 @@ export function createDataSources({ fetcher, internalSecret, extensions, logger 
       },
       async errorFromResponse(response) {
         const text = await response.text().catch(() => '');
-        return new SubgraphHttpError(name, response.status, text.slice(0, 2000));
+        return clientErrorFromBody(name, response.status, text) ?? new SubgraphHttpError(name, response.status, text.slice(0, 2000));
       },
       didEncounterError(error: Error, _req: unknown, _res: unknown, context?: GatewayContext) {
         const log = isGatewayContext(context) ? context.logger : logger;

@@ -3,6 +3,7 @@ import type { Catalog, JournalOp } from './catalog.js';
 import type { CursorStore } from './cursors.js';
 import type { Journal } from './journal.js';
 import type { QueryCounters } from './query.js';
+import type { RetryCache } from './retry-cache.js';
 import type { Transactions, Txn } from './transactions.js';
 import type { View } from './view.js';
 import type { Request } from './wire.js';
@@ -21,6 +22,7 @@ export interface ServerState {
   readonly txns: Transactions;
   readonly journal: Journal | null;
   readonly counters: QueryCounters;
+  readonly retries: RetryCache;
   readonly setName: string;
   readonly processId: ObjectId;
   readonly electionId: ObjectId;

@@ -1,4 +1,4 @@
-import { Decimal128, Double, Int32, Long, MongoBulkWriteError, MongoServerError, ObjectId } from 'mongodb';
+import { Decimal128, Double, Int32, Long, MongoBulkWriteError, MongoServerError, ObjectId, UUID } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { useLocalDb } from './test-helpers.js';
 
@@ -98,6 +98,17 @@ describe('CRUD through the driver', () => {
     expect(unordered.result.insertedCount).toBe(4);
     expect((unordered.writeErrors as unknown as { index: number }[]).map((w) => w.index)).toEqual([2, 4]);
     expect(await c.countDocuments()).toBe(4);
+  });
+
+  it('answers a retried write (same lsid and txnNumber) with the original result', async () => {
+    const lsid = { id: new UUID() };
+    const cmd = (txnNumber: number) => ({ update: 'retry', updates: [{ q: { _id: 'r' }, u: { $inc: { n: 1 } }, upsert: true }], lsid, txnNumber: Long.fromNumber(txnNumber) });
+    const first = await ctx.db().command(cmd(1));
+    const again = await ctx.db().command(cmd(1));
+    expect(again).toEqual(first);
+    expect((await ctx.coll('retry').findOne({ _id: 'r' }))?.n).toBe(1);
+    await ctx.db().command(cmd(2));
+    expect((await ctx.coll('retry').findOne({ _id: 'r' }))?.n).toBe(2);
   });
 
   it('rejects changing _id with code 66', async () => {

@@ -4,6 +4,7 @@ import { COMMANDS, TXN_COMMANDS } from './commands/index.js';
 import type { Response } from './connection.js';
 import type { CommandContext, ConnectionInfo, Reply, ServerState } from './context.js';
 import { CommandError, toCommandError } from './errors.js';
+import { RetryCache } from './retry-cache.js';
 import { TxnView, type Txn } from './transactions.js';
 import { sessionKey } from './values.js';
 import { DirectView } from './view.js';
@@ -40,6 +41,12 @@ async function run(state: ServerState, req: Request, conn: ConnectionInfo, body:
   if (!handler) throw new CommandError(59, `no such command: '${name}'`);
   if (typeof db !== 'string' || db === '') throw new CommandError(73, 'Invalid database name');
   const txn = resolveTxn(state, name, body);
+  const txnNumber = txn ? undefined : toBigInt(body.txnNumber);
+  const retryKey = txnNumber !== undefined && body.lsid && RetryCache.applies(name) ? sessionKey(body.lsid) : undefined;
+  if (retryKey !== undefined) {
+    const previous = state.retries.lookup(retryKey, txnNumber!);
+    if (previous) return previous;
+  }
   const ops: JournalOp[] = [];
   const view = txn ? new TxnView(state.catalog, state.txns, txn, ops, state.counters) : new DirectView(state.catalog, state.txns, ops, state.counters);
   const ctx: CommandContext = { state, db, body, req, conn, view, txn, ops };
@@ -53,6 +60,7 @@ async function run(state: ServerState, req: Request, conn: ConnectionInfo, body:
   }
   if (txn && !Buffer.isBuffer(reply) && Array.isArray(reply.writeErrors)) state.txns.abort(txn);
   if (ops.length && state.journal) await state.journal.append(ops);
+  if (retryKey !== undefined) state.retries.record(retryKey, txnNumber!, reply);
   return reply;
 }
 

@@ -6,6 +6,7 @@ import type { Logger, ServerState } from './context.js';
 import { CursorStore } from './cursors.js';
 import { dispatch } from './dispatch.js';
 import { Journal } from './journal.js';
+import { RetryCache } from './retry-cache.js';
 import { Transactions } from './transactions.js';
 import { sweepExpired } from './ttl.js';
 
@@ -40,6 +41,7 @@ export class LocalDbServer {
       txns: new Transactions(catalog),
       journal,
       counters: { collScans: 0, indexScans: 0, docsExamined: 0, keysExamined: 0 },
+      retries: new RetryCache(),
       setName: opts.replSetName,
       processId: new ObjectId(),
       electionId: new ObjectId('7fffffff0000000000000001'),

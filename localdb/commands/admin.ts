@@ -84,6 +84,7 @@ const endSessions: Handler = (ctx) => {
     const key = sessionKey(lsid);
     ctx.state.txns.endSession(key);
     ctx.state.cursors.killSession(key);
+    ctx.state.retries.forget(key);
   }
   return { ok: 1 };
 };

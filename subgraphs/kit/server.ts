@@ -10,6 +10,7 @@
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -63,7 +64,8 @@ export async function startSubgraphServer<TContext extends BaseSubgraphContext>(
     csrfPrevention: true,
     // The process owns shutdown (stop() below); Apollo's own handlers would re-raise the signal.
     stopOnTerminationSignals: false,
-    plugins: [...plugins],
+    // Federated traces (ftv1) only serve Apollo's usage reporting, which the gateway keeps off.
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ...plugins],
     formatError: (formatted, original) =>
       toSpecError(formatted, original, {
         exposeUnexpected: exposeErrors,

@@ -5,7 +5,8 @@
  * SUBGRAPH_URL_<NAME>.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, readPort } from '../subgraphs/kit/config.js';
+import { readPort } from '../subgraphs/kit/config.js';
+import { runMain } from '../subgraphs/kit/process.js';
 import { createLogger } from '../subgraphs/kit/logger.js';
 import { loadGatewayConfig } from './config.js';
 import { createExtensions } from './extensions.js';
@@ -21,11 +22,4 @@ async function main(): Promise<void> {
   logger.info({ url: gw.url, supergraph: values.supergraph ?? config.supergraphPath }, 'gateway ready');
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    console.error(`configuration error: ${err.message}`);
-    process.exit(2);
-  }
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

@@ -5,6 +5,7 @@
  */
 import { ConfigError, SUBGRAPH_NAMES, loadCommonConfig } from '../subgraphs/kit/config.js';
 import { databaseName, openConnection } from '../subgraphs/kit/db.js';
+import { runMain } from '../subgraphs/kit/process.js';
 import { SUBGRAPHS } from '../subgraphs/registry.js';
 
 async function main(): Promise<void> {
@@ -21,7 +22,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : err);
-  process.exit(err instanceof ConfigError ? 2 : 1);
-});
+runMain(main);

@@ -3,7 +3,8 @@
  * LOCALDB_PATH (default `.data/localdb`), the four subgraphs on 4001-4004, the gateway on PORT
  * (default 4000), demo data seeded on first run. With MONGODB_URI set, that database is used instead.
  */
-import { ConfigError, DEFAULT_PORTS, SUBGRAPH_NAMES, readPort } from '../subgraphs/kit/config.js';
+import { DEFAULT_PORTS, SUBGRAPH_NAMES, readPort } from '../subgraphs/kit/config.js';
+import { runMain, stopOnSignals } from '../subgraphs/kit/process.js';
 import { createLogger } from '../subgraphs/kit/logger.js';
 import { loadGatewayConfig } from '../gateway/config.js';
 import { startStack } from './stack.js';
@@ -33,23 +34,7 @@ async function main(): Promise<void> {
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');
-  let stopping = false;
-  const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    await stack.stop();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  stopOnSignals(logger, () => stack.stop());
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    console.error(`configuration error: ${err.message}`);
-    process.exit(2);
-  }
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

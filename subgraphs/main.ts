@@ -5,6 +5,7 @@
  */
 import { ConfigError, loadSubgraphConfig } from './kit/config.js';
 import { createLogger } from './kit/logger.js';
+import { runMain, stopOnSignals } from './kit/process.js';
 import { runSubgraph } from './run.js';
 import { startLocalDb } from '../localdb/index.js';
 
@@ -26,21 +27,10 @@ async function main(): Promise<void> {
     exposeErrors: config.nodeEnv === 'development',
   });
   logger.info({ url: running.server.url }, `${config.name} subgraph ready`);
-  const shutdown = async (signal: string): Promise<void> => {
-    logger.info({ signal }, 'shutting down');
+  stopOnSignals(logger, async () => {
     await running.stop();
     await localdb?.stop();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  });
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    console.error(`configuration error: ${err.message}`);
-    process.exit(2);
-  }
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoUser } from '../subgraphs/kit/demo.js';
 import { demoId } from '../subgraphs/kit/ids.js';
 import { countCommands, startE2E, type CommandCounter, type E2E } from './e2e/harness.js';
-import { SLOT, SPEAKER } from './e2e/mutations/fixtures.js';
+import { ATTENDEE, SLOT, SPEAKER } from './e2e/mutations/fixtures.js';
 
 const EVENTS = 50;
 const SESSIONS_PER_EVENT = 2;
@@ -123,16 +123,48 @@ describe('database commands do not grow with the number of items', () => {
     expect(thirty.byKey).toEqual(five.byKey);
   });
 
-  // Known gap: a connection under each item of a list (Event.registrations, Event.syncJobs,
-  // User.registrations) runs its own find and count per parent, 2 commands per item. Flip to `it`
-  // once nested connections are batched per nesting level.
-  it.fails('a connection nested under each of 10 or 50 events costs the same (known gap: 2 commands per event)', async () => {
+  it('connections nested under each of 10 or 50 events (registrations, their attendees\' registrations, sync jobs) cost the same', async () => {
+    const listed = await t.admin(`query { events(first: ${EVENTS}, filter: { search: "${PROBE}" }) { edges { node { id connectors { id } } } } }`);
+    const events: Array<{ id: string; connectors: Array<{ id: string }> }> = listed.events.edges.map((e: any) => e.node);
+    // Three attendees at each of a few events (inside the first 10 and beyond), sharing attendees
+    // between neighbours so User.registrations has several items; a sync job for every connector.
+    const registered = new Map<string, string[]>([0, 1, 2, 7, 20, 33].map((pos) => [events[pos].id, [ATTENDEE(pos).id, ATTENDEE(pos + 1).id, ATTENDEE(pos + 2).id]]));
+    await inBatches([...registered], 6, async ([id, attendeeIds]) => {
+      await t.admin(`mutation ($id: ID!) { publishEvent(id: $id) { id } }`, { id });
+      const d = await t.admin(`mutation ($id: ID!, $ids: [ID!]!) { registerBatch(eventId: $id, attendeeIds: $ids) { error { code } } }`, { id, ids: attendeeIds });
+      expect(d.registerBatch.every((r: any) => r.error === null)).toBe(true);
+    });
+    const jobs = new Map(events.filter((e) => e.connectors.length).map((e) => [e.id, e.connectors.length]));
+    await inBatches(events.flatMap((e) => e.connectors), 5, (c) => t.admin(`mutation ($id: ID!) { startSyncJob(connectorId: $id) { id } }`, { id: c.id }));
+
     const q = `query ($first: Int!) {
-      events(first: $first, filter: { search: "${PROBE}" }) { edges { node { id registrations(first: 2) { totalCount edges { node { id } } } } } }
+      events(first: $first, filter: { search: "${PROBE}" }) { edges { node {
+        id
+        registrations(first: 2) { totalCount pageInfo { hasNextPage } edges { node { id attendee { id registrations(first: 2) { totalCount edges { node { id event { id } } } } } } } }
+        syncJobs(first: 2) { totalCount edges { node { id status } } }
+      } } }
     }`;
     const ten = await commandsOf(q, { first: 10 });
     const fifty = await commandsOf(q, { first: EVENTS });
-    expect(fifty.data.events.edges).toHaveLength(EVENTS);
-    expect(fifty.byKey).toEqual(ten.byKey);
+    const nodes = fifty.data.events.edges.map((e: any) => e.node);
+    expect(nodes).toHaveLength(EVENTS);
+    for (const n of nodes) {
+      const attendees = registered.get(n.id) ?? [];
+      expect(n.registrations.totalCount).toBe(attendees.length);
+      expect(n.registrations.edges).toHaveLength(Math.min(2, attendees.length));
+      expect(n.registrations.edges.every((e: any) => attendees.includes(e.node.attendee.id))).toBe(true);
+      expect(n.registrations.pageInfo.hasNextPage).toBe(attendees.length > 2);
+      for (const { node: reg } of n.registrations.edges) {
+        const probeEvents = [...registered].filter(([, ids]) => ids.includes(reg.attendee.id)).length;
+        expect(reg.attendee.registrations.totalCount).toBeGreaterThanOrEqual(probeEvents);
+        expect(reg.attendee.registrations.edges).toHaveLength(Math.min(2, reg.attendee.registrations.totalCount));
+      }
+      expect(n.syncJobs.totalCount).toBe(jobs.get(n.id) ?? 0);
+      expect(n.syncJobs.edges.every((e: any) => e.node.status === 'QUEUED')).toBe(true);
+    }
+    expect(nodes.filter((n: any) => n.syncJobs.totalCount > 0)).toHaveLength(5);
+    console.log(`nested connections: 10 → ${ten.total} commands, ${EVENTS} → ${fifty.total} commands`, fifty.byKey);
+    expect(subgraphsOf(fifty.byKey)).toEqual(new Set(['events', 'integrations']));
+    expect(fifty.byKey, 'the same commands for 10 and 50 events').toEqual(ten.byKey);
   });
 });

@@ -6,8 +6,9 @@ import DataLoader from 'dataloader';
 import type { Types } from 'mongoose';
 import { byIdLoader, groupLoader } from '../kit/loaders.js';
 import { maybeObjectId } from '../kit/ids.js';
+import { connectionLoader, type ConnectionLoader } from '../kit/pagination.js';
 import type { SubgraphContext } from '../kit/context.js';
-import type { CheckInDoc, EventDoc, EventsModels, RegistrationDoc, SessionDoc } from './models.js';
+import type { CheckInDoc, EventDoc, EventsModels, RegistrationDoc, RegistrationStatus, SessionDoc } from './models.js';
 
 /** Spots held and waiting of one event. */
 export interface RegistrationCounts {
@@ -29,6 +30,10 @@ export interface EventsLoaders {
   checkInByRegistration: DataLoader<string, CheckInDoc | null>;
   checkInCount: DataLoader<string, number>;
   registrationCounts: DataLoader<string, RegistrationCounts>;
+  /** Event.registrations pages (optionally of one status), batched across events. */
+  registrationsByEvent: ConnectionLoader<RegistrationDoc, { status: RegistrationStatus | null }>;
+  /** User.registrations pages, batched across users. */
+  registrationsByUser: ConnectionLoader<RegistrationDoc>;
 }
 
 export type EventsContext = SubgraphContext<EventsLoaders>;
@@ -102,6 +107,8 @@ export function createEventsLoaders(m: EventsModels): EventsLoaders {
         ]).option({ batchSize: BATCH }).exec(),
       (row) => ({ registered: Number(row?.registered ?? 0), waitlisted: Number(row?.waitlisted ?? 0) }),
     ),
+    registrationsByEvent: connectionLoader(m.Registration, { parentField: 'eventId', baseFilter: (a) => (a?.status ? { status: a.status } : {}) }),
+    registrationsByUser: connectionLoader(m.Registration, { parentField: 'attendeeId' }),
   };
 }
 
@@ -117,6 +124,7 @@ export function refreshEvent(loaders: EventsLoaders, ev: EventDoc): void {
   loaders.registrationCounts.clear(id);
   loaders.checkInCount.clear(id);
   loaders.waitlistByEvent.clear(id);
+  loaders.registrationsByEvent.clearParent(id);
   if (ev.parentId) loaders.subEvents.clear(String(ev.parentId));
 }
 
@@ -130,6 +138,8 @@ export function refreshRegistration(loaders: EventsLoaders, reg: RegistrationDoc
   loaders.registrationCounts.clear(eventId);
   loaders.waitlistByEvent.clear(eventId);
   loaders.checkInCount.clear(eventId);
+  loaders.registrationsByEvent.clearParent(eventId);
+  loaders.registrationsByUser.clearParent(reg.attendeeId);
 }
 
 /** After a write: the loaders answer the fresh session and its event's schedule anew. */

@@ -8,7 +8,7 @@ import { Types, type ClientSession } from 'mongoose';
 import { isInternal, isSelf, requireAllowed, requireAuthenticated, requireScope } from '../kit/authz.js';
 import { appError, badInput, notFound } from '../kit/errors.js';
 import { toObjectId } from '../kit/ids.js';
-import { paginate, type PageArgs } from '../kit/pagination.js';
+import type { PageArgs } from '../kit/pagination.js';
 import { hasScope } from '../kit/principal.js';
 import { isDuplicateKeyError } from '../kit/validation.js';
 import { canManageEvent, canSeeEvent, canSeeRegistration, canWriteRegistrations, invalidTransition, requireReadRegistrations, userIdOf } from './access.js';
@@ -128,20 +128,19 @@ export function registrationOps(d: ServiceDeps) {
       return ev && canSeeRegistration(ctx.principal, reg, ev) ? reg : null;
     },
 
-    /** An event's registrations (organizer, registrations:read, admins). */
+    /** An event's registrations (organizer, registrations:read, admins), batched across the events of a list. */
     async eventRegistrations(ctx: EventsContext, ev: EventDoc, args: PageArgs & { status?: RegistrationStatus | null }) {
       requireReadRegistrations(ctx.principal, ev);
-      const eventId = toObjectId(String(ev._id));
-      const page = await paginate(Registration, { filter: args.status ? { eventId, status: args.status } : { eventId }, page: args });
+      const page = await ctx.loaders.registrationsByEvent.load({ parentId: String(ev._id), first: args.first, after: args.after, args: { status: args.status ?? null } });
       primeAll(ctx.loaders.registration, page.edges.map((e) => e.node));
       return page;
     },
 
-    /** A user's registrations (the user, registrations:read, admins). */
+    /** A user's registrations (the user, registrations:read, admins), batched across the users of a list. */
     async userRegistrations(ctx: EventsContext, userId: string, args: PageArgs) {
       const p = ctx.principal;
       requireAllowed(p, isSelf(p, userId) || hasScope(p, 'registrations:read') || isInternal(p), "Only the user, holders of the 'registrations:read' scope and admins can list a user's registrations");
-      const page = await paginate(Registration, { filter: { attendeeId: toObjectId(userId) }, page: args });
+      const page = await ctx.loaders.registrationsByUser.load({ parentId: toObjectId(userId).toHexString(), first: args.first, after: args.after });
       primeAll(ctx.loaders.registration, page.edges.map((e) => e.node));
       return page;
     },

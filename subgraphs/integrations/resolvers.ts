@@ -19,6 +19,13 @@ type Ctx = IntegrationsContext;
 const id = (doc: { _id: { toHexString(): string } }): string => doc._id.toHexString();
 const stub = (typename: string, oid: { toHexString(): string } | null) => (oid ? { __typename: typename, id: oid.toHexString() } : null);
 
+/** After a job changes, later fields of the same request read it and its event's jobs afresh. */
+function changedJob(ctx: Ctx, job: SyncJobDoc): SyncJobDoc {
+  ctx.loaders.syncJob.clear(id(job)).prime(id(job), job);
+  if (job.eventId) ctx.loaders.syncJobsByEvent.clearParent(job.eventId);
+  return job;
+}
+
 /** The resolver map of the integrations subgraph. */
 export function integrationsResolvers(connectors: ConnectorService, jobs: SyncJobService, webhooks: WebhookService, live: LiveFeed) {
   return {
@@ -37,9 +44,9 @@ export function integrationsResolvers(connectors: ConnectorService, jobs: SyncJo
       pauseConnector: (_: unknown, a: Args, ctx: Ctx) => connectors.pause(ctx.principal, a.id),
       resumeConnector: (_: unknown, a: Args, ctx: Ctx) => connectors.resume(ctx.principal, a.id),
       deleteConnector: (_: unknown, a: Args, ctx: Ctx) => connectors.remove(ctx.principal, a.id),
-      startSyncJob: (_: unknown, a: Args, ctx: Ctx) => jobs.start(ctx.principal, a.connectorId, a.kind),
-      cancelSyncJob: (_: unknown, a: Args, ctx: Ctx) => jobs.cancel(ctx.principal, a.id),
-      reportSyncProgress: (_: unknown, a: Args, ctx: Ctx) => jobs.report(ctx.principal, a as { jobId: unknown; processed: unknown }),
+      startSyncJob: async (_: unknown, a: Args, ctx: Ctx) => changedJob(ctx, await jobs.start(ctx.principal, a.connectorId, a.kind)),
+      cancelSyncJob: async (_: unknown, a: Args, ctx: Ctx) => changedJob(ctx, await jobs.cancel(ctx.principal, a.id)),
+      reportSyncProgress: async (_: unknown, a: Args, ctx: Ctx) => changedJob(ctx, await jobs.report(ctx.principal, a as { jobId: unknown; processed: unknown })),
       createWebhookSubscription: (_: unknown, a: Args, ctx: Ctx) => webhooks.create(ctx.principal, a.input),
       updateWebhookSubscription: (_: unknown, a: Args, ctx: Ctx) => webhooks.update(ctx.principal, a.id, a.input),
       deleteWebhookSubscription: (_: unknown, a: Args, ctx: Ctx) => webhooks.remove(ctx.principal, a.id),
@@ -84,7 +91,7 @@ export function integrationsResolvers(connectors: ConnectorService, jobs: SyncJo
         requireScope(ctx.principal, READ);
         return ctx.loaders.connectorsByEvent.load(e.id);
       },
-      syncJobs: (e: { id: string }, a: Args, ctx: Ctx) => jobs.list(ctx.principal, { first: a.first, after: a.after, eventId: e.id }),
+      syncJobs: (e: { id: string }, a: Args, ctx: Ctx) => jobs.forEvent(ctx.principal, ctx.loaders, e.id, a as PageArgs),
     },
   };
 }

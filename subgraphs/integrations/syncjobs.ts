@@ -12,6 +12,7 @@ import { inTransaction, recordEvents } from '../kit/outbox.js';
 import { paginate, type Connection as Page, type PageArgs } from '../kit/pagination.js';
 import type { Principal } from '../kit/principal.js';
 import { syncChanged } from './events.js';
+import type { IntegrationsLoaders } from './loaders.js';
 import { SYNC_KINDS, SYNC_STATUSES, type IntegrationsModels, type SyncJobDoc, type SyncStatus } from './models.js';
 import { READ, WRITE, type ConnectorService } from './service.js';
 
@@ -62,13 +63,18 @@ export function createSyncJobService(m: IntegrationsModels, conn: Connection, co
       return job;
     },
 
-    list(p: Principal, args: PageArgs & { status?: unknown; connectorId?: unknown; eventId?: string }): Promise<Page<SyncJobDoc>> {
+    list(p: Principal, args: PageArgs & { status?: unknown; connectorId?: unknown }): Promise<Page<SyncJobDoc>> {
       requireScope(p, READ);
       const filter: Record<string, unknown> = {};
       if (args.status !== undefined && args.status !== null) filter.status = requireEnum(args.status, 'status', SYNC_STATUSES);
       if (args.connectorId !== undefined && args.connectorId !== null) filter.connectorId = toObjectId(args.connectorId, 'connectorId');
-      if (args.eventId !== undefined) filter.eventId = toObjectId(args.eventId, 'id');
       return paginate(m.SyncJob, { filter, page: args });
+    },
+
+    /** An event's sync jobs (Event.syncJobs): one query for the events of a whole list. */
+    forEvent(p: Principal, loaders: IntegrationsLoaders, eventId: unknown, args: PageArgs): Promise<Page<SyncJobDoc>> {
+      requireScope(p, READ);
+      return loaders.syncJobsByEvent.load({ parentId: toObjectId(eventId, 'id').toHexString(), first: args.first, after: args.after });
     },
 
     async start(p: Principal, connectorId: unknown, kind: unknown): Promise<SyncJobDoc> {

@@ -130,18 +130,29 @@ async function clientsRole(): Promise<void> {
     results: async (m) => {
       const sentAt = m.sentAt as number[];
       const latencies: number[] = [];
+      const firsts: number[] = [];
       let missing = 0;
       for (let e = 0; e < sentAt.length; e++) {
+        let firstOfEvent = Infinity;
         for (let i = 0; i < n; i++) {
           const t = received[e * n + i];
           if (Number.isNaN(t)) missing++;
-          else latencies.push(t - sentAt[e]);
+          else {
+            latencies.push(t - sentAt[e]);
+            firstOfEvent = Math.min(firstOfEvent, t - sentAt[e]);
+          }
         }
+        if (firstOfEvent !== Infinity) firsts.push(firstOfEvent);
       }
+      const pct = (list: number[], p: number) => list[Math.min(list.length - 1, Math.floor((p / 100) * list.length))] ?? NaN;
       latencies.sort((a, b) => a - b);
-      const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+      firsts.sort((a, b) => a - b);
       for (const ws of sockets) ws.terminate();
-      return { p50: pct(50), p95: pct(95), p99: pct(99), max: latencies.at(-1) ?? NaN, delivered: count, missing, spanMs: last - first };
+      return {
+        p50: pct(latencies, 50), p95: pct(latencies, 95), p99: pct(latencies, 99), max: latencies.at(-1) ?? NaN,
+        firstP50: pct(firsts, 50), firstP99: pct(firsts, 99),
+        delivered: count, missing, spanMs: last - first,
+      };
     },
   });
 }
@@ -154,7 +165,9 @@ async function orchestrate(): Promise<void> {
   const events = Math.round(rate * seconds);
   const self = fileURLToPath(import.meta.url);
   const spawn = (role: string, extra: string[] = []) => fork(self, ['--role', role], { execArgv: [...process.execArgv, ...extra], stdio: 'inherit' });
-  const children = [spawn('subgraphs'), spawn('gateway', ['--expose-gc', '--max-old-space-size=4096']), spawn('clients', ['--max-old-space-size=4096'])];
+  // BENCH_PROFILE=<role> writes a CPU profile of that process into ./.profiles (for investigations).
+  const profile = (role: string) => (process.env.BENCH_PROFILE === role ? ['--cpu-prof', '--cpu-prof-dir=.profiles'] : []);
+  const children = [spawn('subgraphs', profile('subgraphs')), spawn('gateway', ['--expose-gc', '--max-old-space-size=4096', ...profile('gateway')]), spawn('clients', ['--max-old-space-size=4096', ...profile('clients')])];
   const [subgraphs, gateway, clients] = children;
   try {
     const { urls } = await ask<Msg & { urls: { feed: string; catalog: string; people: string } }>(subgraphs, { type: 'urls' });
@@ -209,6 +222,7 @@ async function orchestrate(): Promise<void> {
     mutationMs.sort((a, b) => a - b);
     console.log(`mutation latency ms  p50 ${mutationMs[Math.floor(mutationMs.length / 2)].toFixed(1)}  p99 ${mutationMs[Math.floor(mutationMs.length * 0.99)].toFixed(1)}  failed ${failed}`);
     console.log(`delivery latency ms  p50 ${res.p50.toFixed(1)}  p95 ${res.p95.toFixed(1)}  p99 ${res.p99.toFixed(1)}  max ${res.max.toFixed(1)}`);
+    console.log(`first subscriber ms  p50 ${res.firstP50.toFixed(1)}  p99 ${res.firstP99.toFixed(1)}  (pipeline before the fan-out spread)`);
     console.log(`events delivered     ${res.delivered} of ${events * subscribers} (missing ${res.missing}); ${(res.delivered / (res.spanMs / 1000)).toFixed(0)}/s over ${(res.spanMs / 1000).toFixed(1)} s`);
     console.log(`memory per idle conn heap ${kb((after.heapUsed - before.heapUsed) / subscribers)} KB, rss ${kb((after.rss - before.rss) / subscribers)} KB${before.gc ? '' : ' (no --expose-gc: noisy)'}`);
     console.log(`fan-out time         ${((stats.fanOutMs - statsBefore.fanOutMs) / events).toFixed(1)} ms per event (writing to ${subscribers} sockets)`);
@@ -216,7 +230,7 @@ async function orchestrate(): Promise<void> {
     console.log(`cpu (cores busy)     gateway ${cores(1)}, clients ${cores(2)}, subgraphs+localdb ${cores(0)} over ${wall.toFixed(1)} s`);
     console.log(`plan executions      ${planExecutions} for ${events} events (${(planExecutions / events).toFixed(2)} per event, ${stats.sharedSubscriptions} distinct subscription); upstream subscriptions opened ${stats.upstreamOpened}`);
   } finally {
-    for (const c of children) c.kill();
+    for (const c of children) c.disconnect();
   }
 }
 

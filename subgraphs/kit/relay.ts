@@ -5,11 +5,13 @@
  * and a poll of unpublished records in topic+seq order, the safety net for a crash between commit
  * and publish (or for writes made outside `inTransaction`).
  *
- * Several replicas of one subgraph may share a database. Each record is claimed before it is
- * published (`findOneAndUpdate` setting a lease on an unpublished, unleased record), so normally
- * exactly one replica publishes it. A replica that dies between publish and marking leaves the
- * lease to expire and the record is published again: the bus is at-least-once, and live feeds drop
- * duplicates by `seq`, which makes delivery to clients exactly-once.
+ * Several replicas of one subgraph may share a database. A record announced after its commit is
+ * published at once by the replica that wrote it (no other replica knows it yet), then marked
+ * `publishedAt`. The poll only looks at records older than `graceMs`, and claims each one before
+ * publishing it (`findOneAndUpdate` setting a lease on an unpublished, unleased record), so
+ * normally exactly one replica publishes a record. A replica that dies between publishing and
+ * marking leaves the record to the poll and it is published again: the bus is at-least-once, and
+ * live feeds drop duplicates by `seq`, which makes delivery to clients exactly-once.
  */
 import type { Connection } from 'mongoose';
 import type { Bus, BusRecord } from './bus.js';
@@ -26,6 +28,8 @@ export interface RelayOptions {
   batchSize?: number;
   /** How long a claim protects a record from other replicas. Default 10 s. */
   leaseMs?: number;
+  /** Age before the poll takes a record over from the replica that wrote it. Default 1 s. */
+  graceMs?: number;
 }
 
 export interface RelayStats {
@@ -42,17 +46,22 @@ export interface Relay {
   stop(): Promise<void>;
 }
 
-type Pending = Pick<OutboxRecord, '_id' | 'topic' | 'seq' | 'type' | 'payload'>;
+type Pending = Pick<OutboxRecord, '_id' | 'topic' | 'seq' | 'type' | 'payload'> & {
+  /** Announced by this process's commit: published without a claim. */
+  fresh?: boolean;
+};
 
 /** Starts a relay for the outbox on `conn`. */
 export function createRelay(opts: RelayOptions): Relay {
-  const { conn, bus, logger, pollIntervalMs = 500, batchSize = 200, leaseMs = 10_000 } = opts;
+  const { conn, bus, logger, pollIntervalMs = 500, batchSize = 200, leaseMs = 10_000, graceMs = 1_000 } = opts;
   const { Outbox } = outboxModels(conn);
   const queue: Pending[] = [];
   const queued = new Set<string>();
   const counters: RelayStats = { published: 0, claimsLost: 0, failures: 0 };
   let draining: Promise<void> | undefined;
   let polling: Promise<void> | undefined;
+  let marking: Promise<void> | undefined;
+  const toMark: string[] = [];
   let stopped = false;
 
   function enqueue(records: Pending[]): void {
@@ -87,26 +96,41 @@ export function createRelay(opts: RelayOptions): Relay {
   }
 
   async function publishOne(record: Pending): Promise<void> {
-    const now = new Date();
-    const claimed = await Outbox.findOneAndUpdate(
-      { _id: record._id, publishedAt: null, $or: [{ claimedUntil: null }, { claimedUntil: { $lte: now } }] },
-      { $set: { claimedUntil: new Date(now.getTime() + leaseMs) } },
-      { returnDocument: 'after', projection: { _id: 1 } },
-    ).lean();
-    if (!claimed) {
-      counters.claimsLost++;
-      return;
+    if (!record.fresh) {
+      const now = new Date();
+      const claimed = await Outbox.findOneAndUpdate(
+        { _id: record._id, publishedAt: null, $or: [{ claimedUntil: null }, { claimedUntil: { $lte: now } }] },
+        { $set: { claimedUntil: new Date(now.getTime() + leaseMs) } },
+        { returnDocument: 'after', projection: { _id: 1 } },
+      ).lean();
+      if (!claimed) {
+        counters.claimsLost++;
+        return;
+      }
     }
     const message: BusRecord = { topic: record.topic, seq: record.seq, type: record.type, payload: record.payload };
     await bus.publish(record.topic, message);
-    await Outbox.updateOne({ _id: record._id }, { $set: { publishedAt: new Date(), claimedUntil: null } });
     counters.published++;
+    toMark.push(record._id);
+    marking ??= markPublished().finally(() => {
+      marking = undefined;
+    });
   }
 
-  async function poll(): Promise<void> {
+  /** Marks published records in batches, off the publishing path. */
+  async function markPublished(): Promise<void> {
+    while (toMark.length) {
+      const ids = toMark.splice(0, toMark.length);
+      await Outbox.updateMany({ _id: { $in: ids } }, { $set: { publishedAt: new Date(), claimedUntil: null } }).catch((err: unknown) => {
+        logger?.warn({ err, count: ids.length }, 'published outbox records not marked; they may be published again');
+      });
+    }
+  }
+
+  async function poll(minAgeMs = graceMs): Promise<void> {
     const now = new Date();
     const rows = await Outbox.find(
-      { publishedAt: null, $or: [{ claimedUntil: null }, { claimedUntil: { $lte: now } }] },
+      { publishedAt: null, createdAt: { $lte: new Date(now.getTime() - minAgeMs) }, $or: [{ claimedUntil: null }, { claimedUntil: { $lte: now } }] },
       { _id: 1, topic: 1, seq: 1, type: 1, payload: 1 },
     )
       .sort({ topic: 1, seq: 1 })
@@ -115,8 +139,8 @@ export function createRelay(opts: RelayOptions): Relay {
     enqueue(rows);
   }
 
-  function pollSafely(): Promise<void> {
-    polling ??= poll()
+  function pollSafely(minAgeMs?: number): Promise<void> {
+    polling ??= poll(minAgeMs)
       .catch((err: unknown) => logger?.warn({ err }, 'outbox poll failed'))
       .finally(() => {
         polling = undefined;
@@ -124,7 +148,7 @@ export function createRelay(opts: RelayOptions): Relay {
     return polling;
   }
 
-  const unlisten = onOutboxCommit(conn, (records) => enqueue(records));
+  const unlisten = onOutboxCommit(conn, (records) => enqueue(records.map((r) => ({ ...r, fresh: true }))));
   const timer = setInterval(() => void pollSafely(), pollIntervalMs);
   timer.unref();
   void pollSafely();
@@ -132,8 +156,9 @@ export function createRelay(opts: RelayOptions): Relay {
   return {
     async flush() {
       for (;;) {
-        await pollSafely();
-        while (draining) await draining;
+        while (polling) await polling;
+        await pollSafely(0);
+        while (draining || marking) await (draining ?? marking);
         const left = await Outbox.countDocuments({ publishedAt: null, $or: [{ claimedUntil: null }, { claimedUntil: { $lte: new Date() } }] });
         if (left === 0 || stopped) return;
       }
@@ -146,6 +171,7 @@ export function createRelay(opts: RelayOptions): Relay {
       queue.length = 0;
       queued.clear();
       await Promise.all([draining, polling]);
+      await marking;
     },
   };
 }

@@ -1,12 +1,13 @@
 /**
- * `npm run bench:fanout -- --subscribers 10000 --rate 20 --seconds 20`
+ * `npm run bench:fanout -- --subscribers 10000 --rate 20 --seconds 20 [--pass-ms 0]`
  *
  * Subscription fan-out of one gateway process. Three processes: `subgraphs` (localdb in memory and
  * the fixture subgraphs feed/catalog/people, see gateway/subscriptions/fixtures.ts), `gateway` (the
  * gateway core with the subscriptions extension on one port) and `clients` (N WebSocket clients
  * speaking graphql-transport-ws, all holding the same subscription, whose payload has fields from
- * the three subgraphs). This process sends R tick mutations per second through the gateway's HTTP
- * endpoint for S seconds and prints: delivery latency (mutation sent → payload received by a
+ * the three subgraphs; minimal clients — frames parsed by hand, no JSON parsing of events — so that
+ * measuring takes little CPU from the gateway). This process sends R tick mutations per second
+ * through the gateway's HTTP endpoint for S seconds and prints: delivery latency (mutation sent → payload received by a
  * client) p50/p95/p99, events delivered per second, gateway memory per idle connection (heap and
  * RSS after GC, before/after the clients connected and subscribed), and plan executions per event.
  */
@@ -14,7 +15,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import WebSocket from 'ws';
+import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import type { Socket } from 'node:net';
 import { startLocalDb } from '../localdb/index.js';
 import { loadGatewayConfig } from '../gateway/config.js';
 import { createGateway } from '../gateway/server.js';
@@ -65,7 +68,7 @@ async function subgraphsRole(): Promise<void> {
 async function gatewayRole(): Promise<void> {
   const config = loadGatewayConfig({ NODE_ENV: 'production', LOG_LEVEL: 'warn', INTERNAL_SECRET: FIXTURE_SECRET, PORT: '0' });
   const logger = createLogger('gateway', 'warn');
-  const subscriptions = createSubscriptionsExtension({ config, logger, tuning: { maxBufferedBytes: 4 << 20 } });
+  const subscriptions = createSubscriptionsExtension({ config, logger, tuning: { minPassIntervalMs: Number(process.argv[process.argv.indexOf('--pass-ms') + 1] ?? 0) } });
   let gateway: Awaited<ReturnType<typeof createGateway>> | undefined;
   const gc = (globalThis as { gc?: () => void }).gc;
   serve({
@@ -85,43 +88,104 @@ async function gatewayRole(): Promise<void> {
   });
 }
 
+/** A client frame (masked, as RFC 6455 requires from clients). */
+function clientFrame(opcode: number, payload: Buffer): Buffer {
+  const len = payload.length;
+  const head = len < 126 ? Buffer.from([0x80 | opcode, 0x80 | len]) : Buffer.from([0x80 | opcode, 0x80 | 126, len >> 8, len & 0xff]);
+  const mask = randomBytes(4);
+  const body = Buffer.allocUnsafe(len);
+  for (let i = 0; i < len; i++) body[i] = payload[i] ^ mask[i & 3];
+  return Buffer.concat([head, mask, body]);
+}
+
+/**
+ * A minimal graphql-transport-ws client for measuring: HTTP upgrade, masked text frames out, and a
+ * frame parser that answers pings and hands each text frame to `onText`. No per-message objects or
+ * JSON parsing, so the measuring process takes as little CPU from the machine as it can.
+ */
+function openRawClient(wsUrl: string, onText: (buf: Buffer, start: number, end: number) => void): Promise<Socket> {
+  const url = new URL(wsUrl);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({
+      host: url.hostname,
+      port: url.port,
+      path: url.pathname,
+      agent: false,
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64'), 'Sec-WebSocket-Protocol': 'graphql-transport-ws' },
+    });
+    req.once('error', reject);
+    req.once('response', (res) => reject(new Error(`upgrade refused: HTTP ${res.statusCode}`)));
+    req.once('upgrade', (_res, socket: Socket, head: Buffer) => {
+      let pending = head;
+      socket.on('data', (chunk: Buffer) => {
+        let buf = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+        let at = 0;
+        for (;;) {
+          if (buf.length - at < 2) break;
+          const opcode = buf[at] & 0x0f;
+          let len = buf[at + 1] & 0x7f;
+          let offset = at + 2;
+          if (len === 126) {
+            if (buf.length - at < 4) break;
+            len = buf.readUInt16BE(at + 2);
+            offset = at + 4;
+          } else if (len === 127) {
+            if (buf.length - at < 10) break;
+            len = Number(buf.readBigUInt64BE(at + 2));
+            offset = at + 10;
+          }
+          if (buf.length < offset + len) break;
+          if (opcode === 0x1) onText(buf, offset, offset + len);
+          else if (opcode === 0x9) socket.write(clientFrame(0xa, buf.subarray(offset, offset + len)));
+          at = offset + len;
+        }
+        pending = at < buf.length ? buf.subarray(at) : EMPTY;
+        buf = EMPTY;
+      });
+      resolve(socket);
+    });
+    req.end();
+  });
+}
+
+const EMPTY = Buffer.alloc(0);
+
 async function clientsRole(): Promise<void> {
   let received: Float64Array = new Float64Array(0);
   let count = 0;
   let first = 0;
   let last = 0;
   let n = 0;
-  const sockets: WebSocket[] = [];
+  const sockets: Socket[] = [];
   serve({
     connect: async (m) => {
       n = m.subscribers as number;
       received = new Float64Array(n * (m.events as number)).fill(NaN);
-      const subscribe = JSON.stringify({ id: '1', type: 'subscribe', payload: { query: TICKED, variables: { channel: CHANNEL } } });
+      const init = clientFrame(0x1, Buffer.from('{"type":"connection_init"}'));
+      const subscribe = clientFrame(0x1, Buffer.from(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: TICKED, variables: { channel: CHANNEL } } })));
       const open = (i: number) =>
         new Promise<void>((resolve, reject) => {
-          // The measuring side stays light: no UTF-8 validation, no JSON parsing of events.
-          const ws = new WebSocket(m.wsUrl as string, 'graphql-transport-ws', { perMessageDeflate: false, skipUTF8Validation: true });
-          sockets.push(ws);
           let acked = false;
-          ws.once('open', () => ws.send('{"type":"connection_init"}'));
-          ws.once('error', reject);
-          ws.on('message', (data: Buffer) => {
+          openRawClient(m.wsUrl as string, (buf, start, end) => {
             if (!acked) {
-              if (!data.includes('connection_ack')) return;
+              if (buf.indexOf('connection_ack', start) < 0) return;
               acked = true;
-              ws.send(subscribe);
+              sockets[i].write(subscribe);
               return resolve();
             }
             const t = now();
-            const at = data.indexOf(N_KEY);
-            if (at < 0) return;
+            const at = buf.indexOf(N_KEY, start);
+            if (at < 0 || at >= end) return;
             let e = 0;
-            for (let k = at + N_KEY.length; data[k] >= 0x30 && data[k] <= 0x39; k++) e = e * 10 + data[k] - 0x30;
+            for (let k = at + N_KEY.length; buf[k] >= 0x30 && buf[k] <= 0x39; k++) e = e * 10 + buf[k] - 0x30;
             received[e * n + i] = t;
             count++;
             if (!first) first = t;
             last = t;
-          });
+          }).then((socket) => {
+            sockets[i] = socket;
+            socket.write(init);
+          }, reject);
         });
       for (let i = 0; i < n; i += 250) await Promise.all(Array.from({ length: Math.min(250, n - i) }, (_, k) => open(i + k)));
       return { connected: sockets.length };
@@ -147,7 +211,7 @@ async function clientsRole(): Promise<void> {
       const pct = (list: number[], p: number) => list[Math.min(list.length - 1, Math.floor((p / 100) * list.length))] ?? NaN;
       latencies.sort((a, b) => a - b);
       firsts.sort((a, b) => a - b);
-      for (const ws of sockets) ws.terminate();
+      for (const socket of sockets) socket.destroy();
       return {
         p50: pct(latencies, 50), p95: pct(latencies, 95), p99: pct(latencies, 99), max: latencies.at(-1) ?? NaN,
         firstP50: pct(firsts, 50), firstP99: pct(firsts, 99),
@@ -158,13 +222,16 @@ async function clientsRole(): Promise<void> {
 }
 
 async function orchestrate(): Promise<void> {
-  const { values } = parseArgs({ options: { subscribers: { type: 'string', default: '10000' }, rate: { type: 'string', default: '20' }, seconds: { type: 'string', default: '20' } }, strict: true });
+  const { values } = parseArgs({
+    options: { subscribers: { type: 'string', default: '10000' }, rate: { type: 'string', default: '20' }, seconds: { type: 'string', default: '20' }, 'pass-ms': { type: 'string', default: '0' } },
+    strict: true,
+  });
   const subscribers = Number(values.subscribers);
   const rate = Number(values.rate);
   const seconds = Number(values.seconds);
   const events = Math.round(rate * seconds);
   const self = fileURLToPath(import.meta.url);
-  const spawn = (role: string, extra: string[] = []) => fork(self, ['--role', role], { execArgv: [...process.execArgv, ...extra], stdio: 'inherit' });
+  const spawn = (role: string, extra: string[] = []) => fork(self, ['--role', role, '--pass-ms', values['pass-ms']!], { execArgv: [...process.execArgv, ...extra], stdio: 'inherit' });
   // BENCH_PROFILE=<role> writes a CPU profile of that process into ./.profiles (for investigations).
   const profile = (role: string) => (process.env.BENCH_PROFILE === role ? ['--cpu-prof', '--cpu-prof-dir=.profiles'] : []);
   const children = [spawn('subgraphs', profile('subgraphs')), spawn('gateway', ['--expose-gc', '--max-old-space-size=4096', ...profile('gateway')]), spawn('clients', ['--max-old-space-size=4096', ...profile('clients')])];
@@ -218,7 +285,7 @@ async function orchestrate(): Promise<void> {
     const res = await ask<Msg & Record<string, number>>(clients, { type: 'results', sentAt });
     const planExecutions = stats.planExecutions - statsBefore.planExecutions;
     const kb = (bytes: number) => (bytes / 1024).toFixed(2);
-    console.log(`\nfan-out: ${subscribers} subscribers, ${rate} check-ins/s for ${seconds} s (${events} events), one gateway process`);
+    console.log(`\nfan-out: ${subscribers} subscribers, ${rate} check-ins/s for ${seconds} s (${events} events), one gateway process, fan-out passes at most every ${values['pass-ms']} ms`);
     mutationMs.sort((a, b) => a - b);
     console.log(`mutation latency ms  p50 ${mutationMs[Math.floor(mutationMs.length / 2)].toFixed(1)}  p99 ${mutationMs[Math.floor(mutationMs.length * 0.99)].toFixed(1)}  failed ${failed}`);
     console.log(`delivery latency ms  p50 ${res.p50.toFixed(1)}  p95 ${res.p95.toFixed(1)}  p99 ${res.p99.toFixed(1)}  max ${res.max.toFixed(1)}`);

@@ -36,7 +36,7 @@ export interface SubscriptionsExtensionOptions {
   /** The caller's address for rate limits (default: the socket's remote address). */
   clientAddress?: (req: IncomingMessage) => string;
   /** Engine tuning (buffers, keep-alive, backoff). */
-  tuning?: Pick<SubscriptionServerOptions, 'maxBufferedBytes' | 'keepAliveMs' | 'connectionInitWaitMs' | 'maxPendingEvents' | 'backoffMs' | 'shutdownGraceMs'>;
+  tuning?: Pick<SubscriptionServerOptions, 'maxBufferedBytes' | 'keepAliveMs' | 'connectionInitWaitMs' | 'maxPendingEvents' | 'minPassIntervalMs' | 'backoffMs' | 'shutdownGraceMs'>;
 }
 
 export interface SubscriptionsExtension extends GatewayExtension {

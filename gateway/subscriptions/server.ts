@@ -56,6 +56,8 @@ export interface SubscriptionServerOptions {
   sources?: FetchSources;
   fetcher?: DataSourceFetcher;
   maxPendingEvents?: number;
+  /** Fan-out passes over a subscription's subscribers start at most this often. Default 0. */
+  minPassIntervalMs?: number;
   backoffMs?: { min: number; max: number };
   /** Longest wait in stop() for `complete` messages to reach the sockets. Default 2 s. */
   shutdownGraceMs?: number;
@@ -113,7 +115,7 @@ function credentialsOf(params: Readonly<Record<string, unknown>> | undefined, re
 
 /** Creates the subscription endpoint. Throws when the supergraph cannot be served. */
 export function createSubscriptionServer(opts: SubscriptionServerOptions): SubscriptionServer {
-  const { internalSecret, logger, authenticate, authorize, admit, clientAddress = (req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown', path = '/graphql', maxBufferedBytes = 1 << 20, keepAliveMs = 12_000, connectionInitWaitMs = 3_000, exposeErrors = false, sources, fetcher, maxPendingEvents, backoffMs, shutdownGraceMs = 2_000 } = opts;
+  const { internalSecret, logger, authenticate, authorize, admit, clientAddress = (req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown', path = '/graphql', maxBufferedBytes = 1 << 20, keepAliveMs = 12_000, connectionInitWaitMs = 3_000, exposeErrors = false, sources, fetcher, maxPendingEvents, minPassIntervalMs, backoffMs, shutdownGraceMs = 2_000 } = opts;
   const counters: SharedCounters = { upstreamOpened: 0, upstreamResubscribed: 0, planExecutions: 0, eventsDelivered: 0, fanOutMs: 0 };
   let slowConsumerDisconnects = 0;
   let expiredDisconnects = 0;
@@ -122,7 +124,7 @@ export function createSubscriptionServer(opts: SubscriptionServerOptions): Subsc
   let state: SchemaState = build(opts.supergraph, version);
   const runtimeFor = (s: SchemaState) => {
     const pool = createUpstreamPool({ wsUrls: s.wsUrls, internalSecret, logger });
-    return { pool, hub: createHub({ pool, internalSecret, logger, counters, exposeErrors, maxPendingEvents, backoffMs }) };
+    return { pool, hub: createHub({ pool, internalSecret, logger, counters, exposeErrors, maxPendingEvents, minPassIntervalMs, backoffMs }) };
   };
   let runtime: { pool: UpstreamPool; hub: SubscriptionHub } = runtimeFor(state);
   const conns = new Map<WebSocket, Conn>();

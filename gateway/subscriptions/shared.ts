@@ -62,6 +62,8 @@ export interface SharedDeps {
   exposeErrors: boolean;
   /** Events received but not yet executed before the upstream is paused. Default 1000. */
   maxPendingEvents?: number;
+  /** Fan-out passes start at most this often (events in between share a socket write). */
+  minPassIntervalMs?: number;
   /** First and longest delay between resubscribe attempts. Default 100 ms / 5 s. */
   backoffMs?: { min: number; max: number };
 }
@@ -135,10 +137,14 @@ export class SharedSubscription {
       exposeErrors: deps.exposeErrors,
       complete: spec.complete,
     };
-    this.fanOut = new FanOut(this.subscribers, (events, ms) => {
-      deps.counters.eventsDelivered += events;
-      deps.counters.fanOutMs += ms;
-    });
+    this.fanOut = new FanOut(
+      this.subscribers,
+      (events, ms) => {
+        deps.counters.eventsDelivered += events;
+        deps.counters.fanOutMs += ms;
+      },
+      deps.minPassIntervalMs,
+    );
     deps.counters.upstreamOpened++;
     void this.connect();
   }

@@ -71,4 +71,19 @@ describe('FanOut', () => {
     expect(written).toBe(1200 * 4 + 1);
     fan.close();
   });
+
+  it('with a minimum pass interval, events in between reach each subscriber in one write', async () => {
+    const writes: number[] = [];
+    const target = { position: 0, ended: false, write: (p: readonly Buffer[]) => void writes.push(p.length) };
+    const fan = new FanOut(new Set([target]), () => undefined, 200);
+    fan.join(target);
+    fan.push('{"n":1}');
+    await eventually(() => writes.length === 1);
+    fan.push('{"n":2}');
+    fan.push('{"n":3}');
+    fan.push('{"n":4}');
+    await eventually(() => writes.length === 2);
+    expect(writes).toEqual([1, 3]);
+    fan.close();
+  });
 });

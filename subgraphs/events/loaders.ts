@@ -34,6 +34,8 @@ export interface EventsLoaders {
   registrationsByEvent: ConnectionLoader<RegistrationDoc, { status: RegistrationStatus | null }>;
   /** User.registrations pages, batched across users. */
   registrationsByUser: ConnectionLoader<RegistrationDoc>;
+  /** Per user: ids of the organizers of the events they hold a non-cancelled registration for. */
+  organizerIdsByAttendee: DataLoader<string, string[]>;
 }
 
 export type EventsContext = SubgraphContext<EventsLoaders>;
@@ -53,6 +55,32 @@ function aggregateLoader<V>(run: (ids: Types.ObjectId[]) => Promise<Array<{ _id:
     const byKey = new Map<string, Record<string, unknown>>();
     for (const row of rows) byKey.set(String(row._id), row);
     return keys.map((k) => toValue(byKey.get(String(k).toLowerCase())));
+  });
+}
+
+/**
+ * Organizer ids per attendee in two commands for any number of attendees: one aggregate groups the
+ * attendees' non-cancelled registrations into distinct event ids, one find reads those events'
+ * organizers.
+ */
+function organizerIdsLoader(m: EventsModels): DataLoader<string, string[]> {
+  return new DataLoader<string, string[]>(async (keys) => {
+    const ids = objectIds(keys);
+    const rows = ids.length
+      ? await m.Registration.aggregate<{ _id: Types.ObjectId; eventIds: Types.ObjectId[] }>([
+          { $match: { attendeeId: { $in: ids }, status: { $ne: 'CANCELLED' } } },
+          { $group: { _id: '$attendeeId', eventIds: { $addToSet: '$eventId' } } },
+        ]).option({ batchSize: BATCH }).exec()
+      : [];
+    const eventIds = [...new Map(rows.flatMap((r) => r.eventIds).map((e) => [String(e), e])).values()];
+    const events = eventIds.length ? await m.Event.find({ _id: { $in: eventIds } }, { organizerId: 1 }).batchSize(BATCH).lean<Array<Pick<EventDoc, '_id' | 'organizerId'>>>().exec() : [];
+    const organizerOf = new Map(events.map((e) => [String(e._id), String(e.organizerId)]));
+    const byAttendee = new Map<string, string[]>();
+    for (const row of rows) {
+      const organizers = row.eventIds.map((e) => organizerOf.get(String(e))).filter((o): o is string => o !== undefined);
+      byAttendee.set(String(row._id), [...new Set(organizers)].sort());
+    }
+    return keys.map((k) => byAttendee.get(String(k).toLowerCase()) ?? []);
   });
 }
 
@@ -109,6 +137,7 @@ export function createEventsLoaders(m: EventsModels): EventsLoaders {
     ),
     registrationsByEvent: connectionLoader(m.Registration, { parentField: 'eventId', baseFilter: (a) => (a?.status ? { status: a.status } : {}) }),
     registrationsByUser: connectionLoader(m.Registration, { parentField: 'attendeeId' }),
+    organizerIdsByAttendee: organizerIdsLoader(m),
   };
 }
 
@@ -140,6 +169,7 @@ export function refreshRegistration(loaders: EventsLoaders, reg: RegistrationDoc
   loaders.checkInCount.clear(eventId);
   loaders.registrationsByEvent.clearParent(eventId);
   loaders.registrationsByUser.clearParent(reg.attendeeId);
+  loaders.organizerIdsByAttendee.clear(String(reg.attendeeId));
 }
 
 /** After a write: the loaders answer the fresh session and its event's schedule anew. */

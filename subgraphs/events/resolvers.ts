@@ -7,7 +7,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { scalarResolvers } from '../kit/scalars.js';
 import type { PageArgs } from '../kit/pagination.js';
 import type { LiveFeed } from '../kit/live.js';
-import { canSeeEvent } from './access.js';
+import { canSeeEvent, userIdOf } from './access.js';
 import type { EventsContext } from './loaders.js';
 import type { CheckInDoc, EventDoc, RegistrationDoc, RegistrationStatus, SessionDoc } from './models.js';
 import type { EventsService } from './service.js';
@@ -50,6 +50,9 @@ export function createResolvers(service: EventsService, live: LiveFeed): GraphQL
     User: {
       __resolveReference: (ref: Ref) => ({ id: ref.id }),
       registrations: (u: Ref, args: PageArgs, ctx: EventsContext) => service.userRegistrations(ctx, u.id, args),
+      // @inaccessible: only the gateway asks, to hand the people subgraph what `User.email` requires.
+      // Only a signed-in user can be one of the organizers, so for anyone else the answer is empty.
+      organizerIdsOfRegisteredEvents: (u: Ref, _: unknown, ctx: EventsContext) => (userIdOf(ctx.principal) ? ctx.loaders.organizerIdsByAttendee.load(String(u.id)) : []),
     },
     Event: {
       __resolveReference: async (ref: Ref, ctx: EventsContext) => {

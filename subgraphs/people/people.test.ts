@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoUser } from '../kit/demo.js';
 import { demoId } from '../kit/ids.js';
 import { outboxModels } from '../kit/outbox.js';
-import { codes, internalPrincipal, startTestSubgraph, userPrincipal, type TestSubgraph } from '../kit/testing.js';
+import { codes, internalPrincipal, partnerPrincipal, startTestSubgraph, userPrincipal, type TestSubgraph } from '../kit/testing.js';
 import { createPeopleSubgraph } from './index.js';
 import { peopleModels } from './models.js';
 import { DEMO_PARTNER, seedPeople } from './seed.js';
@@ -49,6 +49,33 @@ describe('users and email visibility', () => {
     const r = await t.call(q, { id: uid(100) }, bob);
     expect(codes(r)).toEqual(['FORBIDDEN']);
     expect(r.errors![0].path).toEqual(['user', 'email']);
+  });
+  describe('organizers of the events a user is registered for (the representation the gateway passes)', () => {
+    const q = `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id email } } }`;
+    const rep = (i: number, organizerIds?: unknown) => ({ __typename: 'User', id: uid(i), ...(organizerIds === undefined ? {} : { organizerIdsOfRegisteredEvents: organizerIds }) });
+    it('shows the email when the caller is in organizerIdsOfRegisteredEvents', async () => {
+      const r = await t.call(q, { r: [rep(100, [uid(2), uid(1)])] }, organizer);
+      expect(r.errors).toBeUndefined();
+      expect(r.data!._entities).toEqual([{ id: uid(100), email: demoUser(100).email }]);
+    });
+    it('answers FORBIDDEN at email when the caller is not in the list, the list is empty, absent or malformed', async () => {
+      const r = await t.call(q, { r: [rep(100, [uid(2)]), rep(101, []), rep(102), rep(103, uid(1)), rep(104, [{ id: uid(1) }])] }, organizer);
+      expect(codes(r)).toEqual(['FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN']);
+      expect(r.errors!.map((e) => e.path)).toEqual([0, 1, 2, 3, 4].map((i) => ['_entities', i, 'email']));
+      expect(JSON.stringify(r.data)).not.toContain('@example.com');
+    });
+    it('grants each user of a batch on their own list, and only to user principals', async () => {
+      const r = await t.call(q, { r: [rep(100, [uid(1)]), rep(101, [uid(3)])] }, organizer);
+      expect(r.data!._entities[0]).toEqual({ id: uid(100), email: demoUser(100).email });
+      expect(r.errors!.map((e) => [e.path, e.extensions.code])).toEqual([[['_entities', 1, 'email'], 'FORBIDDEN']]);
+      const partner = partnerPrincipal(uid(1), ['events:read']);
+      expect(codes(await t.call(q, { r: [rep(100, [uid(1)])] }, partner))).toEqual(['FORBIDDEN']);
+      expect(codes(await t.call(q, { r: [rep(100, [uid(1)])] }))).toEqual(['FORBIDDEN']);
+    });
+    it('does not open preferences and consents to organizers', async () => {
+      const r = await t.call(`query($r: [_Any!]!) { _entities(representations: $r) { ... on User { preferences { language } consents { purpose } } } }`, { r: [rep(100, [uid(1)])] }, organizer);
+      expect(codes(r)).toEqual(['FORBIDDEN', 'FORBIDDEN']);
+    });
   });
   it('me is the signed-in user; anonymous gets UNAUTHENTICATED', async () => {
     const r = await t.call(`{ me { id roles organization { slug } } }`, {}, organizer);

@@ -5,19 +5,30 @@ import type { PageArgs } from '../kit/pagination.js';
 import type { ApiClientService } from './apiclients.js';
 import type { PeopleContext } from './loaders.js';
 import type { ApiClientDoc, OrganizationDoc, UserDoc } from './models.js';
-import { canSeePrivate, type PeopleService } from './service.js';
+import { canSeeEmail, canSeePrivate, type PeopleService } from './service.js';
 
 type Args = Record<string, any>;
 const id = (doc: { _id: { toHexString(): string } }): string => doc._id.toHexString();
 
-function privateField<K extends keyof UserDoc>(field: K) {
-  return (u: UserDoc, _: Args, ctx: PeopleContext): UserDoc[K] => {
-    if (!canSeePrivate(ctx.principal, id(u))) {
-      throw appError('FORBIDDEN', undefined, { details: `Only the user, people:read holders and admins may read ${String(field)}` });
-    }
+/** A user as resolved from an entity representation: the document plus the fields the gateway passed. */
+type UserParent = UserDoc & { organizerIdsOfRegisteredEvents?: string[] };
+
+/** The `@requires` input of a representation: a list of ids, or nothing when absent or malformed. */
+function organizerIdsOf(ref: Record<string, unknown>): string[] | undefined {
+  const value = ref.organizerIdsOfRegisteredEvents;
+  return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
+}
+
+function privateField<K extends keyof UserDoc>(field: K, allowed: (ctx: PeopleContext, u: UserParent) => boolean, who: string) {
+  return (u: UserParent, _: Args, ctx: PeopleContext): UserDoc[K] => {
+    if (!allowed(ctx, u)) throw appError('FORBIDDEN', undefined, { details: `Only ${who} may read ${String(field)}` });
     return u[field];
   };
 }
+
+const PRIVATE_READERS = 'the user, people:read holders and admins';
+const seesPrivate = (ctx: PeopleContext, u: UserParent) => canSeePrivate(ctx.principal, id(u));
+const seesEmail = (ctx: PeopleContext, u: UserParent) => canSeeEmail(ctx.principal, id(u), u.organizerIdsOfRegisteredEvents);
 
 /** The resolver map of the people subgraph. */
 export function peopleResolvers(people: PeopleService, clients: ApiClientService) {
@@ -50,11 +61,15 @@ export function peopleResolvers(people: PeopleService, clients: ApiClientService
       revokeApiClient: (_: unknown, a: Args, ctx: PeopleContext) => clients.revoke(ctx.principal, a.id),
     },
     User: {
-      __resolveReference: (ref: { id: string }, ctx: PeopleContext) => ctx.loaders.user.load(ref.id),
+      __resolveReference: async (ref: { id: string } & Record<string, unknown>, ctx: PeopleContext): Promise<UserParent | null> => {
+        const user = await ctx.loaders.user.load(ref.id);
+        const organizerIds = organizerIdsOf(ref);
+        return user && organizerIds ? { ...user, organizerIdsOfRegisteredEvents: organizerIds } : user;
+      },
       id,
-      email: privateField('email'),
-      preferences: privateField('preferences'),
-      consents: privateField('consents'),
+      email: privateField('email', seesEmail, 'the user, organizers of events they are registered for, people:read holders and admins'),
+      preferences: privateField('preferences', seesPrivate, PRIVATE_READERS),
+      consents: privateField('consents', seesPrivate, PRIVATE_READERS),
       speakerProfile: (u: UserDoc) => u.speakerProfile ?? null,
       organization: (u: UserDoc, _: Args, ctx: PeopleContext) => (u.organizationId ? ctx.loaders.organization.load(u.organizationId.toHexString()) : null),
     },

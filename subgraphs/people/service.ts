@@ -16,6 +16,19 @@ export function canSeePrivate(p: Principal, userId: string): boolean {
   return isSelf(p, userId) || isInternal(p) || hasScope(p, 'people:read') || hasScope(p, 'people:write');
 }
 
+/**
+ * May see the email of `userId`: whoever may see their private data, and the organizers of the
+ * events they hold a non-cancelled registration for. `organizerIds` is
+ * `User.organizerIdsOfRegisteredEvents`, which the events subgraph resolves and the gateway passes
+ * in the entity representation (`@requires`). It can be trusted: a representation only comes from
+ * the gateway, which fills the field from the events subgraph's answer alone (the field is
+ * `@inaccessible`, so clients can neither select nor supply it), and this subgraph accepts only
+ * gateway-signed principals and is not reachable by clients.
+ */
+export function canSeeEmail(p: Principal, userId: string, organizerIds: readonly string[] | undefined): boolean {
+  return canSeePrivate(p, userId) || (p.kind === 'user' && !!p.sub && !!organizerIds?.includes(p.sub));
+}
+
 /** May change `userId`: the user, `people:write` holders, admins, internal callers. */
 export function canWrite(p: Principal, userId: string): boolean {
   return isSelf(p, userId) || isInternal(p) || hasScope(p, 'people:write');

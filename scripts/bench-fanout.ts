@@ -233,7 +233,7 @@ async function orchestrate(): Promise<void> {
   const self = fileURLToPath(import.meta.url);
   const spawn = (role: string, extra: string[] = []) => fork(self, ['--role', role, '--pass-ms', values['pass-ms']!], { execArgv: [...process.execArgv, ...extra], stdio: 'inherit' });
   // BENCH_PROFILE=<role> writes a CPU profile of that process into ./.profiles (for investigations).
-  const profile = (role: string) => (process.env.BENCH_PROFILE === role ? ['--cpu-prof', '--cpu-prof-dir=.profiles'] : []);
+  const profile = (role: string) => (process.env.BENCH_PROFILE === role ? ['--cpu-prof', '--cpu-prof-dir=.profiles'] : process.env.BENCH_TRACE_GC === role ? ['--trace-gc'] : []);
   const children = [spawn('subgraphs', profile('subgraphs')), spawn('gateway', ['--expose-gc', '--max-old-space-size=4096', ...profile('gateway')]), spawn('clients', ['--max-old-space-size=4096', ...profile('clients')])];
   const [subgraphs, gateway, clients] = children;
   try {

@@ -30,6 +30,11 @@ export interface GatewayConfig extends CommonConfig {
   corsOrigins: string[];
   maxBodyBytes: number;
   subgraphTimeoutMs: number;
+  /**
+   * Send the fetches one operation makes to one subgraph close together as one batched HTTP
+   * request (`SUBGRAPH_BATCHING=on|off`, default on).
+   */
+  subgraphBatching: boolean;
   /** How long stop() waits for in-flight requests before closing their sockets. */
   shutdownGraceMs: number;
   /** Show the message of unexpected errors to callers (development only by default). */
@@ -106,6 +111,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     corsOrigins: readCorsOrigins(env, development ? ['*'] : []),
     maxBodyBytes: readInt(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1024),
     subgraphTimeoutMs: readInt(env, 'SUBGRAPH_TIMEOUT_MS', DEFAULT_SUBGRAPH_TIMEOUT_MS, 100, 600_000),
+    subgraphBatching: readBool(env, 'SUBGRAPH_BATCHING', true),
     shutdownGraceMs: readInt(env, 'SHUTDOWN_GRACE_MS', DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000),
     exposeErrors: readBool(env, 'EXPOSE_ERRORS', development),
     introspection: development,

@@ -5,6 +5,8 @@
  * with a GraphQL body whose error carries a registered client code, e.g. a malformed DateTime) is
  * answered with that coded error; every other failure (5xx, unreadable bodies, timeouts, refused
  * connections) is logged with detail and surfaces as an uncoded error, which the gateway masks.
+ * Calls one operation makes to one subgraph close together are sent as one batched HTTP request
+ * (batching.ts) unless batching is off; each call still sees its own answer and errors.
  */
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { randomUUID } from 'node:crypto';
@@ -13,6 +15,7 @@ import { ERROR_CODES, type ErrorCode } from '../subgraphs/kit/errors.js';
 import { CORRELATION_HEADER } from '../subgraphs/kit/http.js';
 import type { Logger } from '../subgraphs/kit/logger.js';
 import { ANONYMOUS, PRINCIPAL_HEADER, signPrincipal } from '../subgraphs/kit/principal.js';
+import { createBatchingFetcher, type BatchingOptions } from './batching.js';
 import type { Fetcher } from './fetcher.js';
 import type { GatewayContext, GatewayExtension } from './types.js';
 
@@ -21,6 +24,11 @@ export interface DataSourceOptions {
   internalSecret: string;
   extensions: readonly GatewayExtension[];
   logger: Logger;
+  /**
+   * Send the calls one operation makes to one subgraph close together as one batched HTTP
+   * request (see batching.ts); `false` sends every call on its own. Default on.
+   */
+  batching?: boolean | BatchingOptions;
 }
 
 export interface DataSources {
@@ -68,7 +76,7 @@ function isGatewayContext(value: unknown): value is GatewayContext {
 }
 
 /** Creates the data-source registry of one gateway. */
-export function createDataSources({ fetcher, internalSecret, extensions, logger }: DataSourceOptions): DataSources {
+export function createDataSources({ fetcher, internalSecret, extensions, logger, batching = true }: DataSourceOptions): DataSources {
   const byName = new Map<string, RemoteGraphQLDataSource<GatewayContext>>();
   /** One signature per operation, shared by all its subgraph calls. */
   const signed = new WeakMap<GatewayContext, Promise<string>>();
@@ -85,9 +93,10 @@ export function createDataSources({ fetcher, internalSecret, extensions, logger 
   }
 
   function build({ name, url = '' }: { name: string; url?: string }): RemoteGraphQLDataSource<GatewayContext> {
+    const batcher = batching === false ? undefined : createBatchingFetcher(name, fetcher, batching === true ? {} : batching);
     const source = new RemoteGraphQLDataSource<GatewayContext>({
       url,
-      fetcher,
+      fetcher: batcher?.fetch ?? fetcher,
       honorSubgraphCacheControlHeader: true,
       async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
         const ctx = 'incomingRequestContext' in options && isGatewayContext(options.context) ? options.context : undefined;
@@ -112,6 +121,11 @@ export function createDataSources({ fetcher, internalSecret, extensions, logger 
         throw error;
       },
     });
+    if (batcher) {
+      // Calls made for one operation (one GatewayContext) join one batch.
+      const process = source.process.bind(source);
+      source.process = (options) => (isGatewayContext(options.context) ? batcher.run(options.context, () => process(options)) : process(options));
+    }
     byName.set(name, source);
     return source;
   }

@@ -80,7 +80,7 @@ export async function createGateway(opts: GatewayOptions): Promise<GatewayServer
 
   const fetcher = createSubgraphFetcher({ timeoutMs: config.subgraphTimeoutMs });
   disposers.push(() => fetcher.close());
-  const dataSources = createDataSources({ fetcher: fetcher.fetch, internalSecret: config.internalSecret, extensions, logger });
+  const dataSources = createDataSources({ fetcher: fetcher.fetch, internalSecret: config.internalSecret, extensions, logger, batching: config.subgraphBatching });
 
   let apiSchema: GraphQLSchema | undefined;
   let stopping = false;

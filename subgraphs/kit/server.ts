@@ -62,6 +62,9 @@ export async function startSubgraphServer<TContext extends BaseSubgraphContext>(
     introspection: true,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
+    // The gateway sends the fetches of one operation to this subgraph close together as one JSON
+    // array; Apollo builds the context once per HTTP request, so they share its DataLoaders.
+    allowBatchedHttpRequests: true,
     // The process owns shutdown (stop() below); Apollo's own handlers would re-raise the signal.
     stopOnTerminationSignals: false,
     // Federated traces (ftv1) only serve Apollo's usage reporting, which the gateway keeps off.

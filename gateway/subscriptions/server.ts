@@ -182,7 +182,7 @@ export function createSubscriptionServer(opts: SubscriptionServerOptions): Subsc
         (s) => active.delete(s),
       );
       if (spec.state !== state || stopping) {
-        sub.end([codedError('SCHEMA_RELOADED')]);
+        sub.end([codedError(stopping ? 'SERVICE_UNAVAILABLE' : 'SCHEMA_RELOADED')]);
         return sub;
       }
       active.add(sub);
@@ -198,7 +198,7 @@ export function createSubscriptionServer(opts: SubscriptionServerOptions): Subsc
     socket.on('pong', () => {
       conn.alive = true;
     });
-    socket.once('error', (err) => {
+    socket.on('error', (err) => {
       logger.debug({ err }, 'subscription socket error');
       socket.terminate();
     });

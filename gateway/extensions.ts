@@ -6,8 +6,9 @@
  */
 import type { Logger } from '../subgraphs/kit/logger.js';
 import { loadAuthConfig, type AuthConfig } from './auth/config.js';
-import { createSecurityExtension } from './auth/extension.js';
+import { clientAddress, createSecurityExtension } from './auth/extension.js';
 import type { GatewayConfig } from './config.js';
+import { createSubscriptionsExtension } from './subscriptions/extension.js';
 import type { GatewayExtension } from './types.js';
 
 export interface ExtensionDeps {
@@ -23,5 +24,11 @@ export interface ExtensionDeps {
 export async function createExtensions(deps: ExtensionDeps): Promise<GatewayExtension[]> {
   const auth = deps.auth ?? loadAuthConfig();
   const security = await createSecurityExtension({ auth, logger: deps.logger, auditMongoUri: deps.mongoUri ?? deps.config.mongodbUri });
-  return [security];
+  const subscriptions = createSubscriptionsExtension({
+    config: deps.config,
+    logger: deps.logger,
+    security,
+    clientAddress: (req) => clientAddress(req, auth.trustProxy),
+  });
+  return [security, subscriptions];
 }

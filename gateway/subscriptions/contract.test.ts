@@ -1,26 +1,21 @@
 /**
  * The contract's subscriptions end to end: the whole product in-process (localdb, four subgraphs,
- * gateway with its security extension), a real graphql-ws client on the gateway's `/graphql`, and
+ * gateway with its security and subscriptions extensions, as `npm start` builds it), a real graphql-ws client on the gateway's `/graphql`, and
  * mutations over HTTP. Each payload carries fields from three subgraphs.
  */
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../subgraphs/kit/logger.js';
 import { encodeCursor } from '../../subgraphs/kit/livefeed.js';
 import { outboxModels } from '../../subgraphs/kit/outbox.js';
-import { loadAuthConfig } from '../auth/config.js';
-import { createSecurityExtension } from '../auth/extension.js';
 import { DEMO_USERS, startTestStack, type TestStack } from '../../test/stack.js';
-import { createSubscriptionsExtension, type SubscriptionsExtension } from './extension.js';
 import { eventually } from './fixtures.js';
 
 const ENV = { NODE_ENV: 'test', LOG_LEVEL: 'silent', RATE_LIMIT_USER: '100000/100000/100' };
 
 let t: TestStack;
 let adminToken: string;
-let attached: SubscriptionsExtension | undefined;
 const clients: Client[] = [];
 
 /** The cursor at the head of a topic: subscribing `after` it receives exactly what comes next. */
@@ -51,23 +46,12 @@ async function mutate(query: string, variables: Record<string, unknown>): Promis
 beforeAll(async () => {
   t = await startTestStack({ env: ENV });
   adminToken = await t.token({ sub: DEMO_USERS.admin, scopes: ['admin'], roles: ['admin'] });
-  const gateway = t.stack.gateway;
-  if (gateway.httpServer.listenerCount('upgrade') === 0) {
-    // The gateway process was built without the subscriptions extension: plug it in through the
-    // same hook the gateway calls, with the security extension's authentication and rules.
-    const logger = createLogger('test', 'silent');
-    const security = await createSecurityExtension({ auth: loadAuthConfig(ENV), logger });
-    const state = gateway.getState();
-    security.onSchemaChange?.(state.schema, state.prepared);
-    attached = createSubscriptionsExtension({ config: state.config, logger, security });
-    await attached.attachWebSocket?.(gateway.httpServer, gateway.getState);
-    await security.stop?.();
-  }
+  // The product's own gateway process serves subscriptions on its /graphql port.
+  expect(t.stack.gateway.httpServer.listenerCount('upgrade')).toBeGreaterThan(0);
 });
 
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.dispose()));
-  await attached?.stop?.();
   await t?.stop();
 });
 

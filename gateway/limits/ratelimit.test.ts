@@ -5,22 +5,12 @@ import { createLogger } from '../../subgraphs/kit/logger.js';
 import { DEFAULT_TIER_LIMITS, type TierLimit } from '../auth/config.js';
 import { createMemoryRateLimiter, rateLimitHeaders } from './ratelimit.js';
 import { createRedisRateLimiter } from './redis.js';
+import { redisReachable } from '../../subgraphs/kit/bus.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const logger = createLogger('test', 'silent');
 
-async function redisAvailable(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 500, retryStrategy: () => null });
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-const redisUp = await redisAvailable();
+const redisUp = await redisReachable(REDIS_URL);
 
 /** A tier that barely refills during a test, so counts are exact. */
 const SLOW: TierLimit = { perMinute: 1, burst: 20, concurrency: 3 };

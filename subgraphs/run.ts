@@ -20,6 +20,8 @@ export interface RunSubgraphOptions {
   port?: number;
   host?: string;
   redisUrl?: string;
+  /** Prefix of the bus's Redis channels (default `eventgraph:`); deployments sharing one Redis use their own. */
+  redisKeyPrefix?: string;
   /** Seed demo data when the database is empty. */
   seed?: boolean;
   exposeErrors?: boolean;
@@ -41,10 +43,10 @@ export interface RunningSubgraph {
 
 /** Starts one subgraph and resolves once it listens. */
 export async function runSubgraph(opts: RunSubgraphOptions): Promise<RunningSubgraph> {
-  const { name, mongoUri, internalSecret, logger, port = 0, host = '127.0.0.1', redisUrl, seed = false, exposeErrors = false, dbPrefix, settings, monitorCommands = false } = opts;
+  const { name, mongoUri, internalSecret, logger, port = 0, host = '127.0.0.1', redisUrl, seed = false, exposeErrors = false, dbPrefix, settings, monitorCommands = false, redisKeyPrefix } = opts;
   const entry = SUBGRAPHS[name];
   const conn = await openConnection(mongoUri, databaseName(name, dbPrefix), { monitorCommands });
-  const liveRuntime = await createSubgraphLive({ conn, redisUrl, logger });
+  const liveRuntime = await createSubgraphLive({ conn, redisUrl, keyPrefix: redisKeyPrefix, logger });
   const module = entry.create({ conn, logger, live: liveRuntime.live, settings });
   await module.init();
   if (seed) {

@@ -61,7 +61,7 @@ export function createSubscriptionsExtension(opts: SubscriptionsExtensionOptions
   const { config, logger, security, clientAddress, tuning } = opts;
   let server: SubscriptionServer | undefined;
   let servedHash: string | undefined;
-  const zero: SubscriptionStats = { upstreamOpened: 0, upstreamResubscribed: 0, planExecutions: 0, eventsDelivered: 0, fanOutMs: 0, connections: 0, subscribers: 0, sharedSubscriptions: 0, slowConsumerDisconnects: 0, expiredDisconnects: 0 };
+  const zero: SubscriptionStats = { upstreamOpened: 0, upstreamResubscribed: 0, planExecutions: 0, eventsDelivered: 0, fanOutMs: 0, socketWrites: 0, connections: 0, subscribers: 0, sharedSubscriptions: 0, slowConsumerDisconnects: 0, expiredDisconnects: 0 };
 
   return {
     name: 'subscriptions',

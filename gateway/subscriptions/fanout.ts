@@ -81,7 +81,7 @@ export class FanOut {
    */
   constructor(
     private readonly subscribers: ReadonlySet<FanOutTarget>,
-    private readonly onWritten: (events: number, elapsedMs: number) => void,
+    private readonly onWritten: (events: number, elapsedMs: number, writes: number) => void,
     private readonly minPassIntervalMs = 0,
   ) {}
 
@@ -139,9 +139,14 @@ export class FanOut {
       if (this.closed) return;
       const started = performance.now();
       let written = 0;
+      let writes = 0;
       const end = Math.min(i + CHUNK, targets.length);
-      for (; i < end; i++) written += this.catchUp(targets[i]);
-      this.onWritten(written, performance.now() - started);
+      for (; i < end; i++) {
+        const n = this.catchUp(targets[i]);
+        written += n;
+        if (n) writes++;
+      }
+      this.onWritten(written, performance.now() - started, writes);
       if (i < targets.length) setImmediate(step);
       else if (this.latest !== latestAtStart) this.schedulePass();
       else {

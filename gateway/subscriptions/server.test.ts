@@ -284,3 +284,36 @@ describe('authentication and rights', () => {
     expect(o.completed).toBe(false);
   });
 });
+
+describe('keep-alive', () => {
+  /** A raw graphql-transport-ws connection, acknowledged; `autoPong: false` makes it a peer that never answers pings. */
+  async function connect(url: string, autoPong: boolean): Promise<{ socket: WebSocket; pings: () => number; closed: Promise<number> }> {
+    const socket = new WebSocket(url, 'graphql-transport-ws', { autoPong });
+    let pings = 0;
+    socket.on('ping', () => void pings++);
+    const closed = new Promise<number>((r) => socket.once('close', (code) => r(code)));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init' })));
+      socket.on('message', (data) => {
+        if (JSON.parse(String(data)).type === 'connection_ack') resolve();
+      });
+    });
+    return { socket, pings: () => pings, closed };
+  }
+
+  it('pings every connection each interval and terminates one that stops answering', async () => {
+    const gw = await startGateway({ keepAliveMs: 400 });
+    const live = await Promise.all(Array.from({ length: 5 }, () => connect(gw.url, true)));
+    const silent = await connect(gw.url, false);
+    // A silent peer misses one ping and is terminated at its next turn (no close frame: 1006 here).
+    expect(await Promise.race([silent.closed, new Promise((r) => setTimeout(() => r('still open'), 3_000))])).toBe(1006);
+    await new Promise((r) => setTimeout(r, 900));
+    for (const c of live) {
+      expect(c.socket.readyState).toBe(WebSocket.OPEN);
+      expect(c.pings()).toBeGreaterThanOrEqual(2);
+    }
+    expect(gw.engine.stats().connections).toBe(5);
+    for (const c of live) c.socket.close();
+  });
+});

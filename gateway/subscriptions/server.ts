@@ -19,6 +19,7 @@ import { buildSchemaState, type SchemaState, type SupergraphInput } from './sche
 import { standaloneSources, type DataSourceFetcher, type FetchSources } from './sources.js';
 import { createHub, type SubscriptionHub } from './hub.js';
 import type { SharedCounters, SharedSpec } from './shared.js';
+import { Heartbeat } from './heartbeat.js';
 import { ClientSubscription, GatewayCloseCode } from './subscriber.js';
 import { createUpstreamPool, type UpstreamPool } from './upstream.js';
 
@@ -116,7 +117,7 @@ function credentialsOf(params: Readonly<Record<string, unknown>> | undefined, re
 /** Creates the subscription endpoint. Throws when the supergraph cannot be served. */
 export function createSubscriptionServer(opts: SubscriptionServerOptions): SubscriptionServer {
   const { internalSecret, logger, authenticate, authorize, admit, clientAddress = (req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown', path = '/graphql', maxBufferedBytes = 1 << 20, keepAliveMs = 12_000, connectionInitWaitMs = 3_000, exposeErrors = false, sources, fetcher, maxPendingEvents, minPassIntervalMs, backoffMs, shutdownGraceMs = 2_000 } = opts;
-  const counters: SharedCounters = { upstreamOpened: 0, upstreamResubscribed: 0, planExecutions: 0, eventsDelivered: 0, fanOutMs: 0 };
+  const counters: SharedCounters = { upstreamOpened: 0, upstreamResubscribed: 0, planExecutions: 0, eventsDelivered: 0, fanOutMs: 0, socketWrites: 0 };
   let slowConsumerDisconnects = 0;
   let expiredDisconnects = 0;
   let version = 1;
@@ -195,6 +196,7 @@ export function createSubscriptionServer(opts: SubscriptionServerOptions): Subsc
   function open(socket: WebSocket, request: IncomingMessage): void {
     const conn: Conn = { alive: true, principal: ANONYMOUS, address: clientAddress(request), request, expiry: undefined };
     conns.set(socket, conn);
+    heartbeat.add(socket);
     socket.on('pong', () => {
       conn.alive = true;
     });
@@ -226,22 +228,20 @@ export function createSubscriptionServer(opts: SubscriptionServerOptions): Subsc
     socket.once('close', (code, reason) => {
       clearTimeout(conn.expiry);
       conns.delete(socket);
+      heartbeat.delete(socket);
       void closed(code, String(reason));
     });
   }
 
   const wss = new WebSocketServer({ noServer: true, handleProtocols, perMessageDeflate: false, maxPayload: 256 * 1024, clientTracking: false });
-  const heartbeat = setInterval(() => {
-    for (const [socket, conn] of conns) {
-      if (!conn.alive) {
-        socket.terminate();
-        continue;
-      }
-      conn.alive = false;
-      socket.ping();
-    }
-  }, keepAliveMs);
-  heartbeat.unref();
+  // Each socket is pinged once per keepAliveMs; a socket that has not answered the previous ping is terminated.
+  const heartbeat = new Heartbeat<WebSocket>(keepAliveMs, (socket) => {
+    const conn = conns.get(socket);
+    if (!conn) return heartbeat.delete(socket);
+    if (!conn.alive) return socket.terminate();
+    conn.alive = false;
+    socket.ping();
+  });
 
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     if ((req.url ?? '/').split('?')[0] !== path) return false;
@@ -284,7 +284,7 @@ export function createSubscriptionServer(opts: SubscriptionServerOptions): Subsc
     }),
     stop() {
       stopping ??= (async () => {
-        clearInterval(heartbeat);
+        heartbeat.stop();
         runtime.hub.closeAll();
         // graphql-ws sends `complete` for each ended subscription on the next ticks; let them reach the sockets.
         await new Promise<void>((r) => setImmediate(r));

@@ -52,6 +52,8 @@ export interface SharedCounters {
   eventsDelivered: number;
   /** Time spent writing payloads to subscriber sockets, in ms. */
   fanOutMs: number;
+  /** Socket writes made by fan-out passes (one carries every event a subscriber had pending). */
+  socketWrites: number;
 }
 
 export interface SharedDeps {
@@ -139,9 +141,10 @@ export class SharedSubscription {
     };
     this.fanOut = new FanOut(
       this.subscribers,
-      (events, ms) => {
+      (events, ms, writes) => {
         deps.counters.eventsDelivered += events;
         deps.counters.fanOutMs += ms;
+        deps.counters.socketWrites += writes;
       },
       deps.minPassIntervalMs,
     );

@@ -44,6 +44,10 @@ describe('writeNextFrames', () => {
     writeNextFrames(server, prefix, payloads);
     await eventually(() => messages.length === 3);
     expect(messages.map((m) => JSON.parse(m))).toEqual(payloads.map((p) => ({ id: 's1', type: 'next', payload: JSON.parse(String(p)) })));
+    // From an offset: only the payloads after it.
+    writeNextFrames(server, prefix, payloads, 2);
+    await eventually(() => messages.length === 4);
+    expect(JSON.parse(messages[3])).toEqual({ id: 's1', type: 'next', payload: JSON.parse(String(payloads[2])) });
     client.close();
   });
 });
@@ -51,7 +55,7 @@ describe('writeNextFrames', () => {
 describe('FanOut', () => {
   it('delivers every event once, in order, to subscribers present when it was pushed', async () => {
     const targets = new Set<FanOutTarget & { got: string[] }>();
-    const make = () => ({ position: 0, ended: false, got: [] as string[], write(p: readonly Buffer[]) { this.got.push(...p.map(String)); } });
+    const make = () => ({ position: 0, ended: false, got: [] as string[], write(p: readonly Buffer[], from: number) { this.got.push(...p.slice(from).map(String)); } });
     let written = 0;
     const fan = new FanOut(targets, (events) => (written += events));
     const early = Array.from({ length: 1200 }, make);
@@ -74,7 +78,7 @@ describe('FanOut', () => {
 
   it('with a minimum pass interval, events in between reach each subscriber in one write', async () => {
     const writes: number[] = [];
-    const target = { position: 0, ended: false, write: (p: readonly Buffer[]) => void writes.push(p.length) };
+    const target = { position: 0, ended: false, write: (p: readonly Buffer[], from: number) => void writes.push(p.length - from) };
     const fan = new FanOut(new Set([target]), () => undefined, 200);
     fan.join(target);
     fan.push('{"n":1}');

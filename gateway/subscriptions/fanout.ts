@@ -15,51 +15,66 @@ export interface FanOutTarget {
   /** Events of this shared subscription already written to the subscriber. */
   position: number;
   readonly ended: boolean;
-  /** Writes these serialised payloads as `next` messages, in order. */
-  write(payloads: readonly Buffer[]): void;
+  /** Writes `payloads[from..]` (serialised payloads) as `next` messages, in order. */
+  write(payloads: readonly Buffer[], from: number): void;
 }
 
 /** Subscribers visited per event-loop turn. */
 const CHUNK = 100;
 
-/** Header of an unmasked, final text frame carrying `length` bytes. */
-function frameHeader(length: number): Buffer {
-  if (length < 126) return Buffer.from([0x81, length]);
-  if (length < 65_536) return Buffer.from([0x81, 126, length >> 8, length & 0xff]);
-  const h = Buffer.alloc(10);
-  h[0] = 0x81;
-  h[1] = 127;
-  h.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
-  h.writeUInt32BE(length >>> 0, 6);
-  return h;
+/** Length of the header of an unmasked frame carrying `length` bytes. */
+const headerLength = (length: number) => (length < 126 ? 2 : length < 65_536 ? 4 : 10);
+
+/** Writes the header of an unmasked, final text frame carrying `length` bytes at `at`; returns the next offset. */
+function writeHeader(out: Buffer, at: number, length: number): number {
+  out[at] = 0x81;
+  if (length < 126) {
+    out[at + 1] = length;
+    return at + 2;
+  }
+  if (length < 65_536) {
+    out[at + 1] = 126;
+    out[at + 2] = length >> 8;
+    out[at + 3] = length & 0xff;
+    return at + 4;
+  }
+  out[at + 1] = 127;
+  out.writeUInt32BE(Math.floor(length / 2 ** 32), at + 2);
+  out.writeUInt32BE(length >>> 0, at + 6);
+  return at + 10;
 }
 
 /**
- * Writes `next` messages (`prefix` + payload + `}`) to a ws socket as complete frames in one write.
- * Falls back to `ws.send` when the socket is not a plain server socket or has data queued inside ws.
+ * Writes `next` messages (`prefix` + payload + `}`) for `payloads[from..]` to a ws socket as
+ * complete frames in one socket write: one buffer, no other allocation. This runs once per
+ * subscriber per pass, so it is kept lean. Falls back to `ws.send` when the socket is not a plain
+ * server socket or has data queued inside ws. Returns false when output is left queued (the
+ * socket's buffer is past its high-water mark, or ws queued it).
  */
-export function writeNextFrames(ws: WebSocket, prefix: Buffer, payloads: readonly Buffer[]): void {
+export function writeNextFrames(ws: WebSocket, prefix: Buffer, payloads: readonly Buffer[], from = 0): boolean {
   const internal = ws as unknown as { _socket?: { write(b: Buffer): boolean }; _sender?: { _bufferedBytes?: number; _deflating?: boolean } };
   const raw = internal._socket;
   if (!raw || internal._sender?._bufferedBytes || internal._sender?._deflating) {
-    for (const p of payloads) ws.send(Buffer.concat([prefix, p, CLOSE_BRACE]), { binary: false });
-    return;
+    for (let i = from; i < payloads.length; i++) ws.send(Buffer.concat([prefix, payloads[i], CLOSE_BRACE]), { binary: false });
+    return false;
   }
   let total = 0;
-  const headers = payloads.map((p) => {
-    const h = frameHeader(prefix.length + p.length + 1);
-    total += h.length + prefix.length + p.length + 1;
-    return h;
-  });
+  for (let i = from; i < payloads.length; i++) {
+    const length = prefix.length + payloads[i].length + 1;
+    total += headerLength(length) + length;
+  }
   const out = Buffer.allocUnsafe(total);
   let at = 0;
-  for (let i = 0; i < payloads.length; i++) {
-    at += headers[i].copy(out, at);
-    at += prefix.copy(out, at);
-    at += payloads[i].copy(out, at);
+  for (let i = from; i < payloads.length; i++) {
+    const payload = payloads[i];
+    at = writeHeader(out, at, prefix.length + payload.length + 1);
+    out.set(prefix, at);
+    at += prefix.length;
+    out.set(payload, at);
+    at += payload.length;
     out[at++] = 0x7d; // }
   }
-  raw.write(out);
+  return raw.write(out);
 }
 
 const CLOSE_BRACE = Buffer.from('}');
@@ -122,10 +137,9 @@ export class FanOut {
   private catchUp(target: FanOutTarget): number {
     if (target.ended || target.position >= this.latest) return 0;
     const from = Math.max(0, target.position - this.base);
-    const events = this.log.slice(from);
-    target.write(events);
+    target.write(this.log, from);
     target.position = this.latest;
-    return events.length;
+    return this.log.length - from;
   }
 
   private pass(): void {

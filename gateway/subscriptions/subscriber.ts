@@ -38,6 +38,8 @@ export class ClientSubscription implements Subscriber, AsyncIterableIterator<nev
   private readonly prefix: Buffer;
   /** Events of the shared subscription written to this subscriber (kept by the fan-out). */
   position = 0;
+  /** True when the last write left output queued on the socket (its reader is behind). */
+  private backlog = false;
   private waiting: Settle | undefined;
   private outcome: { errors?: readonly GraphQLFormattedError[] } | undefined;
   /** Leaves the shared subscription; set once joined. */
@@ -55,15 +57,16 @@ export class ClientSubscription implements Subscriber, AsyncIterableIterator<nev
     return this.outcome !== undefined;
   }
 
-  write(payloads: readonly Buffer[]): void {
-    if (this.ended || payloads.length === 0) return;
+  write(payloads: readonly Buffer[], from: number): void {
+    if (this.ended || from >= payloads.length) return;
     const { socket, maxBufferedBytes } = this.out;
     if (socket.readyState !== socket.OPEN) return;
-    if (socket.bufferedAmount > maxBufferedBytes) {
+    // The socket's pending output is looked at only once a write has left some queued.
+    if (this.backlog && socket.bufferedAmount > maxBufferedBytes) {
       this.out.onOverflow();
       return;
     }
-    writeNextFrames(socket, this.prefix, payloads);
+    this.backlog = !writeNextFrames(socket, this.prefix, payloads, from);
   }
 
   end(errors?: readonly GraphQLFormattedError[]): void {

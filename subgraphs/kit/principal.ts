@@ -22,20 +22,54 @@ export const PRINCIPAL_HEADER = 'x-principal';
 const AUDIENCE = 'eventgraph-subgraphs';
 const ISSUER = 'eventgraph-gateway';
 
-function key(secret: string): Uint8Array {
+function key_(secret: string): Uint8Array {
   return new TextEncoder().encode(secret);
 }
 
-/** Signs a principal for one hop gateway → subgraph (short-lived). */
-export async function signPrincipal(p: Principal, secret: string, ttlSeconds = 300): Promise<string> {
-  return new SignJWT({ kind: p.kind, scopes: p.scopes, roles: p.roles, ...(p.clientId ? { cid: p.clientId } : {}) })
+/** A small insertion-ordered cache that forgets its oldest entries past `max`. */
+class BoundedCache<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly max: number) {}
+  get(key: string): V | undefined {
+    return this.map.get(key);
+  }
+  set(key: string, value: V): void {
+    this.map.delete(key);
+    this.map.set(key, value);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
+  }
+  delete(key: string): void {
+    this.map.delete(key);
+  }
+}
+
+const CACHE_ENTRIES = 10_000;
+/** Signatures made for the same principal are reused for at most a fifth of their lifetime (60 s of 300 s). */
+const signatures = new BoundedCache<{ token: Promise<string>; until: number }>(CACHE_ENTRIES);
+/** Tokens already verified, with what they carry and when they expire. */
+const verified = new BoundedCache<{ principal: Principal; expiresAt: number }>(CACHE_ENTRIES);
+const CLOCK_TOLERANCE_S = 5;
+
+/**
+ * Signs a principal for one hop gateway → subgraph (short-lived). Every request a gateway sends
+ * carries one, so a signature is reused for the same principal for a fifth of its lifetime.
+ */
+export function signPrincipal(p: Principal, secret: string, ttlSeconds = 300): Promise<string> {
+  const key = JSON.stringify([secret, ttlSeconds, p.kind, p.sub, p.scopes, p.roles, p.clientId ?? null]);
+  const now = Date.now();
+  const cached = signatures.get(key);
+  if (cached && cached.until > now) return cached.token;
+  const token = new SignJWT({ kind: p.kind, scopes: p.scopes, roles: p.roles, ...(p.clientId ? { cid: p.clientId } : {}) })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(p.sub ?? '')
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)
     .setIssuedAt()
     .setExpirationTime(`${ttlSeconds}s`)
-    .sign(key(secret));
+    .sign(key_(secret));
+  signatures.set(key, { token, until: now + (ttlSeconds * 1000) / 5 });
+  token.catch(() => signatures.delete(key));
+  return token;
 }
 
 /** Thrown when a principal header is present but not valid. */
@@ -48,17 +82,26 @@ export class InvalidPrincipalError extends Error {}
 export async function verifyPrincipal(header: unknown, secret: string): Promise<Principal> {
   if (header === undefined || header === null || header === '') return ANONYMOUS;
   if (typeof header !== 'string') throw new InvalidPrincipalError('principal header must be a string');
+  // A token verified before is the same bytes under the same secret: only its expiry can change.
+  const cacheKey = `${secret}\u0000${header}`;
+  const hit = verified.get(cacheKey);
+  if (hit && Date.now() <= hit.expiresAt) return copyOf(hit.principal);
+  if (hit) verified.delete(cacheKey);
   try {
-    const { payload } = await jwtVerify(header, key(secret), { algorithms: ['HS256'], audience: AUDIENCE, issuer: ISSUER, clockTolerance: 5 });
+    const { payload } = await jwtVerify(header, key_(secret), { algorithms: ['HS256'], audience: AUDIENCE, issuer: ISSUER, clockTolerance: CLOCK_TOLERANCE_S });
     const kind = payload.kind;
     if (kind !== 'anonymous' && kind !== 'user' && kind !== 'partner' && kind !== 'internal') throw new Error('bad kind');
     const scopes = Array.isArray(payload.scopes) ? payload.scopes.filter((s): s is string => typeof s === 'string') : [];
     const roles = Array.isArray(payload.roles) ? payload.roles.filter((s): s is string => typeof s === 'string') : [];
-    return { kind, sub: payload.sub ? String(payload.sub) : null, scopes, roles, ...(typeof payload.cid === 'string' ? { clientId: payload.cid } : {}) };
+    const principal: Principal = { kind, sub: payload.sub ? String(payload.sub) : null, scopes, roles, ...(typeof payload.cid === 'string' ? { clientId: payload.cid } : {}) };
+    if (typeof payload.exp === 'number') verified.set(cacheKey, { principal: copyOf(principal), expiresAt: (payload.exp + CLOCK_TOLERANCE_S) * 1000 });
+    return principal;
   } catch (err) {
     throw new InvalidPrincipalError(err instanceof Error ? err.message : 'invalid principal');
   }
 }
+
+const copyOf = (p: Principal): Principal => ({ ...p, scopes: [...p.scopes], roles: [...p.roles] });
 
 /** True when the principal holds the scope, or `admin`. */
 export function hasScope(p: Principal, scope: string): boolean {

@@ -1,29 +1,37 @@
 /**
- * `npm run bench:fanout -- --subscribers 10000 --rate 20 --seconds 20 [--pass-ms 0]`
+ * `npm run bench:fanout -- --subscribers 10000 --rate 20 --seconds 20 [--clients auto|c|node] [--pin] [--pass-ms 0]`
  *
- * Subscription fan-out of one gateway process. Three processes: `subgraphs` (localdb in memory and
- * the fixture subgraphs feed/catalog/people, see gateway/subscriptions/fixtures.ts), `gateway` (the
- * gateway core with the subscriptions extension on one port) and `clients` (N WebSocket clients
- * speaking graphql-transport-ws, all holding the same subscription, whose payload has fields from
- * the three subgraphs; minimal clients — frames parsed by hand, no JSON parsing of events — so that
- * measuring takes little CPU from the gateway). This process sends R tick mutations per second
- * through the gateway's HTTP endpoint for S seconds and prints: delivery latency (mutation sent → payload received by a
- * client) p50/p95/p99, events delivered per second, gateway memory per idle connection (heap and
- * RSS after GC, before/after the clients connected and subscribed), and plan executions per event.
+ * Subscription fan-out of one gateway process. The gateway runs in its own process (the gateway core
+ * with the subscriptions extension on one port), the subgraphs in another (localdb in memory and
+ * the fixture subgraphs feed/catalog/people, see gateway/subscriptions/fixtures.ts), and N WebSocket
+ * clients speaking graphql-transport-ws hold the same subscription, each under its own id, whose
+ * payload has fields from the three subgraphs. This process sends R tick mutations per second
+ * through the gateway's HTTP endpoint for S seconds and prints: delivery latency (mutation sent →
+ * payload received by a client) p50/p95/p99, events delivered per second, gateway memory per idle
+ * connection (heap and RSS after GC, before/after the clients connected and subscribed), socket
+ * writes and plan executions per event, and the CPU each part used.
+ *
+ * The clients are the measuring instrument and share the machine with what they measure, so they
+ * are made as cheap as possible: by default (`--clients auto`) a small C program
+ * (scripts/bench/wsclients.c, built on first use with the system's C compiler), otherwise
+ * (`--clients node`, or no compiler) a Node.js process with minimal hand-written clients. `--pin`
+ * (Linux, 2+ CPUs) gives the gateway CPU 0 to itself and puts everything else on the other CPUs,
+ * as when clients and subgraphs run on other machines.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { performance } from 'node:perf_hooks';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { startLocalDb } from '../localdb/index.js';
 import { loadGatewayConfig } from '../gateway/config.js';
 import { createGateway } from '../gateway/server.js';
 import { createSubscriptionsExtension } from '../gateway/subscriptions/extension.js';
 import { FIXTURE_SECRET, TICKED, composeFixtureSupergraph, startCatalog, startFeed, startPeople } from '../gateway/subscriptions/fixtures.js';
 import { createLogger } from '../subgraphs/kit/logger.js';
+import { NativeClientsUnavailable, buildNativeClients, startNativeClients, type NativeClients } from './bench/native-clients.js';
 
 type Msg = { type: string; [k: string]: unknown };
 const now = () => performance.timeOrigin + performance.now();
@@ -47,9 +55,13 @@ function ask<T extends Msg>(child: ChildProcess, msg: Msg, timeoutMs = 600_000):
 }
 
 function serve(handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>>): void {
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
   handlers.cpu ??= async () => {
     const { user, system } = process.cpuUsage();
-    return { ms: (user + system) / 1000 };
+    const reply = { ms: (user + system) / 1000, loopP99: loop.percentile(99) / 1e6, loopMax: loop.max / 1e6 };
+    loop.reset();
+    return reply;
   };
   process.on('message', (m: Msg) => {
     const h = handlers[m.type];
@@ -98,63 +110,134 @@ function clientFrame(opcode: number, payload: Buffer): Buffer {
   return Buffer.concat([head, mask, body]);
 }
 
+/** One read buffer shared by every client socket: reads are handled synchronously, frames copied only when split. */
+const READ_BUFFER = Buffer.allocUnsafe(1 << 16);
+const HEADERS_END = Buffer.from('\r\n\r\n');
+
 /**
- * A minimal graphql-transport-ws client for measuring: HTTP upgrade, masked text frames out, and a
- * frame parser that answers pings and hands each text frame to `onText`. No per-message objects or
- * JSON parsing, so the measuring process takes as little CPU from the machine as it can.
+ * A minimal graphql-transport-ws client for measuring: the HTTP upgrade written by hand, masked text
+ * frames out, and a frame parser that answers pings and hands each text frame to `onText`. Sockets
+ * read into one shared buffer (`onread`), bypassing stream objects; no per-message objects or JSON
+ * parsing, so the measuring process takes as little CPU from the machine as it can.
  */
 function openRawClient(wsUrl: string, onText: (buf: Buffer, start: number, end: number) => void): Promise<Socket> {
   const url = new URL(wsUrl);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({
-      host: url.hostname,
-      port: url.port,
-      path: url.pathname,
-      agent: false,
-      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64'), 'Sec-WebSocket-Protocol': 'graphql-transport-ws' },
-    });
-    req.once('error', reject);
-    req.once('response', (res) => reject(new Error(`upgrade refused: HTTP ${res.statusCode}`)));
-    req.once('upgrade', (_res, socket: Socket, head: Buffer) => {
-      let pending = head;
-      socket.on('data', (chunk: Buffer) => {
-        let buf = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-        let at = 0;
-        for (;;) {
-          if (buf.length - at < 2) break;
-          const opcode = buf[at] & 0x0f;
-          let len = buf[at + 1] & 0x7f;
-          let offset = at + 2;
-          if (len === 126) {
-            if (buf.length - at < 4) break;
-            len = buf.readUInt16BE(at + 2);
-            offset = at + 4;
-          } else if (len === 127) {
-            if (buf.length - at < 10) break;
-            len = Number(buf.readBigUInt64BE(at + 2));
-            offset = at + 10;
-          }
-          if (buf.length < offset + len) break;
-          if (opcode === 0x1) onText(buf, offset, offset + len);
-          else if (opcode === 0x9) socket.write(clientFrame(0xa, buf.subarray(offset, offset + len)));
-          at = offset + len;
+    let upgraded = false;
+    let pending: Buffer = EMPTY;
+    const parseFrames = (buf: Buffer) => {
+      let at = 0;
+      for (;;) {
+        if (buf.length - at < 2) break;
+        const opcode = buf[at] & 0x0f;
+        let len = buf[at + 1] & 0x7f;
+        let offset = at + 2;
+        if (len === 126) {
+          if (buf.length - at < 4) break;
+          len = buf.readUInt16BE(at + 2);
+          offset = at + 4;
+        } else if (len === 127) {
+          if (buf.length - at < 10) break;
+          len = Number(buf.readBigUInt64BE(at + 2));
+          offset = at + 10;
         }
-        pending = at < buf.length ? buf.subarray(at) : EMPTY;
-        buf = EMPTY;
-      });
-      resolve(socket);
+        if (buf.length < offset + len) break;
+        if (opcode === 0x1) onText(buf, offset, offset + len);
+        else if (opcode === 0x9) socket.write(clientFrame(0xa, buf.subarray(offset, offset + len)));
+        at = offset + len;
+      }
+      // What is left belongs to the next read: copied out of the shared buffer.
+      pending = at < buf.length ? Buffer.from(buf.subarray(at)) : EMPTY;
+    };
+    const socket: Socket = connect({
+      host: url.hostname,
+      port: Number(url.port),
+      noDelay: true,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (nread: number, chunk: Uint8Array): boolean => {
+          const data = Buffer.from(chunk.buffer, chunk.byteOffset, nread);
+          const buf = pending.length ? Buffer.concat([pending, data]) : data;
+          if (upgraded) {
+            parseFrames(buf);
+            return true;
+          }
+          const headersEnd = buf.indexOf(HEADERS_END);
+          if (headersEnd < 0) {
+            pending = Buffer.from(buf);
+            return true;
+          }
+          if (!buf.subarray(0, 12).toString('latin1').startsWith('HTTP/1.1 101')) {
+            socket.destroy();
+            reject(new Error(`upgrade refused: ${buf.subarray(0, buf.indexOf('\r\n')).toString('latin1')}`));
+            return false;
+          }
+          upgraded = true;
+          pending = EMPTY;
+          resolve(socket);
+          parseFrames(buf.subarray(headersEnd + 4));
+          return true;
+        },
+      },
     });
-    req.end();
+    socket.once('error', reject);
+    socket.write(
+      `GET ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n` +
+        `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n`,
+    );
   });
 }
 
 const EMPTY = Buffer.alloc(0);
 
+/** Delivery figures from arrival times (`received[e * n + i]`: event e at client i, NaN if missing). */
+interface Summary {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  firstP50: number;
+  firstP99: number;
+  delivered: number;
+  missing: number;
+  spanMs: number;
+}
+
+function summarize(received: Float64Array, n: number, sentAt: readonly number[]): Summary {
+  const latencies = new Float64Array(n * sentAt.length);
+  const firsts: number[] = [];
+  let delivered = 0;
+  let first = Infinity;
+  let last = -Infinity;
+  for (let e = 0; e < sentAt.length; e++) {
+    let firstOfEvent = Infinity;
+    for (let i = 0; i < n; i++) {
+      const t = received[e * n + i];
+      if (Number.isNaN(t)) continue;
+      const latency = t - sentAt[e];
+      latencies[delivered++] = latency;
+      if (latency < firstOfEvent) firstOfEvent = latency;
+      if (t < first) first = t;
+      if (t > last) last = t;
+    }
+    if (firstOfEvent !== Infinity) firsts.push(firstOfEvent);
+  }
+  const sorted = latencies.subarray(0, delivered).sort();
+  firsts.sort((a, b) => a - b);
+  const pct = (list: ArrayLike<number>, p: number) => (list.length ? list[Math.min(list.length - 1, Math.floor((p / 100) * list.length))] : NaN);
+  return {
+    p50: pct(sorted, 50), p95: pct(sorted, 95), p99: pct(sorted, 99), max: delivered ? sorted[delivered - 1] : NaN,
+    firstP50: pct(firsts, 50), firstP99: pct(firsts, 99),
+    delivered, missing: n * sentAt.length - delivered, spanMs: delivered ? last - first : 0,
+  };
+}
+
+/** The subscribe message of client `id` (each client has its own id, as graphql-ws clients do). */
+const subscribeMessage = (id: string) => JSON.stringify({ id, type: 'subscribe', payload: { query: TICKED, variables: { channel: CHANNEL } } });
+
 async function clientsRole(): Promise<void> {
   let received: Float64Array = new Float64Array(0);
   let count = 0;
-  let first = 0;
-  let last = 0;
   let n = 0;
   const sockets: Socket[] = [];
   serve({
@@ -162,7 +245,6 @@ async function clientsRole(): Promise<void> {
       n = m.subscribers as number;
       received = new Float64Array(n * (m.events as number)).fill(NaN);
       const init = clientFrame(0x1, Buffer.from('{"type":"connection_init"}'));
-      const subscribe = clientFrame(0x1, Buffer.from(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: TICKED, variables: { channel: CHANNEL } } })));
       const open = (i: number) =>
         new Promise<void>((resolve, reject) => {
           let acked = false;
@@ -170,7 +252,7 @@ async function clientsRole(): Promise<void> {
             if (!acked) {
               if (buf.indexOf('connection_ack', start) < 0) return;
               acked = true;
-              sockets[i].write(subscribe);
+              sockets[i].write(clientFrame(0x1, Buffer.from(subscribeMessage(String(i)))));
               return resolve();
             }
             const t = now();
@@ -178,10 +260,8 @@ async function clientsRole(): Promise<void> {
             if (at < 0 || at >= end) return;
             let e = 0;
             for (let k = at + N_KEY.length; buf[k] >= 0x30 && buf[k] <= 0x39; k++) e = e * 10 + buf[k] - 0x30;
+            if (Number.isNaN(received[e * n + i])) count++;
             received[e * n + i] = t;
-            count++;
-            if (!first) first = t;
-            last = t;
           }).then((socket) => {
             sockets[i] = socket;
             socket.write(init);
@@ -192,38 +272,68 @@ async function clientsRole(): Promise<void> {
     },
     count: async () => ({ count }),
     results: async (m) => {
-      const sentAt = m.sentAt as number[];
-      const latencies: number[] = [];
-      const firsts: number[] = [];
-      let missing = 0;
-      for (let e = 0; e < sentAt.length; e++) {
-        let firstOfEvent = Infinity;
-        for (let i = 0; i < n; i++) {
-          const t = received[e * n + i];
-          if (Number.isNaN(t)) missing++;
-          else {
-            latencies.push(t - sentAt[e]);
-            firstOfEvent = Math.min(firstOfEvent, t - sentAt[e]);
-          }
-        }
-        if (firstOfEvent !== Infinity) firsts.push(firstOfEvent);
-      }
-      const pct = (list: number[], p: number) => list[Math.min(list.length - 1, Math.floor((p / 100) * list.length))] ?? NaN;
-      latencies.sort((a, b) => a - b);
-      firsts.sort((a, b) => a - b);
       for (const socket of sockets) socket.destroy();
-      return {
-        p50: pct(latencies, 50), p95: pct(latencies, 95), p99: pct(latencies, 99), max: latencies.at(-1) ?? NaN,
-        firstP50: pct(firsts, 50), firstP99: pct(firsts, 99),
-        delivered: count, missing, spanMs: last - first,
-      };
+      return { summary: summarize(received, n, m.sentAt as number[]) };
     },
   });
 }
 
+/** The measuring clients, as the orchestrator drives them. */
+interface Clients {
+  kind: string;
+  connect(wsUrl: string, subscribers: number, events: number): Promise<void>;
+  count(): Promise<number>;
+  /** CPU ms used so far, and event-loop delay p99/max since the previous call (Node clients only). */
+  cpu(): Promise<{ ms: number; loop?: string }>;
+  results(sentAt: number[]): Promise<Summary>;
+  stop(): Promise<void>;
+}
+
+function nodeClients(child: ChildProcess): Clients {
+  return {
+    kind: 'Node.js',
+    connect: async (wsUrl, subscribers, events) => void (await ask(child, { type: 'connect', wsUrl, subscribers, events })),
+    count: async () => (await ask<Msg & { count: number }>(child, { type: 'count' })).count,
+    cpu: async () => {
+      const c = await ask<Msg & { ms: number; loopP99: number; loopMax: number }>(child, { type: 'cpu' });
+      return { ms: c.ms, loop: `${c.loopP99.toFixed(0)}/${c.loopMax.toFixed(0)}` };
+    },
+    results: async (sentAt) => (await ask<Msg & { summary: Summary }>(child, { type: 'results', sentAt })).summary,
+    stop: async () => void child.disconnect(),
+  };
+}
+
+function cClients(): Clients {
+  let clients: NativeClients | undefined;
+  let n = 0;
+  return {
+    kind: 'native (C)',
+    async connect(wsUrl, subscribers, events) {
+      n = subscribers;
+      clients = await startNativeClients({ wsUrl, subscribers, events, subscribeMessage: subscribeMessage('__ID__') });
+    },
+    count: () => clients!.count(),
+    cpu: async () => ({ ms: await clients!.cpuMs() }),
+    results: async (sentAt) => summarize(await clients!.times(), n, sentAt),
+    stop: async () => clients?.stop(),
+  };
+}
+
+/** Runs `pid` (and its threads) on the given CPUs. */
+function pin(pid: number, cpus: string): void {
+  execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+}
+
 async function orchestrate(): Promise<void> {
   const { values } = parseArgs({
-    options: { subscribers: { type: 'string', default: '10000' }, rate: { type: 'string', default: '20' }, seconds: { type: 'string', default: '20' }, 'pass-ms': { type: 'string', default: '0' } },
+    options: {
+      subscribers: { type: 'string', default: '10000' },
+      rate: { type: 'string', default: '20' },
+      seconds: { type: 'string', default: '20' },
+      'pass-ms': { type: 'string', default: '0' },
+      clients: { type: 'string', default: 'auto' },
+      pin: { type: 'boolean', default: false },
+    },
     strict: true,
   });
   const subscribers = Number(values.subscribers);
@@ -234,17 +344,41 @@ async function orchestrate(): Promise<void> {
   const spawn = (role: string, extra: string[] = []) => fork(self, ['--role', role, '--pass-ms', values['pass-ms']!], { execArgv: [...process.execArgv, ...extra], stdio: 'inherit' });
   // BENCH_PROFILE=<role> writes a CPU profile of that process into ./.profiles (for investigations).
   const profile = (role: string) => (process.env.BENCH_PROFILE === role ? ['--cpu-prof', '--cpu-prof-dir=.profiles'] : process.env.BENCH_TRACE_GC === role ? ['--trace-gc'] : []);
-  const children = [spawn('subgraphs', profile('subgraphs')), spawn('gateway', ['--expose-gc', '--max-old-space-size=4096', ...profile('gateway')]), spawn('clients', ['--max-old-space-size=4096', ...profile('clients')])];
-  const [subgraphs, gateway, clients] = children;
+  const cpuCount = availableParallelism();
+  if (values.pin && cpuCount < 2) throw new Error('--pin needs at least 2 CPUs');
+  // --pin: the gateway gets CPU 0 to itself; this process, the subgraphs and the clients share the others.
+  const rest = cpuCount > 2 ? `1-${cpuCount - 1}` : '1';
+  if (values.pin) pin(process.pid, rest);
+  const subgraphs = spawn('subgraphs', profile('subgraphs'));
+  const gateway = spawn('gateway', ['--expose-gc', '--max-old-space-size=4096', ...profile('gateway')]);
+  const children = [subgraphs, gateway];
+  let clients: Clients;
+  if (values.clients === 'node') clients = nodeClients(spawn('clients', ['--max-old-space-size=4096', ...profile('clients')]));
+  else {
+    clients = cClients();
+    if (values.clients === 'auto') {
+      try {
+        await buildNativeClients();
+      } catch (err) {
+        if (!(err instanceof NativeClientsUnavailable)) throw err;
+        console.log(`native clients unavailable (${err.message.split('\n')[0]}); measuring with Node.js clients`);
+        clients = nodeClients(spawn('clients', ['--max-old-space-size=4096', ...profile('clients')]));
+      }
+    }
+  }
+  if (values.pin) {
+    pin(gateway.pid!, '0');
+    pin(subgraphs.pid!, rest);
+  }
   try {
     const { urls } = await ask<Msg & { urls: { feed: string; catalog: string; people: string } }>(subgraphs, { type: 'urls' });
     const { url, wsUrl } = await ask<Msg & { url: string; wsUrl: string }>(gateway, { type: 'start', supergraph: composeFixtureSupergraph(urls) });
     const before = await ask<Msg & { heapUsed: number; rss: number; gc: boolean }>(gateway, { type: 'mem' });
     const t0 = Date.now();
-    await ask(clients, { type: 'connect', wsUrl, subscribers, events });
+    await clients.connect(wsUrl, subscribers, events);
     const statsOf = async () => (await ask<Msg & { stats: Record<string, number> }>(gateway, { type: 'stats' })).stats;
     while ((await statsOf()).subscribers < subscribers) await sleep(200);
-    console.log(`${subscribers} clients connected and subscribed in ${Date.now() - t0} ms`);
+    console.log(`${subscribers} clients (${clients.kind}) connected and subscribed in ${Date.now() - t0} ms`);
     await sleep(1000);
     const after = await ask<Msg & { heapUsed: number; rss: number }>(gateway, { type: 'mem' });
     const statsBefore = await statsOf();
@@ -254,7 +388,7 @@ async function orchestrate(): Promise<void> {
     for (let i = 0; i < 20; i++) {
       await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: mutation.replace(`"c":"${CHANNEL}"`, '"c":"warmup"') }).then((r) => r.text());
     }
-    const cpuOf = async () => Promise.all(children.map(async (c) => (await ask<Msg & { ms: number }>(c, { type: 'cpu' })).ms));
+    const cpuOf = async () => [...(await Promise.all(children.map((c) => ask<Msg & { ms: number; loopP99: number; loopMax: number }>(c, { type: 'cpu' })))).map((c) => ({ ms: c.ms, loop: `${c.loopP99.toFixed(0)}/${c.loopMax.toFixed(0)}` })), await clients.cpu()];
     const cpuBefore = await cpuOf();
     const sentAt: number[] = [];
     const started = now();
@@ -278,25 +412,28 @@ async function orchestrate(): Promise<void> {
     }
     await Promise.all(sends);
     const deadline = Date.now() + 30_000;
-    while ((await ask<Msg & { count: number }>(clients, { type: 'count' })).count < events * subscribers && Date.now() < deadline) await sleep(200);
+    while ((await clients.count()) < events * subscribers && Date.now() < deadline) await sleep(200);
     const cpuAfter = await cpuOf();
     const wall = (now() - started) / 1000;
     const stats = await statsOf();
-    const res = await ask<Msg & Record<string, number>>(clients, { type: 'results', sentAt });
+    const res = await clients.results(sentAt);
     const planExecutions = stats.planExecutions - statsBefore.planExecutions;
     const kb = (bytes: number) => (bytes / 1024).toFixed(2);
-    console.log(`\nfan-out: ${subscribers} subscribers, ${rate} check-ins/s for ${seconds} s (${events} events), one gateway process, fan-out passes at most every ${values['pass-ms']} ms`);
+    console.log(`\nfan-out: ${subscribers} subscribers, ${rate} check-ins/s for ${seconds} s (${events} events), one gateway process${values['pass-ms'] !== '0' ? `, fan-out passes at most every ${values['pass-ms']} ms` : ''}`);
+    console.log(`machine: ${cpuCount} CPUs; ${values.pin ? 'gateway pinned to CPU 0, subgraphs + clients + this process on the others' : 'gateway, subgraphs and clients share every CPU'}; ${clients.kind} clients`);
     mutationMs.sort((a, b) => a - b);
     console.log(`mutation latency ms  p50 ${mutationMs[Math.floor(mutationMs.length / 2)].toFixed(1)}  p99 ${mutationMs[Math.floor(mutationMs.length * 0.99)].toFixed(1)}  failed ${failed}`);
     console.log(`delivery latency ms  p50 ${res.p50.toFixed(1)}  p95 ${res.p95.toFixed(1)}  p99 ${res.p99.toFixed(1)}  max ${res.max.toFixed(1)}`);
     console.log(`first subscriber ms  p50 ${res.firstP50.toFixed(1)}  p99 ${res.firstP99.toFixed(1)}  (pipeline before the fan-out spread)`);
     console.log(`events delivered     ${res.delivered} of ${events * subscribers} (missing ${res.missing}); ${(res.delivered / (res.spanMs / 1000)).toFixed(0)}/s over ${(res.spanMs / 1000).toFixed(1)} s`);
     console.log(`memory per idle conn heap ${kb((after.heapUsed - before.heapUsed) / subscribers)} KB, rss ${kb((after.rss - before.rss) / subscribers)} KB${before.gc ? '' : ' (no --expose-gc: noisy)'}`);
-    console.log(`fan-out time         ${((stats.fanOutMs - statsBefore.fanOutMs) / events).toFixed(1)} ms per event (writing to ${subscribers} sockets)`);
-    const cores = (i: number) => ((cpuAfter[i] - cpuBefore[i]) / 1000 / wall).toFixed(2);
+    console.log(`fan-out time         ${((stats.fanOutMs - statsBefore.fanOutMs) / events).toFixed(1)} ms per event (writing to ${subscribers} sockets); ${((stats.socketWrites - statsBefore.socketWrites) / events).toFixed(0)} socket writes per event`);
+    const cores = (i: number) => ((cpuAfter[i].ms - cpuBefore[i].ms) / 1000 / wall).toFixed(2);
     console.log(`cpu (cores busy)     gateway ${cores(1)}, clients ${cores(2)}, subgraphs+localdb ${cores(0)} over ${wall.toFixed(1)} s`);
+    console.log(`event-loop delay ms  p99/max gateway ${cpuAfter[1].loop}, subgraphs+localdb ${cpuAfter[0].loop}${cpuAfter[2].loop ? `, clients ${cpuAfter[2].loop}` : ''}`);
     console.log(`plan executions      ${planExecutions} for ${events} events (${(planExecutions / events).toFixed(2)} per event, ${stats.sharedSubscriptions} distinct subscription); upstream subscriptions opened ${stats.upstreamOpened}`);
   } finally {
+    await clients.stop();
     for (const c of children) c.disconnect();
   }
 }

@@ -78,19 +78,7 @@ function isGatewayContext(value: unknown): value is GatewayContext {
 /** Creates the data-source registry of one gateway. */
 export function createDataSources({ fetcher, internalSecret, extensions, logger, batching = true }: DataSourceOptions): DataSources {
   const byName = new Map<string, RemoteGraphQLDataSource<GatewayContext>>();
-  /** One signature per operation, shared by all its subgraph calls. */
-  const signed = new WeakMap<GatewayContext, Promise<string>>();
   const hooks = extensions.filter((e) => e.willSendSubgraphRequest);
-
-  function signedPrincipalOf(ctx: GatewayContext | undefined): Promise<string> {
-    if (!ctx) return signPrincipal(ANONYMOUS, internalSecret);
-    let token = signed.get(ctx);
-    if (!token) {
-      token = signPrincipal(ctx.principal, internalSecret);
-      signed.set(ctx, token);
-    }
-    return token;
-  }
 
   function build({ name, url = '' }: { name: string; url?: string }): RemoteGraphQLDataSource<GatewayContext> {
     const batcher = batching === false ? undefined : createBatchingFetcher(name, fetcher, batching === true ? {} : batching);
@@ -103,7 +91,7 @@ export function createDataSources({ fetcher, internalSecret, extensions, logger,
         const http = options.request.http;
         if (!http) return;
         http.headers.set(CORRELATION_HEADER, ctx?.correlationId ?? randomUUID());
-        http.headers.set(PRINCIPAL_HEADER, await signedPrincipalOf(ctx));
+        http.headers.set(PRINCIPAL_HEADER, await signPrincipal(ctx?.principal ?? ANONYMOUS, internalSecret));
         if (!ctx) return;
         const { query, operationName, variables, extensions: ext } = options.request;
         for (const e of hooks) {

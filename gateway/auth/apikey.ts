@@ -5,6 +5,7 @@
  * one upstream call. Keys are kept only as SHA-256 digests.
  */
 import { createHash } from 'node:crypto';
+import { BoundedCache } from '../../subgraphs/kit/bounded-cache.js';
 import { appError } from '../../subgraphs/kit/errors.js';
 import type { Principal } from '../../subgraphs/kit/principal.js';
 import { isScope } from '../shield/scopes.js';
@@ -34,14 +35,8 @@ export function partnerPrincipal(client: ApiClientRecord): Principal {
 /** Creates the verifier with its own cache. */
 export function createApiKeyVerifier(opts: ApiKeyVerifierOptions): ApiKeyVerifier {
   const { directory, ttlMs, negativeTtlMs, maxEntries = 10_000, now = Date.now } = opts;
-  const cache = new Map<string, Entry>();
+  const cache = new BoundedCache<Entry>(maxEntries);
   const inFlight = new Map<string, Promise<Entry>>();
-
-  function remember(digest: string, entry: Entry): void {
-    cache.delete(digest);
-    if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
-    cache.set(digest, entry);
-  }
 
   async function lookup(key: string, digest: string): Promise<Entry> {
     const client = await directory.verifyApiKey(key);
@@ -50,7 +45,7 @@ export function createApiKeyVerifier(opts: ApiKeyVerifierOptions): ApiKeyVerifie
       : client.revoked
         ? { principal: null, reason: 'the API key has been revoked', expires: now() + negativeTtlMs }
         : { principal: partnerPrincipal(client), reason: '', expires: now() + ttlMs };
-    remember(digest, entry);
+    cache.set(digest, entry);
     return entry;
   }
 

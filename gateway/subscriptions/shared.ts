@@ -70,7 +70,6 @@ export interface SharedDeps {
   backoffMs?: { min: number; max: number };
 }
 
-const SIGNATURE_REUSE_MS = 240_000;
 /** Per-event plans of one shared subscription executing at the same time. */
 const PARALLEL_EXECUTIONS = 8;
 
@@ -117,7 +116,6 @@ export class SharedSubscription {
   private chain: Promise<void> = Promise.resolve();
   private readonly slots = createSlots(PARALLEL_EXECUTIONS);
   private readonly fanOut: FanOut;
-  private token: { value: Promise<string>; at: number } | undefined;
   private readonly eventInput: EventInput;
 
   constructor(
@@ -158,12 +156,6 @@ export class SharedSubscription {
     this.subscribers.add(subscriber);
   }
 
-  private signedPrincipal(): Promise<string> {
-    const now = Date.now();
-    if (!this.token || now - this.token.at > SIGNATURE_REUSE_MS) this.token = { value: signPrincipal(this.spec.principal, this.deps.internalSecret), at: now };
-    return this.token.value;
-  }
-
   private async connect(): Promise<void> {
     const { plan, variables, correlationId } = this.spec;
     const upstreamVariables: Record<string, unknown> = {};
@@ -171,7 +163,7 @@ export class SharedSubscription {
     if (plan.afterVariable) upstreamVariables[plan.afterVariable] = this.cursor;
     let principal: string;
     try {
-      principal = await this.signedPrincipal();
+      principal = await signPrincipal(this.spec.principal, this.deps.internalSecret);
     } catch (err) {
       this.deps.logger.error({ err }, 'could not sign the subscription principal');
       return this.close([{ message: 'Unexpected error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);

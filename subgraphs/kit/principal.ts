@@ -4,6 +4,7 @@
  * it and trust nothing unsigned.
  */
 import { SignJWT, jwtVerify } from 'jose';
+import { BoundedCache } from './bounded-cache.js';
 
 export type PrincipalKind = 'anonymous' | 'user' | 'partner' | 'internal';
 
@@ -22,25 +23,8 @@ export const PRINCIPAL_HEADER = 'x-principal';
 const AUDIENCE = 'eventgraph-subgraphs';
 const ISSUER = 'eventgraph-gateway';
 
-function key_(secret: string): Uint8Array {
+function secretKey(secret: string): Uint8Array {
   return new TextEncoder().encode(secret);
-}
-
-/** A small insertion-ordered cache that forgets its oldest entries past `max`. */
-class BoundedCache<V> {
-  private readonly map = new Map<string, V>();
-  constructor(private readonly max: number) {}
-  get(key: string): V | undefined {
-    return this.map.get(key);
-  }
-  set(key: string, value: V): void {
-    this.map.delete(key);
-    this.map.set(key, value);
-    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
-  }
-  delete(key: string): void {
-    this.map.delete(key);
-  }
 }
 
 const CACHE_ENTRIES = 10_000;
@@ -66,7 +50,7 @@ export function signPrincipal(p: Principal, secret: string, ttlSeconds = 300): P
     .setAudience(AUDIENCE)
     .setIssuedAt()
     .setExpirationTime(`${ttlSeconds}s`)
-    .sign(key_(secret));
+    .sign(secretKey(secret));
   signatures.set(key, { token, until: now + (ttlSeconds * 1000) / 5 });
   token.catch(() => signatures.delete(key));
   return token;
@@ -88,7 +72,7 @@ export async function verifyPrincipal(header: unknown, secret: string): Promise<
   if (hit && Date.now() <= hit.expiresAt) return copyOf(hit.principal);
   if (hit) verified.delete(cacheKey);
   try {
-    const { payload } = await jwtVerify(header, key_(secret), { algorithms: ['HS256'], audience: AUDIENCE, issuer: ISSUER, clockTolerance: CLOCK_TOLERANCE_S });
+    const { payload } = await jwtVerify(header, secretKey(secret), { algorithms: ['HS256'], audience: AUDIENCE, issuer: ISSUER, clockTolerance: CLOCK_TOLERANCE_S });
     const kind = payload.kind;
     if (kind !== 'anonymous' && kind !== 'user' && kind !== 'partner' && kind !== 'internal') throw new Error('bad kind');
     const scopes = Array.isArray(payload.scopes) ? payload.scopes.filter((s): s is string => typeof s === 'string') : [];

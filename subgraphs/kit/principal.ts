@@ -15,6 +15,12 @@ export interface Principal {
   scopes: string[];
   roles: string[];
   clientId?: string;
+  /**
+   * Partners only: the user on whose behalf the client acts. Object rules treat such a partner as
+   * that user (an organizer's key reaches that organizer's events only). Absent when an admin
+   * granted the client its scopes: its scopes then reach every object, like any scope holder.
+   */
+  ownerId?: string;
 }
 
 export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous', sub: null, scopes: [], roles: [] }) as Principal;
@@ -39,11 +45,11 @@ const CLOCK_TOLERANCE_S = 5;
  * carries one, so a signature is reused for the same principal for a fifth of its lifetime.
  */
 export function signPrincipal(p: Principal, secret: string, ttlSeconds = 300): Promise<string> {
-  const key = JSON.stringify([secret, ttlSeconds, p.kind, p.sub, p.scopes, p.roles, p.clientId ?? null]);
+  const key = JSON.stringify([secret, ttlSeconds, p.kind, p.sub, p.scopes, p.roles, p.clientId ?? null, p.ownerId ?? null]);
   const now = Date.now();
   const cached = signatures.get(key);
   if (cached && cached.until > now) return cached.token;
-  const token = new SignJWT({ kind: p.kind, scopes: p.scopes, roles: p.roles, ...(p.clientId ? { cid: p.clientId } : {}) })
+  const token = new SignJWT({ kind: p.kind, scopes: p.scopes, roles: p.roles, ...(p.clientId ? { cid: p.clientId } : {}), ...(p.ownerId ? { oid: p.ownerId } : {}) })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(p.sub ?? '')
     .setIssuer(ISSUER)
@@ -77,7 +83,7 @@ export async function verifyPrincipal(header: unknown, secret: string): Promise<
     if (kind !== 'anonymous' && kind !== 'user' && kind !== 'partner' && kind !== 'internal') throw new Error('bad kind');
     const scopes = Array.isArray(payload.scopes) ? payload.scopes.filter((s): s is string => typeof s === 'string') : [];
     const roles = Array.isArray(payload.roles) ? payload.roles.filter((s): s is string => typeof s === 'string') : [];
-    const principal: Principal = { kind, sub: payload.sub ? String(payload.sub) : null, scopes, roles, ...(typeof payload.cid === 'string' ? { clientId: payload.cid } : {}) };
+    const principal: Principal = { kind, sub: payload.sub ? String(payload.sub) : null, scopes, roles, ...(typeof payload.cid === 'string' ? { clientId: payload.cid } : {}), ...(typeof payload.oid === 'string' ? { ownerId: payload.oid } : {}) };
     if (typeof payload.exp === 'number') verified.set(cacheKey, { principal: copyOf(principal), expiresAt: (payload.exp + CLOCK_TOLERANCE_S) * 1000 });
     return principal;
   } catch (err) {

@@ -1,14 +1,16 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { gql } from 'graphql-tag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { badInput } from '../subgraphs/kit/errors.js';
+import { readBody } from '../subgraphs/kit/http.js';
 import { createLogger } from '../subgraphs/kit/logger.js';
 import { startSubgraphServer, type SubgraphServer } from '../subgraphs/kit/server.js';
 import type { BaseSubgraphContext } from '../subgraphs/kit/context.js';
 import { testConfig } from '../test/gateway/config.js';
 import { FIXTURE_SECRET, composeFixture, post, type GqlResponse } from '../test/gateway/fixtures.js';
+import { batchesTo } from './batching.js';
 import { createGateway, type GatewayServer } from './server.js';
 import type { GatewayExtension } from './types.js';
 
@@ -38,7 +40,11 @@ const reviewsTypeDefs = gql`
 interface Failure {
   status: number;
   body: string;
+  /** The requests it answered, as `batch` (a JSON array body) or `single`. */
+  hits: Array<'batch' | 'single'>;
 }
+
+const cannedFailure = (status: number, body: unknown): Failure => ({ status, body: JSON.stringify(body), hits: [] });
 
 /** Per-subgraph HTTP requests (one context each) and executed operations. */
 interface Counts {
@@ -67,6 +73,8 @@ describe('subgraph request batching', () => {
   let batched: GatewayServer;
   let unbatched: GatewayServer;
   let sharded: GatewayServer;
+  /** A gateway of its own for the test that makes it stop batching to reviews. */
+  let refusing: GatewayServer;
 
   /** The same operation through the gateway that does not batch, compared without per-request values. */
   const unbatchedBody = async (query: string) => withoutTimestamps((await post(unbatched.url, query, { headers: PARITY })).body);
@@ -118,8 +126,9 @@ describe('subgraph request batching', () => {
         } as unknown as GraphQLResolverMap,
       },
     ]);
-    const answerFailure = async (_req: unknown, res: ServerResponse) => {
+    const answerFailure = async (req: IncomingMessage, res: ServerResponse) => {
       if (!failure) return false;
+      failure.hits.push((await readBody(req, 1_000_000)).toString().trimStart().startsWith('[') ? 'batch' : 'single');
       res.writeHead(failure.status, { 'content-type': 'application/json' });
       res.end(failure.body);
       return true;
@@ -131,19 +140,21 @@ describe('subgraph request batching', () => {
       { name: 'catalog', typeDefs: catalogTypeDefs, url: catalog.url },
       { name: 'reviews', typeDefs: reviewsTypeDefs, url: reviews.url },
     ]);
-    batched = await createGateway({ config: testConfig(), supergraphSdl, watch: false });
-    unbatched = await createGateway({ config: testConfig({ SUBGRAPH_BATCHING: 'off' }), supergraphSdl, watch: false });
+    batched = await createGateway({ config: testConfig({ SUBGRAPH_BATCHING: 'all' }), supergraphSdl, watch: false });
+    unbatched = await createGateway({ config: testConfig(), supergraphSdl, watch: false });
+    refusing = await createGateway({ config: testConfig({ SUBGRAPH_BATCHING: 'catalog,reviews' }), supergraphSdl, watch: false });
     // A hook that gives the calls about product h1 a header of their own.
     const shard: GatewayExtension = {
       name: 'shard',
       willSendSubgraphRequest: async ({ headers, body }) => headers.set('x-shard', JSON.stringify(body.variables ?? {}).includes('"h1"') ? 'one' : 'other'),
     };
-    sharded = await createGateway({ config: testConfig(), supergraphSdl, watch: false, extensions: [shard] });
+    sharded = await createGateway({ config: testConfig({ SUBGRAPH_BATCHING: 'reviews' }), supergraphSdl, watch: false, extensions: [shard] });
   });
   afterAll(async () => {
     await batched?.stop();
     await unbatched?.stop();
     await sharded?.stop();
+    await refusing?.stop();
     await Promise.all([catalog?.stop(), reviews?.stop()]);
   });
 
@@ -157,7 +168,7 @@ describe('subgraph request batching', () => {
     expect(counts.reviews).toEqual({ requests: 1, operations: 12, perContext: [12] });
   });
 
-  it('sends each fetch on its own when batching is off', async () => {
+  it('sends each fetch on its own when batching is off (the default)', async () => {
     reset();
     const ids = ['a', 'b', 'c', 'd'];
     const res = await post(unbatched.url, aliased(ids));
@@ -201,9 +212,11 @@ describe('subgraph request batching', () => {
 
   it('fails every member with the masked error when the subgraph answers the batch with a 5xx', async () => {
     reset();
-    failure = { status: 503, body: JSON.stringify({ errors: [{ message: 'mongodb://admin:hunter2@db is down' }] }) };
+    failure = cannedFailure(503, { errors: [{ message: 'mongodb://admin:hunter2@db is down' }] });
     try {
       const res = await post(batched.url, aliased(['f1', 'f2', 'f3']), { headers: PARITY });
+      // The batch, then each operation on its own, which fail the same way.
+      expect(failure.hits).toEqual(['batch', 'single', 'single', 'single']);
       expect(res.body.data).toEqual({ p0: { name: 'Product f1', reviews: null }, p1: { name: 'Product f2', reviews: null }, p2: { name: 'Product f3', reviews: null } });
       const errors = res.body.errors ?? [];
       expect(errors).toHaveLength(3);
@@ -214,11 +227,16 @@ describe('subgraph request batching', () => {
     } finally {
       failure = undefined;
     }
+    // A subgraph that failed single requests too is not taken for one that refuses batches.
+    reset();
+    const res = await post(batched.url, aliased(['g1', 'g2']));
+    expect(res.body.errors).toBeUndefined();
+    expect(counts.reviews).toEqual({ requests: 1, operations: 2, perContext: [2] });
   });
 
   it('fails every member with the coded client error of a 4xx answer, as a single request would', async () => {
     reset();
-    failure = { status: 400, body: JSON.stringify({ errors: [{ message: 'Variable "$representations" got invalid value at "representations[0]"', extensions: { code: 'BAD_USER_INPUT' } }] }) };
+    failure = cannedFailure(400, { errors: [{ message: 'Variable "$representations" got invalid value at "representations[0]"', extensions: { code: 'BAD_USER_INPUT' } }] });
     try {
       const res = await post(batched.url, aliased(['c1', 'c2']), { headers: PARITY });
       const errors = res.body.errors ?? [];
@@ -232,9 +250,10 @@ describe('subgraph request batching', () => {
 
   it('answers each member on its own when a 4xx batch answer carries one result per operation', async () => {
     reset();
-    failure = { status: 400, body: JSON.stringify([{ data: { _entities: [{ reviews: [{ body: 'kept' }] }] } }, { errors: [{ message: 'Variable "$representations" is invalid', extensions: { code: 'BAD_USER_INPUT' } }] }]) };
+    failure = cannedFailure(400, [{ data: { _entities: [{ reviews: [{ body: 'kept' }] }] } }, { errors: [{ message: 'Variable "$representations" is invalid', extensions: { code: 'BAD_USER_INPUT' } }] }]);
     try {
       const res = await post(batched.url, aliased(['k1', 'k2']));
+      expect(failure.hits).toEqual(['batch']);
       expect(res.body.data?.p0).toEqual({ name: 'Product k1', reviews: [{ body: 'kept' }] });
       expect(res.body.errors?.map((e) => e.extensions.code)).toEqual(['BAD_USER_INPUT']);
     } finally {
@@ -242,16 +261,37 @@ describe('subgraph request batching', () => {
     }
   });
 
-  it('fails every member (masked) when a 2xx batch answer cannot be split', async () => {
+  it('sends the operations of a 2xx batch answer that cannot be split on their own, and no batch to that subgraph again', async () => {
+    const gateway = refusing;
     reset();
-    failure = { status: 200, body: JSON.stringify({ data: { _entities: [] } }) };
+    failure = cannedFailure(200, { data: { _entities: [] } });
     try {
-      const res = await post(batched.url, aliased(['m1', 'm2']));
-      const errors = res.body.errors ?? [];
-      expect(errors).toHaveLength(2);
-      for (const e of errors) expect(e).toMatchObject({ message: 'Unexpected error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      const res = await post(gateway.url, aliased(['m1', 'm2']), { headers: PARITY });
+      expect(failure.hits).toEqual(['batch', 'single', 'single']);
+      // Each caller has the answer of its own single request: the same as without batching.
+      expect(await unbatchedBody(aliased(['m1', 'm2']))).toEqual(withoutTimestamps(res.body));
+      failure.hits.length = 0;
+      await post(gateway.url, aliased(['m3', 'm4', 'm5']));
+      expect(failure.hits).toEqual(['single', 'single', 'single']);
     } finally {
       failure = undefined;
     }
+    reset();
+    const res = await post(gateway.url, aliased(['n1', 'n2', 'n3']));
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data?.p2).toEqual({ name: 'Product n3', reviews: [{ body: 'Great n3' }] });
+    expect(counts.reviews).toEqual({ requests: 3, operations: 3, perContext: [1, 1, 1] });
+  });
+
+});
+
+describe('batchesTo', () => {
+  it('reads off, all and subgraph names (in their environment form)', () => {
+    expect(batchesTo(undefined, 'events')).toBe(false);
+    expect(batchesTo('off', 'events')).toBe(false);
+    expect(batchesTo('all', 'events')).toBe(true);
+    expect(batchesTo(['events', 'People'], 'people')).toBe(true);
+    expect(batchesTo(['billing-v2'], 'billing_v2')).toBe(true);
+    expect(batchesTo(['events'], 'payments')).toBe(false);
   });
 });

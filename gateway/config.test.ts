@@ -13,10 +13,12 @@ describe('gateway config', () => {
       corsOrigins: ['*'],
       maxBodyBytes: 100_000,
       subgraphTimeoutMs: 30_000,
+      subgraphIdleTimeoutMs: 4_000,
       exposeErrors: true,
       introspection: true,
       apolloTelemetry: false,
     });
+    expect(c.subgraphBatching).toBeUndefined();
   });
 
   it('hides error detail and closes CORS and introspection outside development', () => {
@@ -33,6 +35,8 @@ describe('gateway config', () => {
       CORS_ORIGINS: 'https://app.example.com, http://localhost:3000',
       MAX_BODY_BYTES: '65536',
       SUBGRAPH_TIMEOUT_MS: '5000',
+      SUBGRAPH_IDLE_TIMEOUT_MS: '2500',
+      SUBGRAPH_BATCHING: 'events, people',
       EXPOSE_ERRORS: 'false',
     });
     expect(c).toMatchObject({
@@ -42,6 +46,8 @@ describe('gateway config', () => {
       corsOrigins: ['https://app.example.com', 'http://localhost:3000'],
       maxBodyBytes: 65536,
       subgraphTimeoutMs: 5000,
+      subgraphIdleTimeoutMs: 2500,
+      subgraphBatching: ['events', 'people'],
       exposeErrors: false,
     });
   });
@@ -53,10 +59,23 @@ describe('gateway config', () => {
     ['CORS_ORIGINS', 'https://app.example.com/path'],
     ['MAX_BODY_BYTES', '-1'],
     ['SUBGRAPH_TIMEOUT_MS', '1.5'],
+    ['SUBGRAPH_IDLE_TIMEOUT_MS', '0'],
+    ['SUBGRAPH_BATCHING', 'events;people'],
     ['EXPOSE_ERRORS', 'maybe'],
   ])('refuses a bad %s, naming it', (key, value) => {
     expect(() => loadGatewayConfig({ [key]: value })).toThrow(ConfigError);
     expect(() => loadGatewayConfig({ [key]: value })).toThrow(key);
+  });
+
+  it('reads SUBGRAPH_BATCHING as off, all or subgraph names', () => {
+    const batching = (v: string) => loadGatewayConfig({ SUBGRAPH_BATCHING: v }).subgraphBatching;
+    expect(batching('off')).toBe('off');
+    expect(batching('OFF')).toBe('off');
+    expect(batching('all')).toBe('all');
+    expect(batching('on')).toBe('all');
+    expect(batching('reviews')).toEqual(['reviews']);
+    expect(batching(' events , billing-v2 ,')).toEqual(['events', 'billing-v2']);
+    expect(batching('')).toBeUndefined();
   });
 
   it('normalises subgraph names to their env form', () => {

@@ -7,12 +7,15 @@
  * not part of this object.
  */
 import { ConfigError, DEFAULT_PORTS, loadCommonConfig, readPort, readUrl, type CommonConfig } from '../subgraphs/kit/config.js';
+import type { SubgraphBatching } from './batching.js';
 
 type Env = Record<string, string | undefined>;
 
 export const DEFAULT_SUPERGRAPH_PATH = 'schema/supergraph.graphql';
 export const DEFAULT_MAX_BODY_BYTES = 100_000;
 export const DEFAULT_SUBGRAPH_TIMEOUT_MS = 30_000;
+/** Below Node's http server keep-alive timeout (5 s), the usual subgraph server's. */
+export const DEFAULT_SUBGRAPH_IDLE_TIMEOUT_MS = 4_000;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 /** Prefix of the variables that override a subgraph URL found in the supergraph. */
 export const SUBGRAPH_URL_PREFIX = 'SUBGRAPH_URL_';
@@ -31,10 +34,16 @@ export interface GatewayConfig extends CommonConfig {
   maxBodyBytes: number;
   subgraphTimeoutMs: number;
   /**
-   * Send the fetches one operation makes to one subgraph close together as one batched HTTP
-   * request (`SUBGRAPH_BATCHING=on|off`, default on).
+   * How long a pooled connection to a subgraph may stay idle before the gateway closes it
+   * (`SUBGRAPH_IDLE_TIMEOUT_MS`, default 4000). Must be below the subgraphs' keep-alive timeout.
    */
-  subgraphBatching: boolean;
+  subgraphIdleTimeoutMs: number;
+  /**
+   * The subgraphs that receive the fetches one operation makes to them close together as one
+   * batched HTTP request: `SUBGRAPH_BATCHING=off|all|<name>,<name>…`. Undefined when unset,
+   * which means off; the one-process stack then batches to its own subgraphs.
+   */
+  subgraphBatching?: SubgraphBatching;
   /** How long stop() waits for in-flight requests before closing their sockets. */
   shutdownGraceMs: number;
   /** Show the message of unexpected errors to callers (development only by default). */
@@ -89,6 +98,20 @@ function readCorsOrigins(env: Env, fallback: string[]): string[] {
   return list;
 }
 
+/** Reads SUBGRAPH_BATCHING: `off`, `all` (`on`/`true` read as `all`), or comma-separated subgraph names. */
+export function readSubgraphBatching(env: Env): SubgraphBatching | undefined {
+  const raw = env.SUBGRAPH_BATCHING;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const v = raw.trim().toLowerCase();
+  if (['off', 'false', '0', 'no', 'none'].includes(v)) return 'off';
+  if (['all', 'on', 'true', '1', 'yes'].includes(v)) return 'all';
+  const names = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const name of names) {
+    if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) throw new ConfigError(`SUBGRAPH_BATCHING must be off, all or a comma-separated list of subgraph names, got '${raw}'`);
+  }
+  return names;
+}
+
 function readSubgraphUrls(env: Env): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key of Object.keys(env).sort()) {
@@ -111,7 +134,8 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     corsOrigins: readCorsOrigins(env, development ? ['*'] : []),
     maxBodyBytes: readInt(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1024),
     subgraphTimeoutMs: readInt(env, 'SUBGRAPH_TIMEOUT_MS', DEFAULT_SUBGRAPH_TIMEOUT_MS, 100, 600_000),
-    subgraphBatching: readBool(env, 'SUBGRAPH_BATCHING', true),
+    subgraphIdleTimeoutMs: readInt(env, 'SUBGRAPH_IDLE_TIMEOUT_MS', DEFAULT_SUBGRAPH_IDLE_TIMEOUT_MS, 100, 600_000),
+    subgraphBatching: readSubgraphBatching(env),
     shutdownGraceMs: readInt(env, 'SHUTDOWN_GRACE_MS', DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000),
     exposeErrors: readBool(env, 'EXPOSE_ERRORS', development),
     introspection: development,

@@ -5,8 +5,9 @@
  * with a GraphQL body whose error carries a registered client code, e.g. a malformed DateTime) is
  * answered with that coded error; every other failure (5xx, unreadable bodies, timeouts, refused
  * connections) is logged with detail and surfaces as an uncoded error, which the gateway masks.
- * Calls one operation makes to one subgraph close together are sent as one batched HTTP request
- * (batching.ts) unless batching is off; each call still sees its own answer and errors.
+ * For the subgraphs batching is on for, the calls one operation makes to one subgraph close
+ * together are sent as one batched HTTP request (batching.ts); each call still sees its own answer
+ * and errors, and a subgraph that refuses batches gets single requests from then on.
  */
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { randomUUID } from 'node:crypto';
@@ -15,7 +16,7 @@ import { ERROR_CODES, type ErrorCode } from '../subgraphs/kit/errors.js';
 import { CORRELATION_HEADER } from '../subgraphs/kit/http.js';
 import type { Logger } from '../subgraphs/kit/logger.js';
 import { ANONYMOUS, PRINCIPAL_HEADER, signPrincipal } from '../subgraphs/kit/principal.js';
-import { createBatchingFetcher, type BatchingOptions } from './batching.js';
+import { batchesTo, createBatchingFetcher, type BatchingOptions, type SubgraphBatching } from './batching.js';
 import type { Fetcher } from './fetcher.js';
 import type { GatewayContext, GatewayExtension } from './types.js';
 
@@ -25,10 +26,12 @@ export interface DataSourceOptions {
   extensions: readonly GatewayExtension[];
   logger: Logger;
   /**
-   * Send the calls one operation makes to one subgraph close together as one batched HTTP
-   * request (see batching.ts); `false` sends every call on its own. Default on.
+   * The subgraphs that receive the calls one operation makes to them close together as one
+   * batched HTTP request (see batching.ts). Default (and undefined) `'off'`: every call on its own.
    */
-  batching?: boolean | BatchingOptions;
+  batching?: SubgraphBatching;
+  /** Batch window and size limits. */
+  batchingOptions?: BatchingOptions;
 }
 
 export interface DataSources {
@@ -76,12 +79,19 @@ function isGatewayContext(value: unknown): value is GatewayContext {
 }
 
 /** Creates the data-source registry of one gateway. */
-export function createDataSources({ fetcher, internalSecret, extensions, logger, batching = true }: DataSourceOptions): DataSources {
+export function createDataSources({ fetcher, internalSecret, extensions, logger, batching = 'off', batchingOptions = {} }: DataSourceOptions): DataSources {
   const byName = new Map<string, RemoteGraphQLDataSource<GatewayContext>>();
   const hooks = extensions.filter((e) => e.willSendSubgraphRequest);
 
   function build({ name, url = '' }: { name: string; url?: string }): RemoteGraphQLDataSource<GatewayContext> {
-    const batcher = batching === false ? undefined : createBatchingFetcher(name, fetcher, batching === true ? {} : batching);
+    const batcher = batchesTo(batching, name)
+      ? createBatchingFetcher({
+          ...batchingOptions,
+          subgraph: name,
+          fetcher,
+          onRefused: (refusal) => logger.warn({ ...refusal, url }, 'subgraph refuses batched requests; sending it single requests until the supergraph reloads'),
+        })
+      : undefined;
     const source = new RemoteGraphQLDataSource<GatewayContext>({
       url,
       fetcher: batcher?.fetch ?? fetcher,

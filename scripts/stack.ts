@@ -81,7 +81,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
     const subgraphUrls: Record<string, string> = { ...gatewayConfig.subgraphUrls };
     for (const name of SUBGRAPH_NAMES) subgraphUrls[subgraphEnvName(name)] = subgraphs[name].server.url;
-    const config: GatewayConfig = { ...gatewayConfig, subgraphUrls };
+    // The four subgraphs accept batched requests; SUBGRAPH_BATCHING, when set, decides instead.
+    const subgraphBatching = gatewayConfig.subgraphBatching ?? SUBGRAPH_NAMES;
+    const config: GatewayConfig = { ...gatewayConfig, subgraphUrls, subgraphBatching };
     const gwLogger = logger.child({ svc: 'gateway' });
     const extensions = await createExtensions({ config, auth: opts.auth, logger: gwLogger, mongoUri });
     const gateway = await createGateway({ config, logger: gwLogger, extensions, port: opts.gatewayPort ?? config.port, watch: watchSupergraph });

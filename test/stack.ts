@@ -3,6 +3,7 @@
  * the gateway on ephemeral ports), with helpers to mint tokens and send GraphQL over real HTTP.
  */
 import { randomUUID } from 'node:crypto';
+import { SUBGRAPH_NAMES } from '../subgraphs/kit/config.js';
 import { createLogger } from '../subgraphs/kit/logger.js';
 import { demoId } from '../subgraphs/kit/ids.js';
 import { loadGatewayConfig, type GatewayConfig } from '../gateway/config.js';
@@ -43,7 +44,8 @@ export const DEMO_USERS = {
 
 /** Starts the whole product for a test file. */
 export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
-  const env: Record<string, string> = { NODE_ENV: 'test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...opts.env };
+  // Batched subgraph requests to the four subgraphs, as `npm start` runs them (an `env` may override).
+  const env: Record<string, string> = { NODE_ENV: 'test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', SUBGRAPH_BATCHING: SUBGRAPH_NAMES.join(','), ...opts.env };
   if (opts.redisUrl) env.REDIS_URL = opts.redisUrl;
   const config: GatewayConfig = loadGatewayConfig(env);
   const auth = loadAuthConfig(env);

@@ -1,13 +1,21 @@
 /**
- * Partner API clients: creation (secrets returned once), revocation, listing, and verification of
- * API keys and client credentials for the gateway (internal callers only).
+ * Partner API clients: creation (secrets returned once), scope changes, revocation, listing, and
+ * verification of API keys and client credentials for the gateway (internal callers only).
+ *
+ * Who may grant what: a credential never carries a scope its creator does not hold. An organizer
+ * grants only scopes its own token holds, and the client acts for that organizer (owner-bound); a
+ * partner client creating a client grants only scopes it holds itself, and the new client has the
+ * same owner (and the same reach); an admin grants any partner scope, and the client's scopes then
+ * reach every object (`global`).
  */
+import type { Types } from 'mongoose';
 import { appError, badInput, notFound } from '../kit/errors.js';
 import { isAdmin, isInternal, requireAllowed, requireAuthenticated } from '../kit/authz.js';
 import { maybeObjectId, toObjectId } from '../kit/ids.js';
 import { paginate, type Connection as Page, type PageArgs } from '../kit/pagination.js';
 import type { Principal } from '../kit/principal.js';
 import { requireString, withDbErrors } from '../kit/input.js';
+import { CREDENTIAL_CHECK_COMMENT, type ActorCheck } from './actors.js';
 import { hashSecret, keyPrefixOf, newCredentials, parseApiKey, secretMatches } from './credentials.js';
 import type { ApiClientDoc, PeopleModels } from './models.js';
 
@@ -33,13 +41,16 @@ export interface ApiClientPrincipal {
   clientId: string;
   name: string;
   scopes: string[];
+  /** The user the client belongs to. */
   ownerId: string;
+  /** True when an admin granted the scopes (they reach every object); otherwise the client acts for its owner. */
+  global: boolean;
   revoked: boolean;
 }
 
 function toPrincipal(c: ApiClientDoc): ApiClientPrincipal {
   const revoked = c.revokedAt !== null && c.revokedAt !== undefined;
-  return { clientId: c.clientId, name: c.name, scopes: revoked ? [] : c.scopes, ownerId: c.ownerId.toHexString(), revoked };
+  return { clientId: c.clientId, name: c.name, scopes: revoked ? [] : c.scopes, ownerId: c.ownerId.toHexString(), global: c.global === true, revoked };
 }
 
 function scopeList(value: unknown): string[] {
@@ -56,24 +67,80 @@ function requireInternalCaller(p: Principal): void {
   if (!isInternal(p)) throw appError('FORBIDDEN', undefined, { details: 'Credential verification is for internal callers only' });
 }
 
+/** Who grants the scopes of a new or changed client, and what follows from it. */
+interface Grantor {
+  ownerId: Types.ObjectId;
+  /** The new client's scopes reach every object (an admin granted them). */
+  global: boolean;
+  /** Scopes the grantor holds; `all` for admins. */
+  held: readonly string[] | 'all';
+  /** How refusals name the grantor. */
+  who: string;
+}
+
+/**
+ * FORBIDDEN naming every requested scope the grantor does not hold; the target points at the
+ * first of them in the input list.
+ */
+function requireHeld(requested: unknown, scopes: readonly string[], { held, who }: Pick<Grantor, 'held' | 'who'>): void {
+  if (held === 'all') return;
+  const missing = scopes.filter((s) => !held.includes(s));
+  if (missing.length === 0) return;
+  const index = (requested as unknown[]).indexOf(missing[0]);
+  const list = missing.map((s) => `'${s}'`).join(', ');
+  throw appError('FORBIDDEN', 'A credential cannot carry scopes its creator does not hold', {
+    target: `input.scopes.${index}`,
+    details: `${who} ${who === 'You' ? 'do' : 'does'} not hold ${list}, so ${missing.length === 1 ? 'it' : 'they'} cannot be granted`,
+    extra: { scopes: missing },
+  });
+}
+
 /** The API client service over the people models. */
-export function createApiClientService(m: PeopleModels) {
+export function createApiClientService(m: PeopleModels, actors: ActorCheck) {
+  /**
+   * The grantor of a new client: an organizer or admin user (the owner), or a partner client
+   * (whose owner becomes the owner). Erased or unknown users and revoked clients are refused.
+   */
+  async function grantorOf(p: Principal): Promise<Grantor> {
+    requireAuthenticated(p);
+    if (p.kind === 'user') {
+      await actors.requireActiveUser(p.sub, 'user');
+      requireAllowed(p, isAdmin(p) || p.roles.includes('organizer'), 'Only organizers, admins and partner clients may create API clients');
+      const ownerId = toObjectId(p.sub);
+      return isAdmin(p) ? { ownerId, global: true, held: 'all', who: 'An admin' } : { ownerId, global: false, held: p.scopes, who: 'You' };
+    }
+    if (p.kind === 'partner' && p.clientId) {
+      const caller = await m.ApiClient.findOne({ clientId: p.clientId }).lean<ApiClientDoc>().exec();
+      if (!caller || caller.revokedAt) throw appError('UNAUTHENTICATED', 'The credentials are not valid', { details: 'the calling client is not known or has been revoked' });
+      if (p.ownerId && p.ownerId !== caller.ownerId.toHexString()) throw appError('FORBIDDEN', undefined, { details: 'The calling client acts for another owner' });
+      await actors.requireActiveUser(caller.ownerId, 'owner');
+      // What the caller holds now: its token's scopes, within the client's current scopes.
+      const held = p.scopes.filter((s) => caller.scopes.includes(s));
+      return { ownerId: caller.ownerId, global: caller.global === true, held, who: 'The calling client' };
+    }
+    throw appError('FORBIDDEN', undefined, { details: 'Only organizers, admins and partner clients may create API clients' });
+  }
+
   return {
-    /** Creates a client owned by the calling user (organizers and admins). */
+    /**
+     * Creates a client: owned by the calling user (organizers and admins), or by the calling
+     * partner client's owner. Its scopes must be held by the caller (admins aside).
+     */
     async create(p: Principal, input: Record<string, unknown>): Promise<{ client: ApiClientDoc; apiKey: string; clientSecret: string }> {
-      requireAuthenticated(p);
-      const ownerId = p.kind === 'user' ? maybeObjectId(p.sub) : null;
-      requireAllowed(p, ownerId !== null && (isAdmin(p) || p.roles.includes('organizer')), 'Only organizers and admins may create API clients');
+      const grantor = await grantorOf(p);
       const name = requireString(input.name, 'input.name', { max: 200 });
       const scopes = scopeList(input.scopes);
+      requireHeld(input.scopes, scopes, grantor);
+      const { ownerId, global } = grantor;
       const cred = newCredentials();
       const key = hashSecret(cred.apiKey);
       const secret = hashSecret(cred.clientSecret);
       const doc = await withDbErrors(() =>
         m.ApiClient.create({
           name,
-          ownerId: ownerId!,
+          ownerId,
           scopes,
+          global,
           clientId: cred.clientId,
           keyId: cred.keyId,
           keyPrefix: keyPrefixOf(cred.apiKey),
@@ -86,9 +153,38 @@ export function createApiClientService(m: PeopleModels) {
       return { client: doc.toObject() as ApiClientDoc, apiKey: cred.apiKey, clientSecret: cred.clientSecret };
     },
 
+    /**
+     * Changes a client's name or scopes; the owner or an admin. An owner grants only scopes its
+     * own token holds, and the client is then owner-bound; an admin grants any partner scope and
+     * leaves the client's reach as it was.
+     */
+    async update(p: Principal, id: unknown, input: Record<string, unknown>): Promise<ApiClientDoc> {
+      const _id = toObjectId(id, 'id');
+      await actors.requireActive(p);
+      const client = await m.ApiClient.findById(_id).lean<ApiClientDoc>().exec();
+      if (!client) throw notFound('ApiClient', String(id));
+      const privileged = (p.kind === 'user' && isAdmin(p)) || isInternal(p);
+      requireAllowed(p, privileged || (p.kind === 'user' && p.sub === client.ownerId.toHexString()), 'Only the owner or an admin may change this client');
+      if (client.revokedAt) throw appError('INVALID_STATE_TRANSITION', 'A revoked client cannot be changed', { target: 'id', details: `ApiClient '${String(id)}' has been revoked` });
+      const set: Record<string, unknown> = {};
+      if (input.name !== undefined && input.name !== null) set.name = requireString(input.name, 'input.name', { max: 200 });
+      if (input.scopes !== undefined && input.scopes !== null) {
+        set.scopes = scopeList(input.scopes);
+        if (!privileged) {
+          requireHeld(input.scopes, set.scopes as string[], { held: p.scopes, who: 'You' });
+          set.global = false;
+        }
+      }
+      if (Object.keys(set).length === 0) return client;
+      const updated = await withDbErrors(() => m.ApiClient.findOneAndUpdate({ _id, revokedAt: null }, { $set: set }, { returnDocument: 'after', runValidators: true }).lean<ApiClientDoc>().exec());
+      if (!updated) throw appError('INVALID_STATE_TRANSITION', 'A revoked client cannot be changed', { target: 'id', details: `ApiClient '${String(id)}' has been revoked` });
+      return updated;
+    },
+
     /** Revokes a client (idempotent); the owner or an admin. */
     async revoke(p: Principal, id: unknown): Promise<ApiClientDoc> {
       const _id = toObjectId(id, 'id');
+      await actors.requireActive(p);
       const client = await m.ApiClient.findById(_id).lean<ApiClientDoc>().exec();
       if (!client) throw notFound('ApiClient', String(id));
       requireAllowed(p, isAdmin(p) || isInternal(p) || (p.kind === 'user' && p.sub === client.ownerId.toHexString()), 'Only the owner or an admin may revoke this client');
@@ -112,7 +208,7 @@ export function createApiClientService(m: PeopleModels) {
       if (typeof key !== 'string') return null;
       const parsed = parseApiKey(key);
       if (!parsed) return null;
-      const client = await m.ApiClient.findOne({ keyId: parsed.keyId }).lean<ApiClientDoc>().exec();
+      const client = await m.ApiClient.findOne({ keyId: parsed.keyId }).comment(CREDENTIAL_CHECK_COMMENT).lean<ApiClientDoc>().exec();
       if (!client || !secretMatches(key, client.keySalt, client.keyHash)) return null;
       return toPrincipal(client);
     },
@@ -121,7 +217,7 @@ export function createApiClientService(m: PeopleModels) {
     async verifyClientCredentials(p: Principal, clientId: unknown, clientSecret: unknown): Promise<ApiClientPrincipal | null> {
       requireInternalCaller(p);
       if (typeof clientId !== 'string' || typeof clientSecret !== 'string' || clientId.length > 200 || clientSecret.length > 500) return null;
-      const client = await m.ApiClient.findOne({ clientId }).lean<ApiClientDoc>().exec();
+      const client = await m.ApiClient.findOne({ clientId }).comment(CREDENTIAL_CHECK_COMMENT).lean<ApiClientDoc>().exec();
       if (!client || !secretMatches(clientSecret, client.secretSalt, client.secretHash)) return null;
       return toPrincipal(client);
     },

@@ -4,6 +4,7 @@
  */
 import type { SubgraphDeps, SubgraphModule } from '../kit/module.js';
 import { assembleSubgraph } from '../kit/subgraph.js';
+import { createActorCheck } from './actors.js';
 import { createApiClientService } from './apiclients.js';
 import { createPeopleLoaders, type PeopleContext } from './loaders.js';
 import { peopleModels } from './models.js';
@@ -15,10 +16,11 @@ export type { PeopleContext } from './loaders.js';
 /** Builds the people subgraph on `deps.conn`; call `init()` once before serving. */
 export function createPeopleSubgraph(deps: SubgraphDeps): SubgraphModule<PeopleContext> {
   const models = peopleModels(deps.conn);
+  const actors = createActorCheck(models);
   return assembleSubgraph({
     name: 'people',
     schemaUrl: new URL('../../schema/people.graphql', import.meta.url),
-    resolvers: peopleResolvers(createPeopleService(models, deps.conn), createApiClientService(models)),
+    resolvers: peopleResolvers(createPeopleService(models, deps.conn, actors), createApiClientService(models, actors), actors),
     conn: deps.conn,
     models: { ...models },
     loaders: () => createPeopleLoaders(models),

@@ -49,6 +49,11 @@ export interface ApiClientDoc {
   name: string;
   ownerId: Types.ObjectId;
   scopes: string[];
+  /**
+   * True when an admin granted the scopes: they then reach every object. Otherwise (also when the
+   * field is absent, as on clients created before it existed) the client acts for its owner.
+   */
+  global?: boolean;
   clientId: string;
   /** Public lookup part of the API key (stored in clear, unique). */
   keyId: string;
@@ -140,6 +145,7 @@ function apiClientSchema(): Schema<ApiClientDoc> {
       name: { type: String, required: true, trim: true, minlength: 1, maxlength: 200 },
       ownerId: { type: Schema.Types.ObjectId, required: true },
       scopes: { type: [String], default: [] },
+      global: { type: Boolean, default: false },
       clientId: { type: String, required: true },
       keyId: { type: String, required: true },
       keyPrefix: { type: String, required: true },

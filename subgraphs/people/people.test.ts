@@ -9,7 +9,8 @@ import { DEMO_PARTNER, seedPeople } from './seed.js';
 
 const uid = (i: number) => demoId('user', i).toHexString();
 const admin = userPrincipal(uid(0), { roles: ['admin'] });
-const organizer = userPrincipal(uid(1), { roles: ['organizer'] });
+/** Demo user 1 with an organizer's default scopes. */
+const organizer = userPrincipal(uid(1), { roles: ['organizer'], scopes: ['events:read', 'events:write', 'registrations:write', 'checkins:write', 'integrations:read', 'integrations:write'] });
 const alice = userPrincipal(uid(100), { roles: ['attendee'] });
 const bob = userPrincipal(uid(101), { roles: ['attendee'] });
 const reader = userPrincipal(uid(102), { scopes: ['people:read'] });
@@ -223,11 +224,11 @@ describe('GDPR', () => {
 
 describe('API clients', () => {
   const create = `mutation($input: CreateApiClientInput!) { createApiClient(input: $input) { apiKey clientSecret client { id name scopes clientId keyPrefix ownerId revokedAt } } }`;
-  const verifyKey = `query($key: String!) { verifyApiKey(key: $key) { clientId name scopes ownerId revoked } }`;
+  const verifyKey = `query($key: String!) { verifyApiKey(key: $key) { clientId name scopes ownerId global revoked } }`;
   const verifyCred = `query($id: String!, $s: String!) { verifyClientCredentials(clientId: $id, clientSecret: $s) { clientId scopes revoked } }`;
 
   it('create → verify → revoke → verify fails', async () => {
-    const r = await t.call(create, { input: { name: 'Ticket kiosk', scopes: ['events:read', 'registrations:read'] } }, organizer);
+    const r = await t.call(create, { input: { name: 'Ticket kiosk', scopes: ['events:read', 'checkins:write'] } }, organizer);
     expect(r.errors).toBeUndefined();
     const { apiKey, clientSecret, client } = r.data!.createApiClient;
     expect(apiKey).toMatch(/^eg_live_[A-Za-z0-9]{40}$/);
@@ -239,7 +240,7 @@ describe('API clients', () => {
     expect(JSON.stringify(stored)).not.toContain(clientSecret);
 
     const ok = await t.call(verifyKey, { key: apiKey }, internal);
-    expect(ok.data!.verifyApiKey).toEqual({ clientId: client.clientId, name: 'Ticket kiosk', scopes: ['events:read', 'registrations:read'], ownerId: uid(1), revoked: false });
+    expect(ok.data!.verifyApiKey).toEqual({ clientId: client.clientId, name: 'Ticket kiosk', scopes: ['events:read', 'checkins:write'], ownerId: uid(1), global: false, revoked: false });
     const cred = await t.call(verifyCred, { id: client.clientId, s: clientSecret }, internal);
     expect(cred.data!.verifyClientCredentials).toMatchObject({ clientId: client.clientId, revoked: false });
     expect((await t.call(verifyCred, { id: client.clientId, s: clientSecret + 'x' }, internal)).data!.verifyClientCredentials).toBeNull();
@@ -261,7 +262,7 @@ describe('API clients', () => {
   });
   it('the seeded demo partner verifies with its documented dev credentials', async () => {
     const r = await t.call(verifyKey, { key: DEMO_PARTNER.apiKey }, internal);
-    expect(r.data!.verifyApiKey).toEqual({ clientId: 'egc_demo_partner', name: 'Demo partner', scopes: ['events:read', 'registrations:read'], ownerId: uid(1), revoked: false });
+    expect(r.data!.verifyApiKey).toEqual({ clientId: 'egc_demo_partner', name: 'Demo partner', scopes: ['events:read', 'registrations:read'], ownerId: uid(1), global: false, revoked: false });
     const c = await t.call(verifyCred, { id: DEMO_PARTNER.clientId, s: DEMO_PARTNER.clientSecret }, internal);
     expect(c.data!.verifyClientCredentials.scopes).toEqual(['events:read', 'registrations:read']);
   });
@@ -276,6 +277,95 @@ describe('API clients', () => {
     expect(own.data!.apiClients.totalCount).toBe(2);
     expect((await t.call(`{ apiClients { totalCount } }`, {}, bob)).data!.apiClients.totalCount).toBe(0);
     expect((await t.call(`{ apiClients { totalCount } }`, {}, admin)).data!.apiClients.totalCount).toBe(2);
+  });
+});
+
+describe('who may grant which scopes', () => {
+  const create = `mutation($input: CreateApiClientInput!) { createApiClient(input: $input) { apiKey client { id clientId scopes ownerId global } } }`;
+  const update = `mutation($id: ID!, $input: UpdateApiClientInput!) { updateApiClient(id: $id, input: $input) { scopes global } }`;
+  const organizer2 = userPrincipal(uid(2), { roles: ['organizer'], scopes: ['events:read', 'checkins:write'] });
+
+  it('refuses an organizer a scope its token does not hold, naming it; admins grant any partner scope, globally', async () => {
+    const r = await t.call(create, { input: { name: 'Greedy', scopes: ['events:read', 'people:read', 'payments:read'] } }, organizer2);
+    expect(r.data).toBeNull();
+    expect(r.errors![0].extensions).toMatchObject({ code: 'FORBIDDEN', target: 'input.scopes.1', details: "You do not hold 'people:read', 'payments:read', so they cannot be granted", scopes: ['people:read', 'payments:read'] });
+    const own = await t.call(create, { input: { name: 'Door', scopes: ['checkins:write'] } }, organizer2);
+    expect(own.data!.createApiClient.client).toMatchObject({ ownerId: uid(2), global: false, scopes: ['checkins:write'] });
+    const admin0 = userPrincipal(uid(0), { roles: ['admin'], scopes: ['admin'] });
+    const byAdmin = await t.call(create, { input: { name: 'Directory', scopes: ['people:read'] } }, admin0);
+    expect(byAdmin.data!.createApiClient.client).toMatchObject({ ownerId: uid(0), global: true, scopes: ['people:read'] });
+  });
+
+  it('lets a partner client create clients within its own scopes, for its own owner and reach', async () => {
+    const parent = (await t.call(create, { input: { name: 'Parent', scopes: ['events:read', 'checkins:write'] } }, organizer2)).data!.createApiClient.client;
+    const asParent = { ...partnerPrincipal(parent.clientId, ['events:read', 'checkins:write']), ownerId: uid(2) };
+    const child = await t.call(create, { input: { name: 'Child', scopes: ['checkins:write'] } }, asParent);
+    expect(child.errors).toBeUndefined();
+    expect(child.data!.createApiClient.client).toMatchObject({ ownerId: uid(2), global: false, scopes: ['checkins:write'] });
+    const greedy = await t.call(create, { input: { name: 'Greedy child', scopes: ['checkins:write', 'registrations:read'] } }, asParent);
+    expect(greedy.errors![0].extensions).toMatchObject({ code: 'FORBIDDEN', target: 'input.scopes.1', details: "The calling client does not hold 'registrations:read', so it cannot be granted" });
+    // a token narrowed to fewer scopes than its client grants only those
+    const narrowed = await t.call(create, { input: { name: 'Narrow', scopes: ['checkins:write'] } }, { ...asParent, scopes: ['events:read'] });
+    expect(narrowed.errors![0].extensions).toMatchObject({ code: 'FORBIDDEN', target: 'input.scopes.0' });
+    const unknown = await t.call(create, { input: { name: 'Ghost', scopes: ['events:read'] } }, partnerPrincipal('egc_nobody', ['events:read']));
+    expect(codes(unknown)).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('updateApiClient: the owner only within its scopes (then owner-bound); an admin keeps the reach; revoked clients stay as they are', async () => {
+    const c = (await t.call(create, { input: { name: 'Kiosk', scopes: ['events:read'] } }, organizer2)).data!.createApiClient.client;
+    const up = await t.call(update, { id: c.id, input: { scopes: ['events:read', 'payments:read'] } }, organizer2);
+    expect(up.errors![0].extensions).toMatchObject({ code: 'FORBIDDEN', target: 'input.scopes.1', details: "You do not hold 'payments:read', so it cannot be granted" });
+    expect((await t.call(update, { id: c.id, input: { scopes: ['checkins:write'] } }, organizer2)).data!.updateApiClient).toEqual({ scopes: ['checkins:write'], global: false });
+    expect(codes(await t.call(update, { id: c.id, input: { scopes: ['events:read'] } }, bob))).toEqual(['FORBIDDEN']);
+    expect((await t.call(update, { id: c.id, input: { scopes: ['people:read'] } }, admin)).data!.updateApiClient).toEqual({ scopes: ['people:read'], global: false });
+    await t.call(`mutation($id: ID!) { revokeApiClient(id: $id) { id } }`, { id: c.id }, organizer2);
+    const late = await t.call(update, { id: c.id, input: { name: 'Renamed' } }, organizer2);
+    expect(late.errors![0].extensions).toMatchObject({ code: 'INVALID_STATE_TRANSITION', target: 'id' });
+  });
+});
+
+describe('erased users', () => {
+  const erase = `mutation($id: ID!) { eraseUser(userId: $id) { erasedAt } }`;
+  const victim = userPrincipal(uid(60), { roles: ['organizer'], scopes: ['events:read'] });
+  beforeAll(async () => {
+    expect((await t.call(erase, { id: uid(60) }, admin)).errors).toBeUndefined();
+  });
+
+  it('refuses every write by an erased user, at once', async () => {
+    const writes: Array<[string, Record<string, unknown>]> = [
+      [`mutation($id: ID!) { updateUser(id: $id, input: { name: "Back again", email: "back@example.com" }) { id } }`, { id: uid(60) }],
+      [`mutation($id: ID!) { updatePreferences(id: $id, input: { language: "de" }) { id } }`, { id: uid(60) }],
+      [`mutation($id: ID!) { updateProfile(id: $id, input: { bio: "hi" }) { id } }`, { id: uid(60) }],
+      [`mutation($id: ID!) { setConsent(userId: $id, purpose: MARKETING, granted: true) { id } }`, { id: uid(60) }],
+      [`mutation { createApiClient(input: { name: "Still here", scopes: ["events:read"] }) { apiKey } }`, {}],
+    ];
+    for (const [m, v] of writes) {
+      const r = await t.call(m, v, victim);
+      expect(r.errors![0].extensions, m).toMatchObject({ code: 'UNAUTHENTICATED', details: 'the user has been erased' });
+    }
+    const stored = await peopleModels(t.conn).User.findById(uid(60)).lean();
+    expect(stored).toMatchObject({ name: 'Erased user', email: `erased-${uid(60)}@erased.invalid`, consents: [] });
+  });
+
+  it('refuses writes to an erased user, even by admins; unknown users cannot write', async () => {
+    const r = await t.call(`mutation($id: ID!) { updateUser(id: $id, input: { name: "Restored" }) { id } }`, { id: uid(60) }, admin);
+    expect(r.errors![0].extensions).toMatchObject({ code: 'INVALID_STATE_TRANSITION', target: 'id' });
+    const c = await t.call(`mutation($id: ID!) { setConsent(userId: $id, purpose: MARKETING, granted: true) { id } }`, { id: uid(60) }, admin);
+    expect(c.errors![0].extensions).toMatchObject({ code: 'INVALID_STATE_TRANSITION', target: 'userId' });
+    const roles = await t.call(`mutation($id: ID!) { assignRoles(userId: $id, roles: [ADMIN]) { id } }`, { id: uid(60) }, admin);
+    expect(roles.errors![0].extensions).toMatchObject({ code: 'INVALID_STATE_TRANSITION', target: 'userId' });
+    const ghost = userPrincipal('0123456789abcdef01234567', { roles: ['organizer'], scopes: ['events:read'] });
+    const g = await t.call(`mutation { createApiClient(input: { name: "Ghost", scopes: ["events:read"] }) { apiKey } }`, {}, ghost);
+    expect(g.errors![0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', details: 'the user is not known' });
+    expect(await peopleModels(t.conn).User.findById(uid(60)).lean()).toMatchObject({ name: 'Erased user', roles: ['attendee'] });
+  });
+
+  it('answers the gateway whether a user exists and was erased (internal callers only)', async () => {
+    const q = `query($id: ID!) { userStatus(id: $id) { exists erased } }`;
+    expect((await t.call(q, { id: uid(60) }, internal)).data!.userStatus).toEqual({ exists: true, erased: true });
+    expect((await t.call(q, { id: uid(61) }, internal)).data!.userStatus).toEqual({ exists: true, erased: false });
+    expect((await t.call(q, { id: 'not-an-id' }, internal)).data!.userStatus).toEqual({ exists: false, erased: false });
+    expect(codes(await t.call(q, { id: uid(61) }, admin))).toEqual(['FORBIDDEN']);
   });
 });
 

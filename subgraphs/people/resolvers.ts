@@ -2,6 +2,7 @@
 import { appError } from '../kit/errors.js';
 import { scalarResolvers } from '../kit/scalars.js';
 import type { PageArgs } from '../kit/pagination.js';
+import type { ActorCheck } from './actors.js';
 import type { ApiClientService } from './apiclients.js';
 import type { PeopleContext } from './loaders.js';
 import type { ApiClientDoc, OrganizationDoc, UserDoc } from './models.js';
@@ -31,7 +32,7 @@ const seesPrivate = (ctx: PeopleContext, u: UserParent) => canSeePrivate(ctx.pri
 const seesEmail = (ctx: PeopleContext, u: UserParent) => canSeeEmail(ctx.principal, id(u), u.organizerIdsOfRegisteredEvents);
 
 /** The resolver map of the people subgraph. */
-export function peopleResolvers(people: PeopleService, clients: ApiClientService) {
+export function peopleResolvers(people: PeopleService, clients: ApiClientService, actors: ActorCheck) {
   return {
     ...scalarResolvers,
     UserRole: { ATTENDEE: 'attendee', ORGANIZER: 'organizer', SPEAKER: 'speaker', ADMIN: 'admin' },
@@ -46,6 +47,7 @@ export function peopleResolvers(people: PeopleService, clients: ApiClientService
       apiClients: (_: unknown, a: Args, ctx: PeopleContext) => clients.list(ctx.principal, a as PageArgs),
       verifyApiKey: (_: unknown, a: Args, ctx: PeopleContext) => clients.verifyApiKey(ctx.principal, a.key),
       verifyClientCredentials: (_: unknown, a: Args, ctx: PeopleContext) => clients.verifyClientCredentials(ctx.principal, a.clientId, a.clientSecret),
+      userStatus: (_: unknown, a: Args, ctx: PeopleContext) => actors.userStatus(ctx.principal, a.id),
     },
     Mutation: {
       createUser: (_: unknown, a: Args, ctx: PeopleContext) => people.createUser(ctx.principal, a.input),
@@ -58,6 +60,7 @@ export function peopleResolvers(people: PeopleService, clients: ApiClientService
       requestDataExport: (_: unknown, a: Args, ctx: PeopleContext) => people.exportData(ctx.principal, a.userId),
       eraseUser: (_: unknown, a: Args, ctx: PeopleContext) => people.eraseUser(ctx.principal, a.userId),
       createApiClient: (_: unknown, a: Args, ctx: PeopleContext) => clients.create(ctx.principal, a.input),
+      updateApiClient: (_: unknown, a: Args, ctx: PeopleContext) => clients.update(ctx.principal, a.id, a.input),
       revokeApiClient: (_: unknown, a: Args, ctx: PeopleContext) => clients.revoke(ctx.principal, a.id),
     },
     User: {
@@ -81,6 +84,7 @@ export function peopleResolvers(people: PeopleService, clients: ApiClientService
     ApiClient: {
       id,
       ownerId: (c: ApiClientDoc) => c.ownerId.toHexString(),
+      global: (c: ApiClientDoc) => c.global === true,
     },
   };
 }

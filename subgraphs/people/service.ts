@@ -1,4 +1,8 @@
-/** Domain rules for users and organizations: validation, visibility, consent, GDPR export and erasure. */
+/**
+ * Domain rules for users and organizations: validation, visibility, consent, GDPR export and
+ * erasure. Every write is refused when its author is an erased or unknown user (or a partner whose
+ * owner is), and writes to an erased user are refused: erasure is final.
+ */
 import type { Connection, Types } from 'mongoose';
 import { appError, badInput, notFound } from '../kit/errors.js';
 import { isAdmin, isInternal, isSelf, requireAllowed, requireAuthenticated } from '../kit/authz.js';
@@ -7,6 +11,7 @@ import { inTransaction, recordEvents } from '../kit/outbox.js';
 import { paginate, type Connection as Page, type PageArgs } from '../kit/pagination.js';
 import { hasScope, type Principal } from '../kit/principal.js';
 import { escapeRegex, optionalString, requireEmail, requireString, withDbErrors } from '../kit/input.js';
+import type { ActorCheck } from './actors.js';
 import { userErased } from './events.js';
 import { ROLES, type ConsentDoc, type ConsentPurpose, type OrganizationDoc, type PeopleModels, type Role, type UserDoc } from './models.js';
 import { profileUpdate, preferencesUpdate, toExport } from './profile.js';
@@ -55,12 +60,23 @@ export function slugify(name: string): string {
 
 const EMAIL_CONFLICT = { conflicts: { email: 'input.email' }, conflictMessage: 'A user with this email already exists' };
 
+function erased(id: string, target: string): Error {
+  return appError('INVALID_STATE_TRANSITION', 'An erased user cannot be changed', { target, details: `User '${id}' has been erased` });
+}
+
 /** The people service over its models. */
-export function createPeopleService(m: PeopleModels, conn: Connection) {
+export function createPeopleService(m: PeopleModels, conn: Connection, actors: ActorCheck) {
   async function existingUser(id: unknown, target: string): Promise<UserDoc> {
     const _id = toObjectId(id, target);
     const user = await m.User.findById(_id).lean<UserDoc>().exec();
     if (!user) throw notFound('User', String(id), target);
+    return user;
+  }
+
+  /** The user, refused when erased (for writes). */
+  async function changeableUser(id: unknown, target: string): Promise<UserDoc> {
+    const user = await existingUser(id, target);
+    if (user.erasedAt) throw erased(user._id.toHexString(), target);
     return user;
   }
 
@@ -70,13 +86,15 @@ export function createPeopleService(m: PeopleModels, conn: Connection) {
     return _id;
   }
 
-  async function setFields(id: Types.ObjectId, set: Record<string, unknown>, prefix = 'input'): Promise<UserDoc> {
+  /** Writes fields of a user that is not erased (checked in the same write, so an erasure in between wins). */
+  async function setFields(id: Types.ObjectId, set: Record<string, unknown>, { prefix = 'input', target = 'id' } = {}): Promise<UserDoc> {
     const updated = await withDbErrors(
-      () => m.User.findByIdAndUpdate(id, { $set: set }, { returnDocument: 'after', runValidators: true }).lean<UserDoc>().exec(),
+      () => m.User.findOneAndUpdate({ _id: id, erasedAt: null }, { $set: set }, { returnDocument: 'after', runValidators: true }).lean<UserDoc>().exec(),
       { ...EMAIL_CONFLICT, prefix },
     );
-    if (!updated) throw notFound('User', id.toHexString());
-    return updated;
+    if (updated) return updated;
+    if (await m.User.exists({ _id: id })) throw erased(id.toHexString(), target);
+    throw notFound('User', id.toHexString(), target);
   }
 
   return {
@@ -93,6 +111,7 @@ export function createPeopleService(m: PeopleModels, conn: Connection) {
     },
 
     async createUser(p: Principal, input: Record<string, unknown>): Promise<UserDoc> {
+      await actors.requireActive(p);
       requireAllowed(p, canManage(p), "The 'people:write' scope is required");
       const name = requireString(input.name, 'input.name', { max: 200 });
       const email = requireEmail(input.email, 'input.email');
@@ -107,6 +126,7 @@ export function createPeopleService(m: PeopleModels, conn: Connection) {
 
     async updateUser(p: Principal, id: unknown, input: Record<string, unknown>): Promise<UserDoc> {
       const _id = toObjectId(id, 'id');
+      await actors.requireActive(p);
       requireAllowed(p, canWrite(p, _id.toHexString()), 'Only the user or a people:write holder may change a user');
       const set: Record<string, unknown> = {};
       if (input.name !== undefined && input.name !== null) set.name = requireString(input.name, 'input.name', { max: 200 });
@@ -115,27 +135,32 @@ export function createPeopleService(m: PeopleModels, conn: Connection) {
         if (!canManage(p)) throw appError('FORBIDDEN', undefined, { target: 'input.organizationId', details: 'Only people:write holders may move users between organizations' });
         set.organizationId = input.organizationId === null ? null : await assertOrganization(input.organizationId, 'input.organizationId');
       }
-      if (Object.keys(set).length === 0) return existingUser(id, 'id');
+      if (Object.keys(set).length === 0) return changeableUser(id, 'id');
       return setFields(_id, set);
     },
 
     async updateProfile(p: Principal, id: unknown, input: Record<string, unknown>): Promise<UserDoc> {
+      await actors.requireActive(p);
       const user = await existingUser(id, 'id');
       requireAllowed(p, canWrite(p, user._id.toHexString()), 'Only the user or a people:write holder may change a profile');
+      if (user.erasedAt) throw erased(user._id.toHexString(), 'id');
       return setFields(user._id, profileUpdate(user, input));
     },
 
     async updatePreferences(p: Principal, id: unknown, input: Record<string, unknown>): Promise<UserDoc> {
       const _id = toObjectId(id, 'id');
+      await actors.requireActive(p);
       requireAllowed(p, canWrite(p, _id.toHexString()), 'Only the user or a people:write holder may change preferences');
       const set = preferencesUpdate(input);
-      if (Object.keys(set).length === 0) return existingUser(id, 'id');
+      if (Object.keys(set).length === 0) return changeableUser(id, 'id');
       return setFields(_id, set);
     },
 
     async setConsent(p: Principal, userId: unknown, purpose: ConsentPurpose, granted: unknown): Promise<UserDoc> {
+      await actors.requireActive(p);
       const user = await existingUser(userId, 'userId');
       requireAllowed(p, canWrite(p, user._id.toHexString()), 'Only the user may change their consent');
+      if (user.erasedAt) throw erased(user._id.toHexString(), 'userId');
       if (typeof granted !== 'boolean') throw badInput('granted', 'must be a boolean');
       const now = new Date();
       const prev = user.consents.find((c) => c.purpose === purpose);
@@ -147,18 +172,20 @@ export function createPeopleService(m: PeopleModels, conn: Connection) {
         updatedAt: now,
       };
       const consents = [...user.consents.filter((c) => c.purpose !== purpose), next];
-      return setFields(user._id, { consents });
+      return setFields(user._id, { consents }, { target: 'userId' });
     },
 
     async assignRoles(p: Principal, userId: unknown, roles: unknown): Promise<UserDoc> {
+      await actors.requireActive(p);
       requireAllowed(p, isAdmin(p) || isInternal(p), 'Only admins may assign roles');
       const _id = toObjectId(userId, 'userId');
       const list = roleList(roles, 'roles');
-      await existingUser(userId, 'userId');
-      return setFields(_id, { roles: list }, '');
+      await changeableUser(userId, 'userId');
+      return setFields(_id, { roles: list }, { prefix: '', target: 'userId' });
     },
 
     async createOrganization(p: Principal, input: Record<string, unknown>): Promise<OrganizationDoc> {
+      await actors.requireActive(p);
       requireAllowed(p, canManage(p), "The 'people:write' scope is required");
       const name = requireString(input.name, 'input.name', { max: 200 });
       const slug = input.slug === undefined || input.slug === null ? slugify(name) : requireString(input.slug, 'input.slug', { max: 80 });
@@ -177,6 +204,7 @@ export function createPeopleService(m: PeopleModels, conn: Connection) {
     },
 
     async eraseUser(p: Principal, userId: unknown): Promise<UserDoc> {
+      await actors.requireActive(p);
       requireAllowed(p, isAdmin(p) || isInternal(p), 'Only admins may erase users');
       const user = await existingUser(userId, 'userId');
       if (user.erasedAt) return user;

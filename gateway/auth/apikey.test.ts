@@ -4,7 +4,8 @@ import { createApiKeyVerifier } from './apikey.js';
 import { createAuthenticator } from './authenticate.js';
 import { createTokenVerifier, issueToken } from './jwt.js';
 import { createPeopleDirectory } from './people.js';
-import { startTestPeople, type TestPeople } from './testing.js';
+import { OWNER_ID, startTestPeople, type TestPeople } from './testing.js';
+import { createUserStatusVerifier } from './users.js';
 
 const config = loadAuthConfig({ NODE_ENV: 'test' });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -29,10 +30,14 @@ describe('API keys through the people subgraph', () => {
   const verifierFor = (ttlMs: number, negativeTtlMs: number) =>
     createApiKeyVerifier({ directory: createPeopleDirectory({ url: t.people.url, internalSecret: config.internalSecret }), ttlMs, negativeTtlMs });
 
-  it('turns a valid key into a partner principal with the client scopes', async () => {
+  it('turns a valid key into a partner principal with the client scopes, acting for its owner', async () => {
     const client = await t.createClient(['events:read', 'registrations:read']);
     const verified = await verifierFor(30_000, 5_000).verify(client.apiKey);
-    expect(verified).toEqual({ principal: { kind: 'partner', sub: client.clientId, clientId: client.clientId, scopes: ['events:read', 'registrations:read'], roles: [] }, expiresAt: null });
+    expect(verified).toEqual({
+      principal: { kind: 'partner', sub: client.clientId, clientId: client.clientId, scopes: ['events:read', 'registrations:read'], roles: [], ownerId: OWNER_ID },
+      expiresAt: null,
+      clientOwnerId: OWNER_ID,
+    });
   });
 
   it('keeps trusting a verified key for at most the cache TTL after revocation', async () => {
@@ -65,18 +70,57 @@ describe('API keys through the people subgraph', () => {
   });
 
   describe('authenticator', () => {
-    const authenticator = () => createAuthenticator(createTokenVerifier(config.jwt), verifierFor(30_000, 5_000));
+    const directory = () => createPeopleDirectory({ url: t.people.url, internalSecret: config.internalSecret });
+    const authenticator = (ttlMs = 30_000) =>
+      createAuthenticator({ tokens: createTokenVerifier(config.jwt), apiKeys: verifierFor(30_000, 5_000), users: createUserStatusVerifier({ directory: directory(), ttlMs }) });
 
     it('reads Bearer tokens, ApiKey authorization, X-API-Key, and nothing as anonymous', async () => {
       const client = await t.createClient(['events:read']);
       const a = authenticator();
-      const { token } = await issueToken(config.jwt, { sub: 'u9', scopes: ['events:read'] }, 60);
-      expect((await a.fromHeaders({ authorization: `Bearer ${token}` })).principal.sub).toBe('u9');
+      const { token } = await issueToken(config.jwt, { sub: OWNER_ID, scopes: ['events:read'] }, 60);
+      expect((await a.fromHeaders({ authorization: `Bearer ${token}` })).principal.sub).toBe(OWNER_ID);
       expect((await a.fromHeaders({ authorization: `ApiKey ${client.apiKey}` })).principal.clientId).toBe(client.clientId);
       expect((await a.fromHeaders({ 'x-api-key': client.apiKey })).principal.kind).toBe('partner');
       expect((await a.fromHeaders({})).principal.kind).toBe('anonymous');
       expect((await a.authenticate({ authorization: `Bearer ${token}` })).expiresAt).toBeGreaterThan(Date.now());
       expect((await a.authenticate({ apiKey: client.apiKey })).principal.kind).toBe('partner');
+    });
+
+    it('refuses tokens whose subject is not a user, or an erased one, and keys whose owner is erased', async () => {
+      const a = authenticator(0);
+      const bearer = async (sub: string) => ({ authorization: `Bearer ${(await issueToken(config.jwt, { sub, scopes: ['events:read'] }, 60)).token}` });
+      expect(await codeOf(a.fromHeaders(await bearer('u9')))).toEqual({ code: 'UNAUTHENTICATED', details: 'the token subject is not a known user' });
+      expect(await codeOf(a.fromHeaders(await bearer('0123456789abcdef01234567')))).toEqual({ code: 'UNAUTHENTICATED', details: 'the token subject is not a known user' });
+      const organizer = await t.addOrganizer();
+      const client = await t.createClient(['events:read'], { owner: organizer });
+      const own = await bearer(organizer.sub!);
+      const keyed = authenticator(0);
+      expect((await keyed.fromHeaders({ 'x-api-key': client.apiKey })).principal.ownerId).toBe(organizer.sub);
+      expect((await a.fromHeaders(own)).principal.sub).toBe(organizer.sub);
+      await t.erase(organizer.sub!);
+      expect(await codeOf(a.fromHeaders(own))).toEqual({ code: 'UNAUTHENTICATED', details: 'the user has been erased' });
+      // the key is still in the API key cache; its owner's erasure refuses it all the same
+      expect(await codeOf(keyed.fromHeaders({ 'x-api-key': client.apiKey }))).toEqual({ code: 'UNAUTHENTICATED', details: "the client's owner has been erased" });
+      expect(await codeOf(keyed.verifyActive({ kind: 'user', sub: organizer.sub, scopes: [], roles: [] }))).toEqual({ code: 'UNAUTHENTICATED', details: 'the user has been erased' });
+    });
+
+    it('shares one user lookup between concurrent checks and remembers it for the TTL', async () => {
+      const a = authenticator(30_000);
+      const { token } = await issueToken(config.jwt, { sub: OWNER_ID, scopes: ['events:read'] }, 60);
+      const userFinds = () => t.people.commands.filter((c) => c.name === 'find' && c.collection === 'users').length;
+      const before = userFinds();
+      const results = await Promise.all(Array.from({ length: 10 }, () => a.fromHeaders({ authorization: `Bearer ${token}` })));
+      expect(results.every((r) => r.principal.sub === OWNER_ID)).toBe(true);
+      await a.fromHeaders({ authorization: `Bearer ${token}` });
+      expect(userFinds() - before).toBe(1);
+    });
+
+    it('answers SERVICE_UNAVAILABLE for user tokens when the people subgraph cannot be reached', async () => {
+      const down = createPeopleDirectory({ url: 'http://127.0.0.1:1/graphql', internalSecret: config.internalSecret });
+      const a = createAuthenticator({ tokens: createTokenVerifier(config.jwt), apiKeys: createApiKeyVerifier({ directory: down, ttlMs: 0, negativeTtlMs: 0 }), users: createUserStatusVerifier({ directory: down, ttlMs: 30_000 }) });
+      const { token } = await issueToken(config.jwt, { sub: OWNER_ID, scopes: ['events:read'] }, 60);
+      expect((await codeOf(a.fromHeaders({ authorization: `Bearer ${token}` }))).code).toBe('SERVICE_UNAVAILABLE');
+      expect((await a.fromHeaders({})).principal.kind).toBe('anonymous');
     });
 
     it('refuses unsupported schemes, two credentials at once and non-string values', async () => {

@@ -25,11 +25,15 @@ export interface ApiKeyVerifierOptions {
   now?: () => number;
 }
 
-type Entry = { principal: Principal | null; reason: string; expires: number };
+type Entry = { principal: Principal | null; ownerId: string | null; reason: string; expires: number };
 
-/** The partner principal of an API client. */
+/**
+ * The partner principal of an API client: it acts for its owner (`ownerId`) unless an admin
+ * granted its scopes.
+ */
 export function partnerPrincipal(client: ApiClientRecord): Principal {
-  return { kind: 'partner', sub: client.clientId, clientId: client.clientId, scopes: client.scopes.filter(isScope), roles: [] };
+  const ownerId = !client.global && client.ownerId ? client.ownerId : undefined;
+  return { kind: 'partner', sub: client.clientId, clientId: client.clientId, scopes: client.scopes.filter(isScope), roles: [], ...(ownerId ? { ownerId } : {}) };
 }
 
 /** Creates the verifier with its own cache. */
@@ -41,10 +45,10 @@ export function createApiKeyVerifier(opts: ApiKeyVerifierOptions): ApiKeyVerifie
   async function lookup(key: string, digest: string): Promise<Entry> {
     const client = await directory.verifyApiKey(key);
     const entry: Entry = !client
-      ? { principal: null, reason: 'the API key is not known', expires: now() + negativeTtlMs }
+      ? { principal: null, ownerId: null, reason: 'the API key is not known', expires: now() + negativeTtlMs }
       : client.revoked
-        ? { principal: null, reason: 'the API key has been revoked', expires: now() + negativeTtlMs }
-        : { principal: partnerPrincipal(client), reason: '', expires: now() + ttlMs };
+        ? { principal: null, ownerId: null, reason: 'the API key has been revoked', expires: now() + negativeTtlMs }
+        : { principal: partnerPrincipal(client), ownerId: client.ownerId, reason: '', expires: now() + ttlMs };
     cache.set(digest, entry);
     return entry;
   }
@@ -63,7 +67,7 @@ export function createApiKeyVerifier(opts: ApiKeyVerifierOptions): ApiKeyVerifie
         entry = await pending;
       }
       if (!entry.principal) throw appError('UNAUTHENTICATED', 'The API key is not valid', { details: entry.reason });
-      return { principal: entry.principal, expiresAt: null };
+      return { principal: entry.principal, expiresAt: null, ...(entry.ownerId ? { clientOwnerId: entry.ownerId } : {}) };
     },
   };
 }

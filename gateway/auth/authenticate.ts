@@ -2,12 +2,13 @@
  * One place that turns credentials into a principal, for HTTP requests and WebSocket connections:
  * `Authorization: Bearer <jwt>`, `Authorization: ApiKey <key>` or `X-API-Key: <key>`. No credential
  * is the anonymous caller; a credential that does not verify is refused (never downgraded to
- * anonymous).
+ * anonymous), and so is one whose user is erased or unknown (users; partners' owners).
  */
 import { appError } from '../../subgraphs/kit/errors.js';
-import { ANONYMOUS } from '../../subgraphs/kit/principal.js';
+import { ANONYMOUS, type Principal } from '../../subgraphs/kit/principal.js';
 import type { ApiKeyVerifier } from './apikey.js';
 import type { Authenticated, TokenVerifier } from './jwt.js';
+import type { UserStatusVerifier } from './users.js';
 
 export type { Authenticated } from './jwt.js';
 
@@ -20,6 +21,18 @@ export interface Authenticator {
   authenticate(credentials: unknown): Promise<Authenticated>;
   /** Same, from HTTP request headers (`authorization`, `x-api-key`). */
   fromHeaders(headers: Record<string, string | string[] | undefined>): Promise<Authenticated>;
+  /**
+   * Checks again that the user behind an authenticated principal may act (e.g. at each
+   * subscribe on a long-lived connection); throws UNAUTHENTICATED or SERVICE_UNAVAILABLE.
+   */
+  verifyActive(principal: Principal): Promise<void>;
+}
+
+export interface AuthenticatorOptions {
+  tokens: TokenVerifier;
+  apiKeys: ApiKeyVerifier;
+  /** Refuses erased and unknown users; without it users are not checked (graphs without the people subgraph). */
+  users?: UserStatusVerifier;
 }
 
 function refused(details: string): Error {
@@ -36,9 +49,17 @@ function single(value: unknown, name: string): string | undefined {
   return value;
 }
 
-/** Creates the authenticator over a token verifier and an API key verifier. */
-export function createAuthenticator(tokens: TokenVerifier, apiKeys: ApiKeyVerifier): Authenticator {
+/** Creates the authenticator over a token verifier, an API key verifier and the user check. */
+export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
+  const { tokens, apiKeys, users } = opts;
+
   async function authenticate(credentials: unknown): Promise<Authenticated> {
+    const authenticated = await verifyCredentials(credentials);
+    await users?.verify(authenticated.principal, authenticated.clientOwnerId);
+    return authenticated;
+  }
+
+  async function verifyCredentials(credentials: unknown): Promise<Authenticated> {
     if (credentials === undefined || credentials === null) return { principal: ANONYMOUS, expiresAt: null };
     if (typeof credentials !== 'object') throw refused('credentials must be an object');
     const c = credentials as Record<string, unknown>;
@@ -58,5 +79,6 @@ export function createAuthenticator(tokens: TokenVerifier, apiKeys: ApiKeyVerifi
   return {
     authenticate,
     fromHeaders: (headers) => authenticate({ authorization: headers.authorization, apiKey: headers['x-api-key'] }),
+    verifyActive: async (principal) => users?.verify(principal),
   };
 }

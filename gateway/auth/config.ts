@@ -64,6 +64,11 @@ export interface AuthConfig {
   apiKeyCacheTtlMs: number;
   /** How long an unknown or revoked key is remembered as refused. */
   apiKeyNegativeTtlMs: number;
+  /**
+   * How long the people subgraph's answer on a user (exists, erased) is trusted before asking
+   * again (≤ 60 s, so an erasure takes effect within that time at every gateway).
+   */
+  userStatusCacheTtlMs: number;
   /** `partial`: denied fields become null with an error; `reject`: the whole operation fails. */
   onDeny: 'partial' | 'reject';
   /** `on`: everyone; `scoped`: schema:read (or admin); `off`: nobody. */
@@ -129,6 +134,7 @@ export function loadAuthConfig(env: Env = process.env): AuthConfig {
     oauthTokenTtlSeconds: readInt(env, 'OAUTH_TOKEN_TTL_SECONDS', 900, 60, 3600),
     apiKeyCacheTtlMs,
     apiKeyNegativeTtlMs: readInt(env, 'API_KEY_NEGATIVE_TTL_MS', 5_000, 0, apiKeyCacheTtlMs || 60_000),
+    userStatusCacheTtlMs: readInt(env, 'USER_STATUS_CACHE_TTL_MS', 10_000, 0, 60_000),
     onDeny: readEnum(env, 'AUTH_ON_DENY', ['partial', 'reject'], 'partial'),
     introspection: readEnum(env, 'INTROSPECTION', ['on', 'off', 'scoped'], production ? 'scoped' : 'on'),
     safelistPath: env.SAFELIST_PATH || undefined,

@@ -15,7 +15,7 @@ import { Redis } from 'ioredis';
 import type { DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import { appError, isAppError } from '../../subgraphs/kit/errors.js';
 import type { Logger } from '../../subgraphs/kit/logger.js';
-import type { Principal } from '../../subgraphs/kit/principal.js';
+import { hasScope, type Principal } from '../../subgraphs/kit/principal.js';
 import type { GatewayContext, GatewayExtension, GatewayRoute } from '../types.js';
 import { createOperationGate, type Admission } from '../limits/gate.js';
 import { createMemoryRateLimiter, rateLimitHeaders, type RateLimiter } from '../limits/ratelimit.js';
@@ -32,6 +32,7 @@ import type { AuthConfig } from './config.js';
 import { createTokenVerifier } from './jwt.js';
 import { TOKEN_PATH, createOAuthTokenRoute } from './oauth.js';
 import { createPeopleDirectory } from './people.js';
+import { createUserStatusVerifier } from './users.js';
 
 export interface SecurityOptions {
   auth: AuthConfig;
@@ -44,6 +45,11 @@ export interface SecurityOptions {
   redis?: Redis;
   /** Prefix of the rate-limit keys in Redis. */
   redisKeyPrefix?: string;
+  /**
+   * Check users (and partners' owners) with the people subgraph, refusing erased and unknown
+   * ones (default true). Only a gateway over a graph without the people subgraph turns it off.
+   */
+  checkUsers?: boolean;
 }
 
 /** The outcome of authorizing an operation for a caller (used for subscriptions). */
@@ -63,7 +69,10 @@ export interface SecurityExtension extends GatewayExtension {
   authenticate(credentials: unknown): Promise<Authenticated>;
   /** Checks every field of `document` against the caller's rights, with the served schema's rules. */
   authorizeOperation(document: DocumentNode, variables: Record<string, unknown> | undefined, principal: Principal, operationName?: string | null): Promise<OperationAuthorization>;
-  /** Applies the abuse and rate limits to one operation request (`{ query, variables, operationName }`). */
+  /**
+   * Refuses a principal whose user is erased or unknown (UNAUTHENTICATED), then applies the abuse
+   * and rate limits to one operation request (`{ query, variables, operationName }`).
+   */
   admitOperation(principal: Principal, clientAddress: string, request: unknown): Promise<Admission>;
 }
 
@@ -107,10 +116,12 @@ export async function createSecurityExtension(opts: SecurityOptions): Promise<Se
     },
     internalSecret: auth.internalSecret,
   });
-  const authenticator = createAuthenticator(
-    createTokenVerifier(auth.jwt),
-    createApiKeyVerifier({ directory, ttlMs: auth.apiKeyCacheTtlMs, negativeTtlMs: auth.apiKeyNegativeTtlMs }),
-  );
+  const users = opts.checkUsers === false ? undefined : createUserStatusVerifier({ directory, ttlMs: auth.userStatusCacheTtlMs });
+  const authenticator = createAuthenticator({
+    tokens: createTokenVerifier(auth.jwt),
+    apiKeys: createApiKeyVerifier({ directory, ttlMs: auth.apiKeyCacheTtlMs, negativeTtlMs: auth.apiKeyNegativeTtlMs }),
+    users,
+  });
 
   const ownedRedis = !opts.redis && auth.redisUrl ? new Redis(auth.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
   ownedRedis?.on('error', (err) => logger.debug({ err }, 'redis connection error'));
@@ -184,8 +195,9 @@ export async function createSecurityExtension(opts: SecurityOptions): Promise<Se
   return {
     name: 'security',
     gatesIntrospection: true,
+    revealsSchema: (principal) => auth.introspection === 'on' || (auth.introspection === 'scoped' && hasScope(principal, 'schema:read')),
     httpRoutes: [
-      limitedByAddress(TOKEN_PATH, createOAuthTokenRoute({ directory, jwt: auth.jwt, ttlSeconds: auth.oauthTokenTtlSeconds, logger })),
+      limitedByAddress(TOKEN_PATH, createOAuthTokenRoute({ directory, users, jwt: auth.jwt, ttlSeconds: auth.oauthTokenTtlSeconds, logger })),
       ...(audit ? [createAuditRoute(audit, authenticator)] : []),
     ],
     buildContext,
@@ -212,6 +224,10 @@ export async function createSecurityExtension(opts: SecurityOptions): Promise<Se
         complete: (data) => completeResult(shieldState.completionSchemaFor(current), result, data, variables, operationName),
       };
     },
-    admitOperation: (principal, address, request) => gate.admit(principal, address, request, () => {}),
+    async admitOperation(principal, address, request) {
+      // A connection outlives its user: each operation on it checks again that the user may act.
+      await authenticator.verifyActive(principal);
+      return gate.admit(principal, address, request, () => {});
+    },
   };
 }

@@ -18,6 +18,11 @@ import type { JwtConfig } from './config.js';
 export interface Authenticated {
   principal: Principal;
   expiresAt: number | null;
+  /**
+   * Partners: the user who owns the client, also when its scopes were admin-granted and the
+   * principal carries no `ownerId`. The credential stops counting once that user is erased.
+   */
+  clientOwnerId?: string;
 }
 
 export interface TokenVerifier {
@@ -32,6 +37,10 @@ export interface TokenClaims {
   scopes: readonly string[];
   roles?: readonly string[];
   clientId?: string;
+  /** Partners: the user who owns the client (claim `oid`). */
+  ownerId?: string;
+  /** Partners: an admin granted the scopes, so they reach every object (claim `global`). */
+  global?: boolean;
 }
 
 function secretKey(secret: string): Uint8Array {
@@ -64,15 +73,54 @@ function stringList(value: unknown): string[] {
   return [];
 }
 
-/** Turns verified claims into the principal; unknown scopes are dropped. */
+/** The claims a principal is built from, with the JSON type each must have when present. */
+const CLAIM_TYPES = {
+  sub: 'string',
+  kind: 'string',
+  client_id: 'string',
+  cid: 'string',
+  oid: 'string',
+  scope: 'list',
+  scopes: 'list',
+  roles: 'list',
+  global: 'boolean',
+  exp: 'number',
+  nbf: 'number',
+  iat: 'number',
+} as const;
+
+const TYPE_NAMES = { string: 'a non-empty string', list: 'a string or an array of strings', boolean: 'true or false', number: 'a finite number' } as const;
+
+function hasType(value: unknown, type: keyof typeof TYPE_NAMES): boolean {
+  if (type === 'string') return typeof value === 'string' && value !== '';
+  if (type === 'list') return typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'));
+  if (type === 'boolean') return typeof value === 'boolean';
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/**
+ * Refuses a signed token whose claims do not have their documented types (e.g. `sub` an object,
+ * `scope` a number), rather than failing later or silently granting less.
+ */
+function checkClaimTypes(payload: JWTPayload): void {
+  for (const [claim, type] of Object.entries(CLAIM_TYPES)) {
+    const value = payload[claim];
+    if (value !== undefined && !hasType(value, type)) throw invalid(`the token's '${claim}' claim must be ${TYPE_NAMES[type]}`);
+  }
+}
+
+/** Turns verified claims into the principal; unknown scopes are dropped, claims of the wrong type refused. */
 export function principalFromClaims(payload: JWTPayload): Principal {
+  checkClaimTypes(payload);
   const kindClaim = payload.kind ?? 'user';
   if (kindClaim !== 'user' && kindClaim !== 'partner' && kindClaim !== 'internal') throw invalid(`unknown principal kind '${String(kindClaim)}'`);
   if (!payload.sub) throw invalid("the token has no 'sub' claim");
   const clientId = typeof payload.client_id === 'string' ? payload.client_id : typeof payload.cid === 'string' ? payload.cid : undefined;
   if (kindClaim === 'partner' && !clientId) throw invalid('a partner token needs a client id');
   const scopes = [...new Set([...stringList(payload.scope), ...stringList(payload.scopes)])].filter(isScope);
-  return { kind: kindClaim, sub: payload.sub, scopes, roles: stringList(payload.roles), ...(clientId ? { clientId } : {}) };
+  // A partner acts for its owner unless an admin granted its scopes.
+  const ownerId = kindClaim === 'partner' && typeof payload.oid === 'string' && payload.global !== true ? payload.oid : undefined;
+  return { kind: kindClaim, sub: payload.sub, scopes, roles: stringList(payload.roles), ...(clientId ? { clientId } : {}), ...(ownerId ? { ownerId } : {}) };
 }
 
 /** Creates the verifier for the configured algorithms and keys. */
@@ -114,7 +162,9 @@ export function createTokenVerifier(cfg: JwtConfig): TokenVerifier {
       } catch (err) {
         throw err instanceof GraphQLError ? err : invalid(reasonOf(err));
       }
-      return { principal: principalFromClaims(payload), expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : null };
+      const principal = principalFromClaims(payload);
+      const clientOwnerId = principal.kind === 'partner' && typeof payload.oid === 'string' ? payload.oid : undefined;
+      return { principal, expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : null, ...(clientOwnerId ? { clientOwnerId } : {}) };
     },
   };
 }
@@ -127,6 +177,8 @@ export async function issueToken(cfg: JwtConfig, claims: TokenClaims, ttlSeconds
     scope: claims.scopes.join(' '),
     roles: [...(claims.roles ?? [])],
     ...(claims.clientId ? { client_id: claims.clientId } : {}),
+    ...(claims.ownerId ? { oid: claims.ownerId } : {}),
+    ...(claims.global ? { global: true } : {}),
   })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(claims.sub)

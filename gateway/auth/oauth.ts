@@ -2,17 +2,22 @@
  * OAuth 2.0 token endpoint, client credentials grant (RFC 6749 §4.4): `POST /oauth/token` with an
  * `application/x-www-form-urlencoded` body. The client authenticates with HTTP Basic or with
  * `client_id`/`client_secret` in the body (one method, not both). The granted scopes are the
- * requested ones that the client is allowed (all allowed ones when `scope` is absent); errors follow
- * §5.2 and every answer carries `Cache-Control: no-store`.
+ * requested ones (all the client's scopes when `scope` is absent); asking for a scope the client
+ * does not hold is `invalid_scope`. The token names the client's owner (claim `oid`) and whether an
+ * admin granted its scopes (claim `global`), so the principal acts for that owner unless so. Errors
+ * follow §5.2 and every answer carries `Cache-Control: no-store`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isAppError } from '../../subgraphs/kit/errors.js';
 import { HttpError, readBody } from '../../subgraphs/kit/http.js';
 import type { Logger } from '../../subgraphs/kit/logger.js';
 import type { GatewayRoute } from '../types.js';
 import { isScope } from '../shield/scopes.js';
 import type { JwtConfig } from './config.js';
 import { issueToken } from './jwt.js';
+import { partnerPrincipal } from './apikey.js';
 import type { PeopleDirectory } from './people.js';
+import type { UserStatusVerifier } from './users.js';
 
 export const TOKEN_PATH = '/oauth/token';
 
@@ -27,6 +32,8 @@ class OAuthError extends Error {
 
 export interface OAuthTokenRouteOptions {
   directory: PeopleDirectory;
+  /** Refuses clients whose owner is erased or unknown; absent for graphs without the people subgraph. */
+  users?: UserStatusVerifier;
   jwt: JwtConfig;
   ttlSeconds: number;
   logger: Logger;
@@ -73,19 +80,24 @@ function clientCredentials(req: IncomingMessage, params: Map<string, string>): {
   return { clientId, clientSecret, basic: false };
 }
 
-/** Granted scopes: requested ∩ allowed, or everything allowed when nothing was requested. */
+/**
+ * Granted scopes: the requested ones, or everything allowed when nothing was requested. A
+ * requested scope the client does not hold is refused (`invalid_scope`, naming it): a token never
+ * carries more than its client.
+ */
 export function grantScopes(requested: string | undefined, allowed: readonly string[]): string[] {
   const allowedKnown: string[] = allowed.filter(isScope);
   if (requested === undefined) return allowedKnown;
   if (!/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/.test(requested)) throw new OAuthError('invalid_request', 400, 'the scope parameter is malformed');
-  const granted = [...new Set(requested.split(' '))].filter((s) => allowedKnown.includes(s));
-  if (granted.length === 0) throw new OAuthError('invalid_scope', 400, 'none of the requested scopes is allowed for this client');
-  return granted;
+  const wanted = [...new Set(requested.split(' '))];
+  const exceeding = wanted.filter((s) => !allowedKnown.includes(s));
+  if (exceeding.length > 0) throw new OAuthError('invalid_scope', 400, `the client does not hold ${exceeding.map((s) => `'${s.slice(0, 64)}'`).join(', ')}`);
+  return wanted;
 }
 
 /** Creates the route handler; it answers only `/oauth/token` and returns false otherwise. */
 export function createOAuthTokenRoute(opts: OAuthTokenRouteOptions): GatewayRoute {
-  const { directory, jwt, ttlSeconds, logger, maxBodyBytes = 8192 } = opts;
+  const { directory, users, jwt, ttlSeconds, logger, maxBodyBytes = 8192 } = opts;
 
   async function handle(req: IncomingMessage): Promise<Record<string, unknown>> {
     if (req.method !== 'POST') throw new OAuthError('invalid_request', 405, 'the token endpoint accepts POST only', { allow: 'POST' });
@@ -113,7 +125,15 @@ export function createOAuthTokenRoute(opts: OAuthTokenRouteOptions): GatewayRout
     }
     if (!client || client.revoked || client.clientId !== creds.clientId) throw new OAuthError('invalid_client', 401, 'client authentication failed', challenge);
     const scopes = grantScopes(params.get('scope'), client.scopes);
-    const { token } = await issueToken(jwt, { sub: client.clientId, kind: 'partner', clientId: client.clientId, scopes }, ttlSeconds);
+    try {
+      await users?.verify(partnerPrincipal(client), client.ownerId ?? undefined);
+    } catch (err) {
+      if (isAppError(err) && err.extensions.code === 'UNAUTHENTICATED') throw new OAuthError('invalid_client', 401, 'client authentication failed', challenge);
+      logger.warn({ err }, "the client's owner could not be checked");
+      throw new OAuthError('temporarily_unavailable', 503, 'client credentials cannot be checked right now', { 'retry-after': '5' });
+    }
+    const claims = { sub: client.clientId, kind: 'partner' as const, clientId: client.clientId, scopes, ...(client.ownerId ? { ownerId: client.ownerId } : {}), global: client.global };
+    const { token } = await issueToken(jwt, claims, ttlSeconds);
     return { access_token: token, token_type: 'Bearer', expires_in: ttlSeconds, scope: scopes.join(' ') };
   }
 

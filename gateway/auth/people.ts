@@ -1,7 +1,7 @@
 /**
- * The gateway's direct line to the people subgraph for partner credentials. `verifyApiKey` and
- * `verifyClientCredentials` are `@inaccessible` in the public graph, so the gateway calls the
- * subgraph itself over HTTP with its own signed internal principal.
+ * The gateway's direct line to the people subgraph for partner credentials and user status.
+ * `verifyApiKey`, `verifyClientCredentials` and `userStatus` are `@inaccessible` in the public
+ * graph, so the gateway calls the subgraph itself over HTTP with its own signed internal principal.
  */
 import { appError } from '../../subgraphs/kit/errors.js';
 import { PRINCIPAL_HEADER, signPrincipal } from '../../subgraphs/kit/principal.js';
@@ -12,7 +12,15 @@ export interface ApiClientRecord {
   name: string;
   scopes: string[];
   ownerId: string | null;
+  /** True when an admin granted the scopes (they reach every object); otherwise the client acts for its owner. */
+  global: boolean;
   revoked: boolean;
+}
+
+/** Whether an id names a user of the people subgraph, and whether that user was erased. */
+export interface UserStatusRecord {
+  exists: boolean;
+  erased: boolean;
 }
 
 export interface PeopleDirectory {
@@ -20,6 +28,8 @@ export interface PeopleDirectory {
   verifyApiKey(key: string): Promise<ApiClientRecord | null>;
   /** The client with these credentials, or null when they do not match. */
   verifyClientCredentials(clientId: string, clientSecret: string): Promise<ApiClientRecord | null>;
+  /** Whether `userId` names a user, and whether it was erased. */
+  userStatus(userId: string): Promise<UserStatusRecord>;
 }
 
 export interface PeopleDirectoryOptions {
@@ -31,9 +41,10 @@ export interface PeopleDirectoryOptions {
   correlationId?: () => string | undefined;
 }
 
-const CLIENT_FIELDS = 'clientId name scopes ownerId revoked';
+const CLIENT_FIELDS = 'clientId name scopes ownerId global revoked';
 const VERIFY_KEY = `query GatewayVerifyApiKey($key: String!) { verifyApiKey(key: $key) { ${CLIENT_FIELDS} } }`;
 const VERIFY_CLIENT = `query GatewayVerifyClientCredentials($clientId: String!, $clientSecret: String!) { verifyClientCredentials(clientId: $clientId, clientSecret: $clientSecret) { ${CLIENT_FIELDS} } }`;
+const USER_STATUS = 'query GatewayUserStatus($id: ID!) { userStatus(id: $id) { exists erased } }';
 
 function unavailable(details: string): Error {
   return appError('SERVICE_UNAVAILABLE', 'Credentials cannot be checked right now', { details });
@@ -52,15 +63,25 @@ function toRecord(value: unknown): ApiClientRecord | null {
     name: typeof v.name === 'string' ? v.name : v.clientId,
     scopes: v.scopes.filter((s): s is string => typeof s === 'string'),
     ownerId: typeof v.ownerId === 'string' ? v.ownerId : null,
+    // Absent on an answer that predates the field: the client is then owner-bound.
+    global: v.global === true,
     revoked: v.revoked,
   };
+}
+
+function toStatus(value: unknown): UserStatusRecord {
+  const v = (value ?? {}) as Record<string, unknown>;
+  if (typeof value !== 'object' || value === null || typeof v.exists !== 'boolean' || typeof v.erased !== 'boolean') {
+    throw unavailable('the people service answered with an unexpected shape');
+  }
+  return { exists: v.exists, erased: v.erased };
 }
 
 /** Creates the client. Each call signs a fresh short-lived internal principal. */
 export function createPeopleDirectory(opts: PeopleDirectoryOptions): PeopleDirectory {
   const { url, internalSecret, timeoutMs = 5000, correlationId = () => undefined } = opts;
 
-  async function call(query: string, variables: Record<string, string>, field: string): Promise<ApiClientRecord | null> {
+  async function call(query: string, variables: Record<string, string>, field: string): Promise<unknown> {
     const principal = await signPrincipal({ kind: 'internal', sub: 'gateway', scopes: ['admin'], roles: [] }, internalSecret, 60);
     const cid = correlationId();
     let res: Response;
@@ -78,11 +99,12 @@ export function createPeopleDirectory(opts: PeopleDirectoryOptions): PeopleDirec
     if (!res.ok || !body || body.errors?.length || !body.data) {
       throw unavailable(`the people service answered ${res.status}${body?.errors?.length ? ' with errors' : ''}`);
     }
-    return toRecord(body.data[field]);
+    return body.data[field];
   }
 
   return {
-    verifyApiKey: (key) => call(VERIFY_KEY, { key }, 'verifyApiKey'),
-    verifyClientCredentials: (clientId, clientSecret) => call(VERIFY_CLIENT, { clientId, clientSecret }, 'verifyClientCredentials'),
+    verifyApiKey: async (key) => toRecord(await call(VERIFY_KEY, { key }, 'verifyApiKey')),
+    verifyClientCredentials: async (clientId, clientSecret) => toRecord(await call(VERIFY_CLIENT, { clientId, clientSecret }, 'verifyClientCredentials')),
+    userStatus: async (userId) => toStatus(await call(USER_STATUS, { id: userId }, 'userStatus')),
   };
 }

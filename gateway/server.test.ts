@@ -30,6 +30,7 @@ function testExtension(schemas: GraphQLSchema[]): GatewayExtension {
     onSchemaChange(schema) {
       schemas.push(schema);
     },
+    revealsSchema: (principal) => principal.kind !== 'anonymous',
   };
 }
 
@@ -128,8 +129,8 @@ describe('gateway over two subgraphs', () => {
     expect(mBody.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', status: 400, correlationId: malformed.headers.get('x-correlation-id') });
 
     const textPlain = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"query":"{ whoami { kind } }"}' });
-    expect(textPlain.status).toBe(400);
-    expect(((await textPlain.json()) as any).errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    expect(textPlain.status).toBe(415);
+    expect(((await textPlain.json()) as any).errors[0].extensions).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', status: 415 });
 
     const big = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ whoami { kind } } # ${'x'.repeat(4000)}` }) });
     expect(big.status).toBe(413);
@@ -139,10 +140,22 @@ describe('gateway over two subgraphs', () => {
     expect(notObject.status).toBe(400);
   });
 
-  it('reports GraphQL validation errors in the spec shape', async () => {
+  it('reports GraphQL validation errors in the spec shape: 200 as application/json, 400 as application/graphql-response+json', async () => {
     const res = await post(gw.url, '{ nope }');
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(200);
     expect(res.body.errors![0].extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', status: 400, correlationId: res.headers.get('x-correlation-id') });
+    const strict = await post(gw.url, '{ nope }', { headers: { accept: 'application/graphql-response+json' } });
+    expect(strict.status).toBe(400);
+    expect(strict.headers.get('content-type')).toBe('application/graphql-response+json; charset=utf-8');
+    expect(strict.body.errors![0].extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', status: 400 });
+  });
+
+  it('suggests field names ("Did you mean …?") only to callers an extension lets see the schema', async () => {
+    const anonymous = await post(gw.url, '{ produc(id: "p1") { id } }');
+    expect(anonymous.body.errors![0].message).toBe('Cannot query field "produc" on type "Query".');
+    expect(anonymous.body.errors![0].extensions!.message).toBe('Cannot query field "produc" on type "Query".');
+    const user = await post(gw.url, '{ produc(id: "p1") { id } }', { headers: { 'x-test-user': 'u-1' } });
+    expect(user.body.errors![0].message).toBe('Cannot query field "produc" on type "Query". Did you mean "product"?');
   });
 
   it('keeps CSRF prevention on for GET and serves GET queries that carry a preflight header', async () => {

@@ -77,6 +77,12 @@ export interface GatewayExtension {
   apolloPlugins?: ApolloServerPlugin<GatewayContext>[];
   /** Set when the extension decides introspection per request: Apollo's introspection is then on. */
   gatesIntrospection?: boolean;
+  /**
+   * Whether the caller may see the schema (introspection is open to them). When any extension
+   * answers false, error messages leave out graphql-js's "Did you mean …?" suggestions. Without
+   * such an extension, suggestions follow the development-only introspection setting.
+   */
+  revealsSchema?(principal: Principal): boolean;
   /** Last look at every subgraph call of an operation (add headers). */
   willSendSubgraphRequest?(request: SubgraphRequest, ctx: GatewayContext): void | Promise<void>;
   /** Called once the first schema is loaded and after every reload, with the new schema. */

@@ -55,6 +55,7 @@ function invalid(details: string): GraphQLError {
 function reasonOf(err: unknown): string {
   if (err instanceof joseErrors.JWTExpired) return 'the token has expired';
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    if (err.reason !== 'check_failed') return `the token's '${err.claim}' claim is missing or invalid`;
     if (err.claim === 'nbf') return 'the token is not valid yet';
     if (err.claim === 'iss') return 'the token was issued by an unknown issuer';
     if (err.claim === 'aud') return 'the token is meant for another audience';

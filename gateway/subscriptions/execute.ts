@@ -8,6 +8,7 @@ import type { DocumentNode, ExecutionResult, GraphQLError, GraphQLFormattedError
 import { executeQueryPlan, type buildOperationContext, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
 import type { Logger } from '../../subgraphs/kit/logger.js';
 import { toSpecError } from '../../subgraphs/kit/errors.js';
+import { withCompletionErrors } from '../errors.js';
 import type { SchemaState } from './schema.js';
 import type { SubscriptionPlan } from './plan.js';
 
@@ -85,6 +86,7 @@ export async function executeEvent(input: EventInput, event: ExecutionResult, cu
     logger.error({ err, correlationId: correlationId }, 'subscription event execution failed');
     result = { data: null, errors: [{ toJSON: () => ({ message: 'Unexpected error' }) }] };
   }
+  result = withCompletionErrors(result as Parameters<typeof withCompletionErrors>[0]);
   let data = result.data ?? null;
   let errors = result.errors ?? [];
   if (input.complete) {

@@ -6,6 +6,7 @@
 import { startLocalDb, type LocalDb } from '../localdb/index.js';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../subgraphs/kit/config.js';
 import type { Logger } from '../subgraphs/kit/logger.js';
+import { createPeers } from '../subgraphs/kit/peers.js';
 import { runSubgraph, type RunningSubgraph } from '../subgraphs/run.js';
 import { subgraphEnvName, type GatewayConfig } from '../gateway/config.js';
 import { createExtensions } from '../gateway/extensions.js';
@@ -58,6 +59,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const mongoUri = opts.mongoUri ?? localdb!.uri;
 
     const subgraphs = {} as Record<SubgraphName, RunningSubgraph>;
+    // Subgraphs check references at each other (events → people, payments → events); their URLs
+    // are known once each listens, so peers are looked up when a call is made.
+    const peerUrls = Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, () => subgraphs[n]?.server.url])) as Record<SubgraphName, () => string | undefined>;
     await Promise.all(
       SUBGRAPH_NAMES.map(async (name) => {
         const port = opts.subgraphPorts === 'ephemeral' ? 0 : (opts.subgraphPorts?.[name] ?? 0);
@@ -73,6 +77,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           exposeErrors: gatewayConfig.exposeErrors,
           dbPrefix,
           monitorCommands: opts.monitorCommands,
+          settings: { peers: createPeers({ self: name, internalSecret: gatewayConfig.internalSecret, urls: peerUrls }) },
         });
         subgraphs[name] = running;
         started.push(() => running.stop());

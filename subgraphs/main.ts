@@ -1,10 +1,12 @@
 /**
  * `npm run subgraph -- <name>`: runs one subgraph alone, configured from the environment
- * (MONGODB_URI, <NAME>_PORT or PORT, INTERNAL_SECRET, REDIS_URL, LOG_LEVEL, HOST).
+ * (MONGODB_URI, <NAME>_PORT or PORT, INTERNAL_SECRET, REDIS_URL, LOG_LEVEL, HOST; SUBGRAPH_URL_<NAME>
+ * and PEER_TIMEOUT_MS for the checks it makes at other subgraphs).
  * Without MONGODB_URI it starts the embedded localdb on LOCALDB_PATH.
  */
 import { ConfigError, loadSubgraphConfig } from './kit/config.js';
 import { createLogger } from './kit/logger.js';
+import { createPeers } from './kit/peers.js';
 import { runMain, stopOnSignals } from './kit/process.js';
 import { runSubgraph } from './run.js';
 import { startLocalDb } from '../localdb/index.js';
@@ -25,6 +27,7 @@ async function main(): Promise<void> {
     redisUrl: config.redisUrl,
     seed: !config.mongodbUri,
     exposeErrors: config.nodeEnv === 'development',
+    settings: { peers: createPeers({ self: config.name, internalSecret: config.internalSecret, urls: config.peerUrls, timeoutMs: config.peerTimeoutMs }) },
   });
   logger.info({ url: running.server.url }, `${config.name} subgraph ready`);
   stopOnSignals(logger, async () => {

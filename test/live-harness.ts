@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import type { SubgraphName } from '../subgraphs/kit/config.js';
 import { demoUser } from '../subgraphs/kit/demo.js';
 import { createLogger, type Logger } from '../subgraphs/kit/logger.js';
+import { createPeers } from '../subgraphs/kit/peers.js';
 import { runSubgraph, type RunningSubgraph, type RunSubgraphOptions } from '../subgraphs/run.js';
 import { loadGatewayConfig, subgraphEnvName, type GatewayConfig } from '../gateway/config.js';
 import { loadAuthConfig, type AuthConfig } from '../gateway/auth/config.js';
@@ -25,12 +26,14 @@ export interface LiveSettings {
   config: GatewayConfig;
   auth: AuthConfig;
   logger: Logger;
+  /** URL of the subgraph of each name started last: where subgraphs reach each other for their checks. */
+  peerUrls: Partial<Record<SubgraphName, string>>;
 }
 
 /** Test settings: silent logs, generous rate limits, the dev secrets. */
 export function liveSettings(): LiveSettings {
   const config = loadGatewayConfig(ENV);
-  return { config, auth: loadAuthConfig(ENV), logger: createLogger('test', config.logLevel) };
+  return { config, auth: loadAuthConfig(ENV), logger: createLogger('test', config.logLevel), peerUrls: {} };
 }
 
 /** A TCP port free right now on 127.0.0.1. */
@@ -42,9 +45,13 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts one real subgraph with the test settings. */
-export function startSubgraph(s: LiveSettings, opts: Omit<RunSubgraphOptions, 'internalSecret' | 'logger'>): Promise<RunningSubgraph> {
-  return runSubgraph({ internalSecret: s.config.internalSecret, logger: s.logger.child({ svc: opts.name }), host: '127.0.0.1', ...opts });
+/** Starts one real subgraph with the test settings; it reaches its peers at the URLs in `s.peerUrls`. */
+export async function startSubgraph(s: LiveSettings, opts: Omit<RunSubgraphOptions, 'internalSecret' | 'logger'>): Promise<RunningSubgraph> {
+  const urls = { people: () => s.peerUrls.people, events: () => s.peerUrls.events, payments: () => s.peerUrls.payments, integrations: () => s.peerUrls.integrations };
+  const peers = createPeers({ self: opts.name, internalSecret: s.config.internalSecret, urls });
+  const running = await runSubgraph({ internalSecret: s.config.internalSecret, logger: s.logger.child({ svc: opts.name }), host: '127.0.0.1', settings: { peers }, ...opts });
+  s.peerUrls[opts.name] = running.server.url;
+  return running;
 }
 
 /** A gateway process: HTTP, its subscriptions counters, an admin caller. */

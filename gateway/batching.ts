@@ -18,11 +18,11 @@
  * body is not such an array: "Operation batching disabled", "Batching is not supported", …) means
  * the subgraph did not take the batch: every call is sent again as its own request and receives
  * that request's answer. When one of those single requests succeeds, the subgraph takes single
- * requests but refuses batches, and this fetcher stops batching to it (a new data source, built
- * when the supergraph reloads, tries again). A 413 answer only re-sends, as does a batch that
- * every single request fails too (a subgraph that is down is not marked as refusing). A batch
- * that fails without an answer (refused connection, timeout) fails every call, as single
- * requests would.
+ * requests but refuses batches, and this fetcher stops batching to it for its life
+ * (@apollo/gateway keeps a subgraph's data source across supergraph reloads unless its URL
+ * changes). A 413 answer only re-sends, as does a batch that every single request fails too (a
+ * subgraph that is down is not marked as refusing). A batch that fails without an answer
+ * (refused connection, timeout) fails every call, as single requests would.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { subgraphEnvName } from './config.js';

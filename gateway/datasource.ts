@@ -89,7 +89,7 @@ export function createDataSources({ fetcher, internalSecret, extensions, logger,
           ...batchingOptions,
           subgraph: name,
           fetcher,
-          onRefused: (refusal) => logger.warn({ ...refusal, url }, 'subgraph refuses batched requests; sending it single requests until the supergraph reloads'),
+          onRefused: (refusal) => logger.warn({ ...refusal, url }, 'subgraph refuses batched requests; sending it single requests from now on'),
         })
       : undefined;
     const source = new RemoteGraphQLDataSource<GatewayContext>({

@@ -76,8 +76,6 @@ export interface BatchingFetcher {
   fetch: Fetcher;
   /** Runs `fn`; its calls of `fetch` are batched with other calls under the same `key`. */
   run<T>(key: object, fn: () => Promise<T>): Promise<T>;
-  /** True once the subgraph refused a batch: every call is then sent on its own. */
-  refused(): boolean;
 }
 
 interface Call {
@@ -214,5 +212,5 @@ export function createBatchingFetcher({ subgraph, fetcher, onRefused, maxWaitMs 
     return new Promise<FetcherResponse>((resolve, reject) => enqueue(key, { url, init, body, bytes: Buffer.byteLength(body), resolve, reject }));
   };
 
-  return { fetch, run: (key, fn) => scope.run(key, fn), refused: () => refused };
+  return { fetch, run: (key, fn) => scope.run(key, fn) };
 }

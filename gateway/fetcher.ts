@@ -98,6 +98,8 @@ export function createSubgraphFetcher({ timeoutMs, idleTimeoutMs = DEFAULT_IDLE_
   const httpAgent = new HttpAgent(agentOptions);
   const httpsAgent = new HttpsAgent(agentOptions);
   let closed = false;
+  /** Requests on their own connection (outside the pools), destroyed by close(). */
+  const unpooled = new Set<ClientRequest>();
 
   const fetch: Fetcher = (url: string, init: FetcherRequestInit = {}) =>
     new Promise<FetcherResponse>((resolve, reject) => {
@@ -137,6 +139,10 @@ export function createSubgraphFetcher({ timeoutMs, idleTimeoutMs = DEFAULT_IDLE_
           res.on('error', fail);
         });
         current = req;
+        if (fresh) {
+          unpooled.add(req);
+          req.on('close', () => unpooled.delete(req));
+        }
         let socket: Socket | undefined;
         let bytesReadBefore = 0;
         let answered = false;
@@ -168,6 +174,7 @@ export function createSubgraphFetcher({ timeoutMs, idleTimeoutMs = DEFAULT_IDLE_
       closed = true;
       httpAgent.destroy();
       httpsAgent.destroy();
+      for (const req of unpooled) req.destroy(new Error('the gateway is stopping'));
     },
   };
 }

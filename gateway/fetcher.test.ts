@@ -90,7 +90,9 @@ describe('subgraph connections the subgraph closes as a request arrives', () => 
     const received = counter.requests.length;
     const res = await post(gateway.url, 'mutation { bump }');
     expect(res.body.data).toBeNull();
-    expect(res.body.errors?.map((e) => e.extensions.code)).toEqual(['INTERNAL_SERVER_ERROR']);
+    const codes = res.body.errors?.map((e) => e.extensions.code) ?? [];
+    expect(codes.length).toBeGreaterThan(0);
+    expect(new Set(codes)).toEqual(new Set(['INTERNAL_SERVER_ERROR']));
     expect(proxy.stats.dropped.slice(dropped)).toHaveLength(1);
     expect(proxy.stats.dropped.at(-1)).toContain('mutation');
     expect(counter.requests.length).toBe(received);

@@ -26,6 +26,8 @@ export interface SubscriptionSecurity {
     operationName?: string | null,
   ): Promise<{ document: DocumentNode | null; errors: import('graphql').GraphQLError[]; onDeny: 'partial' | 'reject'; complete: NonNullable<Authorized['complete']> }>;
   admitOperation(principal: Principal, clientAddress: string, request: unknown): Promise<{ release(): void | Promise<void> }>;
+  /** Whether the caller may see the schema (see `GatewayExtension.revealsSchema`). */
+  revealsSchema?(principal: Principal): boolean;
 }
 
 export interface SubscriptionsExtensionOptions {
@@ -84,6 +86,7 @@ export function createSubscriptionsExtension(opts: SubscriptionsExtensionOptions
           ? {
               authenticate: (credentials: unknown) => security.authenticate(credentials),
               authorize: authorizeWith(security),
+              revealsSchema: (principal: Principal) => security.revealsSchema?.(principal) ?? true,
               admit: async (principal: Principal, payload: unknown, address: string) => {
                 const admission = await security.admitOperation(principal, address, payload);
                 await admission.release();

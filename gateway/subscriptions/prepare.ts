@@ -8,6 +8,7 @@ import { GraphQLError, getOperationAST, getVariableValues, print, type DocumentN
 import type { SubscribePayload } from 'graphql-ws';
 import type { Logger } from '../../subgraphs/kit/logger.js';
 import type { Principal } from '../../subgraphs/kit/principal.js';
+import { withoutSuggestions } from '../errors.js';
 import { codedError, formatError } from './errors.js';
 import { subscriptionKey } from './key.js';
 import type { SchemaState } from './schema.js';
@@ -38,6 +39,8 @@ export type Admit = (principal: Principal, payload: SubscribePayload, clientAddr
 export interface PrepareHooks {
   authorize?: Authorize;
   admit?: Admit;
+  /** False when the caller may not see the schema: validation and variable errors then carry no "Did you mean …?". */
+  revealsSchema?: (principal: Principal) => boolean;
   logger: Logger;
 }
 
@@ -49,8 +52,10 @@ export async function prepareSubscription(
   principal: Principal,
   clientAddress: string,
   payload: SubscribePayload,
-  { authorize, admit, logger }: PrepareHooks,
+  { authorize, admit, revealsSchema, logger }: PrepareHooks,
 ): Promise<SharedSpec | GraphQLFormattedError[]> {
+  const hide = revealsSchema ? !revealsSchema(principal) : false;
+  const schemaError = (e: GraphQLError, code: Parameters<typeof formatError>[1]) => formatError(hide ? new GraphQLError(withoutSuggestions(e.message), e) : e, code);
   if (admit) {
     try {
       await admit(principal, payload, clientAddress);
@@ -60,7 +65,7 @@ export async function prepareSubscription(
     }
   }
   const checked = state.check(payload.query);
-  if ('errors' in checked) return checked.errors.map((e) => formatError(e, e.message.startsWith('Syntax Error') ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED'));
+  if ('errors' in checked) return checked.errors.map((e) => schemaError(e, e.message.startsWith('Syntax Error') ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED'));
   const { document, normalised } = checked;
   const operationName = payload.operationName ?? undefined;
   const operation = getOperationAST(document, operationName);
@@ -68,7 +73,7 @@ export async function prepareSubscription(
   if (operation.operation !== 'subscription') return [codedError('BAD_USER_INPUT', 'Only subscriptions are served over WebSocket', 'Send queries and mutations over HTTP')];
 
   const coerced = getVariableValues(state.apiGraphQLSchema, operation.variableDefinitions ?? [], payload.variables ?? {});
-  if (coerced.errors) return coerced.errors.map((e) => formatError(e, 'BAD_USER_INPUT'));
+  if (coerced.errors) return coerced.errors.map((e) => schemaError(e, 'BAD_USER_INPUT'));
   const variables = coerced.coerced;
 
   const authorized = authorize ? await authorize({ principal, document, operationName, variables }) : { document };

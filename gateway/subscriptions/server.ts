@@ -41,6 +41,8 @@ export interface SubscriptionServerOptions {
   authorize?: Authorize;
   /** Subscribe-time abuse and rate limits. */
   admit?: Admit;
+  /** Whether the caller may see the schema; when false, errors carry no "Did you mean …?" suggestions. Default: yes. */
+  revealsSchema?: (principal: Principal) => boolean;
   /** The caller's address for `admit` (default: the socket's remote address). */
   clientAddress?: (req: IncomingMessage) => string;
   path?: string;
@@ -162,7 +164,7 @@ export function createSubscriptionServer(opts: SubscriptionServerOptions): Subsc
       const conn = conns.get(socket);
       if (!conn || stopping) return refusal([codedError('SERVICE_UNAVAILABLE', 'The gateway is shutting down')]);
       const current = state;
-      const spec = await prepareSubscription(current, conn.principal, conn.address, payload, { authorize, admit, logger });
+      const spec = await prepareSubscription(current, conn.principal, conn.address, payload, { authorize, admit, revealsSchema: opts.revealsSchema, logger });
       if (Array.isArray(spec)) return refusal(spec);
       const prepared: Prepared = { spec, socket, id };
       return { schema: current.apiGraphQLSchema, document: spec.document, operationName: spec.operationName, variableValues: spec.variables, contextValue: prepared };

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,6 +80,36 @@ describe('HS256 tokens', () => {
     expect(await refusal(verifier, await sign({}, enc(HS.secret), { alg: 'HS512' }))).toBe("the token algorithm 'HS512' is not allowed");
     const { privateKey } = await generateKeyPair('RS256');
     expect(await refusal(verifier, await sign({}, privateKey, { alg: 'RS256' }))).toBe("the token algorithm 'RS256' is not allowed");
+  });
+
+  it('refuses claims of the wrong type, naming the claim, instead of failing later or granting less', async () => {
+    const cases: Array<[JWTPayload, string]> = [
+      [{ sub: { id: 'u' } as unknown as string }, "the token's 'sub' claim must be a non-empty string"],
+      [{ sub: 7 as unknown as string }, "the token's 'sub' claim must be a non-empty string"],
+      [{ sub: '' }, "the token's 'sub' claim must be a non-empty string"],
+      [{ kind: ['user'] }, "the token's 'kind' claim must be a non-empty string"],
+      [{ kind: null }, "the token's 'kind' claim must be a non-empty string"],
+      [{ scope: { admin: true } }, "the token's 'scope' claim must be a string or an array of strings"],
+      [{ scopes: ['events:read', 1] }, "the token's 'scopes' claim must be a string or an array of strings"],
+      [{ roles: 5 }, "the token's 'roles' claim must be a string or an array of strings"],
+      [{ kind: 'partner', client_id: 42 }, "the token's 'client_id' claim must be a non-empty string"],
+      [{ kind: 'partner', cid: ['egc_1'] }, "the token's 'cid' claim must be a non-empty string"],
+      [{ global: 'yes' }, "the token's 'global' claim must be true or false"],
+      [{ exp: `${now() + 300}` as unknown as number }, "the token's 'exp' claim is missing or invalid"],
+      [{ nbf: 'now' as unknown as number }, "the token's 'nbf' claim is missing or invalid"],
+      [{ iat: 'now' as unknown as number }, "the token's 'iat' claim is missing or invalid"],
+    ];
+    for (const [claims, details] of cases) expect(await refusal(verifier, await sign(claims)), JSON.stringify(claims)).toBe(details);
+    // JSON's 1e400 parses as Infinity: a token that would never expire.
+    const payload = `{"iss":"${HS.issuer}","aud":"${HS.audience}","sub":"user-1","exp":1e400}`;
+    const unsigned = `${b64({ alg: 'HS256' })}.${Buffer.from(payload).toString('base64url')}`;
+    const forever = `${unsigned}.${createHmac('sha256', HS.secret).update(unsigned).digest('base64url')}`;
+    expect(await refusal(verifier, forever)).toBe("the token's 'exp' claim must be a finite number");
+  });
+
+  it('takes scope, scopes and roles as a space-separated string or an array of strings', async () => {
+    const { principal } = await verifier.verify(await sign({ scope: 'events:read people:read', scopes: ['schema:read'], roles: 'organizer speaker' }));
+    expect(principal).toEqual({ kind: 'user', sub: 'user-1', scopes: ['events:read', 'people:read', 'schema:read'], roles: ['organizer', 'speaker'] });
   });
 
   it('refuses a partner token without a client id and an unknown principal kind', async () => {

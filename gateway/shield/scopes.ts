@@ -35,10 +35,15 @@ export function isScope(value: string): value is Scope {
 export const ROLE_SCOPES: Record<string, readonly Scope[]> = {
   // Scopes are grants over everyone's data (`payments:write` changes any payment); what is the
   // user's own (their registrations, payments, profile, the events they organize) the subgraphs
-  // allow by object rules, without a scope.
+  // allow by object rules, without a scope. `registrations:write` and `checkins:write` are the
+  // exception: held by a user they reach only the events the user organizes (and, for check-ins,
+  // the events the user is check-in staff of), so they are safe defaults for these roles.
   attendee: ['events:read'],
   speaker: ['events:read'],
   organizer: ['events:read', 'events:write', 'registrations:write', 'checkins:write', 'integrations:read', 'integrations:write'],
+  // Check-in staff: check attendees in and watch check-ins at the events an organizer assigned them
+  // to (`assignCheckInStaff`), nothing else.
+  staff: ['events:read', 'checkins:write'],
   admin: ['admin'],
 };
 

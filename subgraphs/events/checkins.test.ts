@@ -1,10 +1,10 @@
 /** Check-ins: idempotency (also under concurrency), ticket codes, refused states, bulk check-in. */
 import { Types } from 'mongoose';
 import { describe, expect, it } from 'vitest';
-import { userPrincipal, type TestSubgraph } from '../kit/testing.js';
-import { callers, expectError, newUserId, ok, outboxCount, publishedEvent, register, serveEvents } from './test-support.js';
+import { userPrincipal } from '../kit/testing.js';
+import { assignStaff, callers, expectError, newUserId, ok, outboxCount, publishedEvent as published, register, serveEvents, type EventsTestSubgraph } from './test-support.js';
 
-let t: TestSubgraph;
+let t: EventsTestSubgraph;
 const who = callers();
 
 serveEvents((s) => (t = s));
@@ -12,6 +12,13 @@ serveEvents((s) => (t = s));
 const user = () => userPrincipal(newUserId(), { scopes: ['events:read'] });
 const CHECK_IN = 'mutation($id: ID, $code: String) { checkIn(registrationId: $id, ticketCode: $code) { id checkedInAt method registration { id status checkIn { id } event { checkInCount } } } }';
 const BULK = 'mutation($items: [CheckInItem!]!) { bulkCheckIn(items: $items) { index checkIn { id registration { id } } error { code target } } }';
+
+/** A published event of `who.organizer` with `who.staff` as its check-in staff. */
+async function publishedEvent(_: EventsTestSubgraph, organizer: typeof who.organizer) {
+  const ev = await published(t, organizer);
+  await assignStaff(t, organizer, ev.id, who.staff);
+  return ev;
+}
 
 async function freshRegistration(ev: Record<string, any>) {
   return ok(await register(t, user(), ev.id)).register as Record<string, any>;

@@ -1,9 +1,9 @@
 /** Event and session mutations: happy paths, invalid input with targets, transitions, object rules, outbox. */
+import { Types } from 'mongoose';
 import { describe, expect, it } from 'vitest';
-import type { TestSubgraph } from '../kit/testing.js';
-import { EVENT_FIELDS, callers, createEvent, eventInput, expectError, newUserId, ok, outboxCount, publishedEvent, serveEvents } from './test-support.js';
+import { EVENT_FIELDS, callers, createEvent, eventInput, expectError, newUserId, ok, outboxCount, publishedEvent, serveEvents, type EventsTestSubgraph } from './test-support.js';
 
-let t: TestSubgraph;
+let t: EventsTestSubgraph;
 const who = callers();
 
 serveEvents((s) => (t = s));
@@ -42,6 +42,10 @@ describe('createEvent', () => {
     expectError(await t.call(CREATE, { input: eventInput() }, who.stranger), 'FORBIDDEN');
     expectError(await t.call(CREATE, { input: eventInput({ organizerId: newUserId() }) }, who.organizer), 'FORBIDDEN', 'input.organizerId');
     const other = newUserId();
+    // The organizer must exist in the people subgraph: nothing is created for someone unknown.
+    expectError(await t.call(CREATE, { input: eventInput({ organizerId: other, title: 'For nobody' }) }, who.admin), 'RESOURCE_NOT_FOUND', 'input.organizerId');
+    expect(await t.conn.collection('events').countDocuments({ title: 'For nobody' })).toBe(0);
+    await t.addUsers([other]);
     expect(ok(await t.call(CREATE, { input: eventInput({ organizerId: other }) }, who.admin)).createEvent.organizer.id).toBe(other);
   });
 
@@ -50,6 +54,9 @@ describe('createEvent', () => {
     const child = ok(await t.call(CREATE, { input: eventInput({ parentId: parent.id }) }, who.organizer)).createEvent;
     expect(child.parent.id).toBe(parent.id);
     expectError(await t.call(CREATE, { input: eventInput({ parentId: child.id }) }, who.organizer), 'BAD_USER_INPUT', 'input.parentId');
+    // Another organizer does not see the draft series at all; once published, may still not extend it.
+    expectError(await t.call(CREATE, { input: eventInput({ parentId: parent.id }) }, who.otherOrganizer), 'RESOURCE_NOT_FOUND', 'input.parentId');
+    ok(await t.call('mutation($id: ID!) { publishEvent(id: $id) { id } }', { id: parent.id }, who.organizer));
     expectError(await t.call(CREATE, { input: eventInput({ parentId: parent.id }) }, who.otherOrganizer), 'FORBIDDEN', 'input.parentId');
     const q = await t.call('query($id: ID!) { event(id: $id) { subEvents { id } } }', { id: parent.id }, who.organizer);
     expect(ok(q).event.subEvents).toEqual([{ id: child.id }]);
@@ -95,11 +102,21 @@ describe('sessions', () => {
   it('creates, updates, re-staffs and cancels a session, recording session events', async () => {
     const ev = await publishedEvent(t, who.organizer);
     const speaker = newUserId();
+    const keynote = { eventId: ev.id, title: 'Keynote', startsAt: '2030-01-01T09:00:00Z', endsAt: '2030-01-01T10:00:00Z' };
+    // Speakers must exist in the people subgraph and not be erased; nothing is written otherwise.
+    expectError(await t.call(CREATE_SESSION, { input: { ...keynote, speakerIds: [speaker] } }, who.organizer), 'RESOURCE_NOT_FOUND', 'input.speakerIds.0');
+    const erased = newUserId();
+    await t.addUsers([erased], { erased: true });
+    expectError(await t.call(CREATE_SESSION, { input: { ...keynote, speakerIds: [erased] } }, who.organizer), 'INVALID_STATE_TRANSITION', 'input.speakerIds.0');
+    expect(await t.conn.collection('sessions').countDocuments({ eventId: new Types.ObjectId(ev.id) })).toBe(0);
+    await t.addUsers([speaker]);
     const s = ok(await t.call(CREATE_SESSION, { input: { eventId: ev.id, title: 'Keynote', startsAt: '2030-01-01T09:00:00Z', endsAt: '2030-01-01T10:00:00Z', room: 'Hall 1', speakerIds: [speaker, speaker] } }, who.organizer)).createSession;
     expect(s).toMatchObject({ title: 'Keynote', room: 'Hall 1', status: 'SCHEDULED', speakers: [{ id: speaker }], event: { id: ev.id } });
     const moved = ok(await t.call(`mutation($id: ID!, $input: UpdateSessionInput!) { updateSession(id: $id, input: $input) { ${SESSION_FIELDS} } }`, { id: s.id, input: { endsAt: '2030-01-01T10:30:00Z' } }, who.organizer)).updateSession;
     expect(moved.endsAt).toBe('2030-01-01T10:30:00.000Z');
     const speakers = [newUserId(), newUserId()];
+    expectError(await t.call(`mutation($id: ID!, $ids: [ID!]!) { assignSpeakers(sessionId: $id, speakerIds: $ids) { id } }`, { id: s.id, ids: speakers }, who.organizer), 'RESOURCE_NOT_FOUND', 'speakerIds.0');
+    await t.addUsers(speakers);
     const staffed = ok(await t.call(`mutation($id: ID!, $ids: [ID!]!) { assignSpeakers(sessionId: $id, speakerIds: $ids) { speakers { id } } }`, { id: s.id, ids: speakers }, who.organizer)).assignSpeakers;
     expect(staffed.speakers.map((u: { id: string }) => u.id)).toEqual(speakers);
     const cancelled = ok(await t.call(`mutation($id: ID!) { cancelSession(id: $id, reason: "Speaker ill") { status cancellationReason } }`, { id: s.id }, who.organizer)).cancelSession;

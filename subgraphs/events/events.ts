@@ -3,8 +3,8 @@
  * delivered payload to an object the GraphQL field resolvers understand.
  *
  * Topics: `event:<eventId>` (event.created/updated/published/cancelled), `sessions:<eventId>`
- * (session.created/updated/cancelled), `registrations:<eventId>` (registration.created/confirmed/
- * promoted/cancelled), `checkins:<eventId>` (checkin.completed). Payloads are plain JSON: ids as hex
+ * (session.created/updated/cancelled), `registrations:<eventId>` (registration.invited/created/
+ * confirmed/promoted/cancelled), `checkins:<eventId>` (checkin.completed). Payloads are plain JSON: ids as hex
  * strings, dates as ISO strings.
  */
 import { Types } from 'mongoose';
@@ -13,7 +13,12 @@ import type { CheckInDoc, EventDoc, RegistrationDoc, SessionDoc } from './models
 
 export type EventEventType = 'event.created' | 'event.updated' | 'event.published' | 'event.cancelled';
 export type SessionEventType = 'session.created' | 'session.updated' | 'session.cancelled';
-export type RegistrationEventType = 'registration.created' | 'registration.confirmed' | 'registration.promoted' | 'registration.cancelled';
+/**
+ * `registration.invited`: an organizer registered someone, who has not answered yet (the registration
+ * holds no spot); `registration.created`: a registration was made by its attendee (or an admin), or
+ * an invitation was accepted; a declined or withdrawn invitation is `registration.cancelled`.
+ */
+export type RegistrationEventType = 'registration.invited' | 'registration.created' | 'registration.confirmed' | 'registration.promoted' | 'registration.cancelled';
 
 /** Topic names by kind. */
 export const topics = {
@@ -47,7 +52,7 @@ function omit(doc: object, keys: string[]): Record<string, unknown> {
 
 /** An event's own change. */
 export function eventEvent(type: EventEventType, ev: EventDoc): DomainEvent {
-  return { topic: topics.event(ev._id), type, payload: toPlain(omit(ev, ['registrationSeq'])) as Record<string, unknown> };
+  return { topic: topics.event(ev._id), type, payload: toPlain(omit(ev, ['registrationSeq', 'checkInStaffIds'])) as Record<string, unknown> };
 }
 
 /** A session's change, on its event's session topic. */

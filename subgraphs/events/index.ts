@@ -1,24 +1,32 @@
 /**
  * The events subgraph: events (series and sub-events, draft → published → cancelled), sessions
  * with speakers, registrations with ticket codes and a waitlist, idempotent check-ins, and live
- * feeds of their changes. It contributes `User.registrations` to the people subgraph's User.
+ * feeds of their changes, check-in staff per event. It contributes `User.registrations` to the
+ * people subgraph's User.
  */
 import type { SubgraphDeps, SubgraphModule } from '../kit/module.js';
+import { NO_PEERS, peersFrom } from '../kit/peers.js';
 import { assembleSubgraph } from '../kit/subgraph.js';
 import { createEventsLoaders, type EventsContext } from './loaders.js';
 import { eventsModels } from './models.js';
+import { references } from './references.js';
 import { createResolvers } from './resolvers.js';
 import { createEventsService } from './service.js';
 
 export type { EventsContext } from './loaders.js';
 
-/** Builds the events subgraph on `deps.conn`; call `init()` once before serving. */
+/**
+ * Builds the events subgraph on `deps.conn`; call `init()` once before serving. Writes that
+ * reference people ask the people subgraph through `deps.settings.peers` (see kit/peers.ts); without
+ * it they fail with SERVICE_UNAVAILABLE.
+ */
 export function createEventsSubgraph(deps: SubgraphDeps): SubgraphModule<EventsContext> {
   const models = eventsModels(deps.conn);
+  const refs = references(peersFrom(deps.settings) ?? NO_PEERS);
   return assembleSubgraph({
     name: 'events',
     schemaUrl: new URL('../../schema/events.graphql', import.meta.url),
-    resolvers: createResolvers(createEventsService({ conn: deps.conn, models, logger: deps.logger }), deps.live),
+    resolvers: createResolvers(createEventsService({ conn: deps.conn, models, logger: deps.logger, refs }), deps.live),
     conn: deps.conn,
     models: { ...models },
     loaders: () => createEventsLoaders(models),

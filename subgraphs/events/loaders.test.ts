@@ -4,12 +4,11 @@
  */
 import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestSubgraph } from '../kit/testing.js';
 import { eventsModels } from './models.js';
 import { newTicketCode } from './service-registrations.js';
-import { callers, ok, startEvents } from './test-support.js';
+import { callers, ok, startEvents, type EventsTestSubgraph } from './test-support.js';
 
-let t: TestSubgraph;
+let t: EventsTestSubgraph;
 const who = callers();
 const HOUR = 3_600_000;
 const eventIds: Types.ObjectId[] = [];

@@ -10,7 +10,7 @@ import { connectionLoader, type ConnectionLoader } from '../kit/pagination.js';
 import type { SubgraphContext } from '../kit/context.js';
 import type { CheckInDoc, EventDoc, EventsModels, RegistrationDoc, RegistrationStatus, SessionDoc } from './models.js';
 
-/** Spots held and waiting of one event. */
+/** Spots held and waiting of one event (unanswered invitations are neither). */
 export interface RegistrationCounts {
   /** PENDING or CONFIRMED and not waitlisted. */
   registered: number;
@@ -34,7 +34,10 @@ export interface EventsLoaders {
   registrationsByEvent: ConnectionLoader<RegistrationDoc, { status: RegistrationStatus | null }>;
   /** User.registrations pages, batched across users. */
   registrationsByUser: ConnectionLoader<RegistrationDoc>;
-  /** Per user: ids of the organizers of the events they hold a non-cancelled registration for. */
+  /**
+   * Per user: ids of the organizers of the events they hold a non-cancelled registration for that
+   * they made or accepted (unanswered invitations do not count).
+   */
   organizerIdsByAttendee: DataLoader<string, string[]>;
 }
 
@@ -60,15 +63,15 @@ function aggregateLoader<V>(run: (ids: Types.ObjectId[]) => Promise<Array<{ _id:
 
 /**
  * Organizer ids per attendee in two commands for any number of attendees: one aggregate groups the
- * attendees' non-cancelled registrations into distinct event ids, one find reads those events'
- * organizers.
+ * attendees' non-cancelled registrations (made or accepted by them; unanswered invitations do not
+ * count) into distinct event ids, one find reads those events' organizers.
  */
 function organizerIdsLoader(m: EventsModels): DataLoader<string, string[]> {
   return new DataLoader<string, string[]>(async (keys) => {
     const ids = objectIds(keys);
     const rows = ids.length
       ? await m.Registration.aggregate<{ _id: Types.ObjectId; eventIds: Types.ObjectId[] }>([
-          { $match: { attendeeId: { $in: ids }, status: { $ne: 'CANCELLED' } } },
+          { $match: { attendeeId: { $in: ids }, status: { $ne: 'CANCELLED' }, invitationState: { $ne: 'PENDING' } } },
           { $group: { _id: '$attendeeId', eventIds: { $addToSet: '$eventId' } } },
         ]).option({ batchSize: BATCH }).exec()
       : [];
@@ -124,7 +127,7 @@ export function createEventsLoaders(m: EventsModels): EventsLoaders {
     registrationCounts: aggregateLoader(
       (ids) =>
         m.Registration.aggregate<{ _id: Types.ObjectId; registered: number; waitlisted: number }>([
-          { $match: { eventId: { $in: ids }, status: { $in: ['PENDING', 'CONFIRMED'] } } },
+          { $match: { eventId: { $in: ids }, status: { $in: ['PENDING', 'CONFIRMED'] }, invitationState: { $ne: 'PENDING' } } },
           {
             $group: {
               _id: '$eventId',

@@ -10,6 +10,14 @@ export const SESSION_STATUSES = ['SCHEDULED', 'CANCELLED'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 export const CHECKIN_METHODS = ['REGISTRATION_ID', 'TICKET_CODE'] as const;
 export type CheckInMethod = (typeof CHECKIN_METHODS)[number];
+/**
+ * An invitation's answer: PENDING until the attendee accepts or declines; WITHDRAWN when the
+ * registration was cancelled by someone else before an answer.
+ */
+export const INVITATION_STATES = ['PENDING', 'ACCEPTED', 'DECLINED', 'WITHDRAWN'] as const;
+export type InvitationState = (typeof INVITATION_STATES)[number];
+/** Most check-in staff one event can have. */
+export const MAX_CHECK_IN_STAFF = 100;
 
 export const TITLE_MAX = 200;
 export const DESCRIPTION_MAX = 5000;
@@ -44,6 +52,8 @@ export interface EventDoc {
    * event conflict on this document and are serialised; its value orders the waitlist.
    */
   registrationSeq: number;
+  /** Users who may check attendees in at this event (and watch its check-ins), besides its organizer. */
+  checkInStaffIds?: Types.ObjectId[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -80,6 +90,16 @@ export interface RegistrationDoc {
   cancelledAt: Date | null;
   /** Set together with the CheckIn; a checked-in registration can no longer be cancelled. */
   checkedInAt: Date | null;
+  /**
+   * Set when someone other than the attendee (an organizer) made the registration. While PENDING it
+   * holds no spot, is not on the waitlist and counts for nothing; null for registrations the
+   * attendee made (or an admin made for them).
+   */
+  invitationState?: InvitationState | null;
+  /** Who invited the attendee (user id), for invitations. */
+  invitedBy?: Types.ObjectId | null;
+  /** When the attendee accepted or declined, or the invitation was withdrawn. */
+  invitationAnsweredAt?: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -126,6 +146,7 @@ function eventSchema(): Schema<EventDoc> {
       publishedAt: { type: Date, default: null },
       cancelledAt: { type: Date, default: null },
       registrationSeq: { type: Number, default: 0 },
+      checkInStaffIds: { type: [Schema.Types.ObjectId], default: [] },
     },
     { collection: 'events', timestamps: true, versionKey: false },
   );
@@ -134,6 +155,7 @@ function eventSchema(): Schema<EventDoc> {
   s.index({ status: 1, startsAt: 1 });
   s.index({ organizerId: 1, startsAt: 1 });
   s.index({ parentId: 1, startsAt: 1 });
+  s.index({ checkInStaffIds: 1 });
   return s;
 }
 
@@ -171,6 +193,9 @@ function registrationSchema(): Schema<RegistrationDoc> {
       confirmedAt: { type: Date, default: null },
       cancelledAt: { type: Date, default: null },
       checkedInAt: { type: Date, default: null },
+      invitationState: { type: String, enum: [...INVITATION_STATES, null], default: null },
+      invitedBy: { type: Schema.Types.ObjectId, default: null },
+      invitationAnsweredAt: { type: Date, default: null },
     },
     { collection: 'registrations', timestamps: true, versionKey: false },
   );

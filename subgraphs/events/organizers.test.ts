@@ -4,10 +4,10 @@
  * resolved for a batch of users in a constant number of database commands.
  */
 import { describe, expect, it } from 'vitest';
-import { partnerPrincipal, userPrincipal, type TestSubgraph } from '../kit/testing.js';
-import { REG_FIELDS, callers, newUserId, ok, publishedEvent, register, serveEvents } from './test-support.js';
+import { partnerPrincipal, userPrincipal } from '../kit/testing.js';
+import { REG_FIELDS, callers, newUserId, ok, publishedEvent, register, serveEvents, type EventsTestSubgraph } from './test-support.js';
 
-let t: TestSubgraph;
+let t: EventsTestSubgraph;
 const who = callers();
 
 serveEvents((s) => (t = s));
@@ -53,6 +53,20 @@ describe('User.organizerIdsOfRegisteredEvents', () => {
     });
   });
 
+  it('counts an organizer’s registration of someone else only once that person accepts it', async () => {
+    const a = organizer();
+    const ev = await publishedEvent(t, a.principal, {}, 8);
+    const [accepting, declining, silent] = [attendee(), attendee(), attendee()];
+    const invite = async (u: { id: string }) => ok(await register(t, a.principal, ev.id, u.id)).register.id as string;
+    const [toAccept, toDecline] = [await invite(accepting), await invite(declining)];
+    await invite(silent);
+    expect(await organizersOf([accepting.id, declining.id, silent.id])).toEqual({ [accepting.id]: [], [declining.id]: [], [silent.id]: [] });
+    const answer = (field: string, id: string, p: typeof accepting.principal) => t.call(`mutation($id: ID!) { ${field}(registrationId: $id) { id status } }`, { id }, p);
+    ok(await answer('acceptInvitation', toAccept, accepting.principal));
+    ok(await answer('declineInvitation', toDecline, declining.principal));
+    expect(await organizersOf([accepting.id, declining.id, silent.id])).toEqual({ [accepting.id]: [a.id], [declining.id]: [], [silent.id]: [] });
+  });
+
   it('is empty, without a database command, for callers who are not users', async () => {
     const a = organizer();
     const ev = await publishedEvent(t, a.principal, {}, 5);
@@ -71,6 +85,7 @@ describe('User.organizerIdsOfRegisteredEvents', () => {
     const ea = await publishedEvent(t, a.principal, {}, 6);
     const eb = await publishedEvent(t, b.principal, {}, 7);
     const ids = Array.from({ length: 45 }, newUserId);
+    await t.addUsers(ids);
     const batch = `mutation($e: ID!, $ids: [ID!]!) { registerBatch(eventId: $e, attendeeIds: $ids) { error { code } } }`;
     ok(await t.call(batch, { e: ea.id, ids }, who.admin));
     ok(await t.call(batch, { e: eb.id, ids: ids.filter((_, i) => i % 3 === 0) }, who.admin));

@@ -1,10 +1,10 @@
 /** Registrations: ticket codes, capacity and waitlist, batch, confirm, cancel, object-level rules. */
 import { Types } from 'mongoose';
 import { describe, expect, it } from 'vitest';
-import { userPrincipal, type TestSubgraph } from '../kit/testing.js';
-import { REG_FIELDS, callers, createEvent, expectError, newUserId, ok, outboxCount, publishedEvent, register, serveEvents } from './test-support.js';
+import { userPrincipal } from '../kit/testing.js';
+import { REG_FIELDS, callers, createEvent, expectError, newUserId, ok, outboxCount, publishedEvent, register, serveEvents, type EventsTestSubgraph } from './test-support.js';
 
-let t: TestSubgraph;
+let t: EventsTestSubgraph;
 const who = callers();
 
 serveEvents((s) => (t = s));
@@ -79,12 +79,17 @@ describe('register', () => {
 describe('registerBatch', () => {
   it('reports each item on its own; one bad item does not fail the others', async () => {
     const ev = await publishedEvent(t, who.organizer);
-    const ids = [newUserId(), 'not-an-id', newUserId()];
+    const ids = [newUserId(), 'not-an-id', newUserId(), newUserId(), newUserId()];
+    await t.addUsers([ids[0], ids[2]]);
+    await t.addUsers([ids[4]], { erased: true });
     ok(await register(t, who.organizer, ev.id, ids[2]));
-    const r = ok(await t.call(`mutation($e: ID!, $ids: [ID!]!) { registerBatch(eventId: $e, attendeeIds: $ids) { index registration { id attendee { id } } error { code message target } } }`, { e: ev.id, ids }, who.organizer)).registerBatch;
-    expect(r[0]).toMatchObject({ index: 0, registration: { attendee: { id: ids[0] } }, error: null });
+    const r = ok(await t.call(`mutation($e: ID!, $ids: [ID!]!) { registerBatch(eventId: $e, attendeeIds: $ids) { index registration { id attendee { id } invitation { state } } error { code message target } } }`, { e: ev.id, ids }, who.organizer)).registerBatch;
+    expect(r[0]).toMatchObject({ index: 0, registration: { attendee: { id: ids[0] }, invitation: { state: 'PENDING' } }, error: null });
     expect(r[1]).toMatchObject({ index: 1, registration: null, error: { code: 'BAD_USER_INPUT', target: 'attendeeIds.1' } });
     expect(r[2]).toMatchObject({ index: 2, registration: null, error: { code: 'CONFLICT', target: 'attendeeIds.2' } });
+    expect(r[3]).toMatchObject({ index: 3, registration: null, error: { code: 'RESOURCE_NOT_FOUND', target: 'attendeeIds.3' } });
+    expect(r[4]).toMatchObject({ index: 4, registration: null, error: { code: 'INVALID_STATE_TRANSITION', target: 'attendeeIds.4' } });
+    expect(await t.conn.collection('registrations').countDocuments({ eventId: new Types.ObjectId(ev.id) })).toBe(2);
     expectError(await t.call(`mutation($e: ID!) { registerBatch(eventId: $e, attendeeIds: []) { index } }`, { e: ev.id }, who.organizer), 'BAD_USER_INPUT', 'attendeeIds');
     const many = Array.from({ length: 101 }, newUserId);
     expectError(await t.call(`mutation($e: ID!, $ids: [ID!]!) { registerBatch(eventId: $e, attendeeIds: $ids) { index } }`, { e: ev.id, ids: many }, who.organizer), 'BAD_USER_INPUT', 'attendeeIds');

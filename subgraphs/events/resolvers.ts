@@ -43,6 +43,10 @@ export function createResolvers(service: EventsService, live: LiveFeed): GraphQL
       registerBatch: (_: unknown, a: { eventId: string; attendeeIds: string[] }, ctx: EventsContext) => service.registerBatch(ctx, a.eventId, a.attendeeIds),
       confirmRegistration: (_: unknown, { id }: Ref, ctx: EventsContext) => service.confirmRegistration(ctx, id),
       cancelRegistration: (_: unknown, { id, reason }: Ref & { reason?: string | null }, ctx: EventsContext) => service.cancelRegistration(ctx, id, reason),
+      acceptInvitation: (_: unknown, a: { registrationId: string }, ctx: EventsContext) => service.acceptInvitation(ctx, a.registrationId),
+      declineInvitation: (_: unknown, a: { registrationId: string }, ctx: EventsContext) => service.declineInvitation(ctx, a.registrationId),
+      assignCheckInStaff: (_: unknown, a: { eventId: string; userId: string }, ctx: EventsContext) => service.assignCheckInStaff(ctx, a.eventId, a.userId),
+      removeCheckInStaff: (_: unknown, a: { eventId: string; userId: string }, ctx: EventsContext) => service.removeCheckInStaff(ctx, a.eventId, a.userId),
       checkIn: (_: unknown, a: { registrationId?: string | null; ticketCode?: string | null }, ctx: EventsContext) => service.checkIn(ctx, a),
       bulkCheckIn: (_: unknown, a: { items: Parameters<EventsService['bulkCheckIn']>[1] }, ctx: EventsContext) => service.bulkCheckIn(ctx, a.items),
     },
@@ -70,6 +74,7 @@ export function createResolvers(service: EventsService, live: LiveFeed): GraphQL
       subEvents: async (e: EventDoc, _: unknown, ctx: EventsContext) => (await ctx.loaders.subEvents.load(idOf(e))).filter((s) => canSeeEvent(ctx.principal, s)),
       sessions: (e: EventDoc, _: unknown, ctx: EventsContext) => ctx.loaders.sessionsByEvent.load(idOf(e)),
       registrations: (e: EventDoc, args: PageArgs & { status?: RegistrationStatus | null }, ctx: EventsContext) => service.eventRegistrations(ctx, e, args),
+      checkInStaff: (e: EventDoc, _: unknown, ctx: EventsContext) => service.checkInStaff(ctx, e),
       checkInCount: (e: EventDoc, _: unknown, ctx: EventsContext) => ctx.loaders.checkInCount.load(idOf(e)),
       registeredCount: async (e: EventDoc, _: unknown, ctx: EventsContext) => (await ctx.loaders.registrationCounts.load(idOf(e))).registered,
       waitlistCount: async (e: EventDoc, _: unknown, ctx: EventsContext) => (await ctx.loaders.registrationCounts.load(idOf(e))).waitlisted,
@@ -98,6 +103,10 @@ export function createResolvers(service: EventsService, live: LiveFeed): GraphQL
       ticketCode: async (r: RegistrationDoc, _: unknown, ctx: EventsContext) => r.ticketCode ?? (await ctx.loaders.registration.load(idOf(r)))?.ticketCode,
       waitlistPosition: (r: RegistrationDoc, _: unknown, ctx: EventsContext) => service.waitlistPosition(ctx, r),
       checkIn: (r: RegistrationDoc, _: unknown, ctx: EventsContext) => ctx.loaders.checkInByRegistration.load(idOf(r)),
+      invitation: (r: RegistrationDoc) =>
+        r.invitationState
+          ? { state: r.invitationState, invitedBy: r.invitedBy ? userRef(r.invitedBy) : null, invitedAt: r.createdAt, answeredAt: r.invitationAnsweredAt ?? null }
+          : null,
     },
     CheckIn: {
       __resolveReference: async (ref: Ref, ctx: EventsContext) => {

@@ -2,12 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { DEMO, demoOrganizer, demoRegistration } from '../kit/demo.js';
 import { demoId } from '../kit/ids.js';
-import { userPrincipal, type TestSubgraph } from '../kit/testing.js';
+import { userPrincipal } from '../kit/testing.js';
 import { eventsModels } from './models.js';
 import { seedEvents } from './seed.js';
-import { ok, serveEvents } from './test-support.js';
+import { ok, serveEvents, type EventsTestSubgraph } from './test-support.js';
 
-let t: TestSubgraph;
+let t: EventsTestSubgraph;
 
 serveEvents((s) => (t = s), { seed: true });
 

@@ -8,12 +8,15 @@ import type { Logger } from '../kit/logger.js';
 import { inTransaction, recordEvents, type DomainEvent } from '../kit/outbox.js';
 import { withInputErrors } from '../kit/validation.js';
 import type { EventsModels } from './models.js';
+import type { References } from './references.js';
 
 /** What every operation group needs. */
 export interface ServiceDeps {
   conn: Connection;
   models: EventsModels;
   logger: Logger;
+  /** Checks of referenced people and organizations at the people subgraph. */
+  refs: References;
 }
 
 /** The result of a write: its value and the domain events to record with it. */

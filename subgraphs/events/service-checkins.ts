@@ -1,14 +1,16 @@
 /**
  * Check-in operations. A check-in is idempotent by registration: the unique index on
  * `registrationId` lets exactly one of any number of concurrent attempts insert; the others read the
- * winner, so there is one CheckIn and one `checkin.completed` event per registration.
+ * winner, so there is one CheckIn and one `checkin.completed` event per registration. Each
+ * registration is checked in only by those who may check in at its event (its organizer, its
+ * check-in staff, global powers; see access.ts).
  */
 import { Types } from 'mongoose';
 import { requireScope } from '../kit/authz.js';
 import { appError, badInput } from '../kit/errors.js';
 import { toObjectId } from '../kit/ids.js';
 import { isDuplicateKeyError } from '../kit/validation.js';
-import { invalidTransition } from './access.js';
+import { invalidTransition, requireCheckIn } from './access.js';
 import { checkInEvent } from './events.js';
 import { checkBatch } from './input.js';
 import { refreshRegistration, type EventsContext } from './loaders.js';
@@ -57,18 +59,20 @@ export function checkInOps(d: ServiceDeps) {
   /** Checks in one resolved registration; answers the existing check-in when there is one. */
   async function checkInResolved(ctx: EventsContext, reg: RegistrationDoc, method: CheckInMethod, target: string): Promise<CheckInDoc> {
     const registrationId = reg._id;
+    const ev = await ctx.loaders.event.load(String(reg.eventId));
+    if (ev) requireCheckIn(ctx.principal, ev, target);
     const existing = await ctx.loaders.checkInByRegistration.load(registrationId.toHexString());
     if (existing) return existing;
     if (reg.status === 'CANCELLED') throw invalidTransition('A cancelled registration cannot be checked in', target);
+    if (reg.invitationState === 'PENDING') throw invalidTransition('The attendee has not accepted the invitation yet', target);
     if (reg.waitlisted) throw invalidTransition('A waitlisted registration cannot be checked in', target);
-    const ev = await ctx.loaders.event.load(String(reg.eventId));
     if (!ev || ev.status !== 'PUBLISHED') throw invalidTransition(`Check-in is open only for published events (this event is ${ev?.status ?? 'missing'})`, target);
     try {
       const checkIn = await write(d, async (session) => {
         const winner = await CheckIn.findOne({ registrationId }).session(session).lean<CheckInDoc>().exec();
         if (winner) return { value: winner, events: [] };
         const checkedInAt = new Date();
-        const touched = await Registration.updateOne({ _id: registrationId, status: { $in: ['PENDING', 'CONFIRMED'] }, waitlisted: false }, { $set: { checkedInAt } }, { session }).exec();
+        const touched = await Registration.updateOne({ _id: registrationId, status: { $in: ['PENDING', 'CONFIRMED'] }, waitlisted: false, invitationState: { $ne: 'PENDING' } }, { $set: { checkedInAt } }, { session }).exec();
         if (touched.matchedCount === 0) throw invalidTransition('The registration cannot be checked in in its current state', target);
         const doc: CheckInDoc = { _id: new Types.ObjectId(), registrationId, eventId: reg.eventId, attendeeId: reg.attendeeId, checkedInAt, method, checkedInBy: ctx.principal.sub };
         await CheckIn.insertMany([doc], { session });

@@ -1,12 +1,12 @@
 /** Event operations: lookups with draft visibility, the filtered list, and the event lifecycle. */
 import { Types, type ClientSession, type QueryFilter } from 'mongoose';
-import { isAdmin, isInternal, requireScope } from '../kit/authz.js';
+import { requireScope } from '../kit/authz.js';
 import { appError, badInput, notFound } from '../kit/errors.js';
 import { toObjectId } from '../kit/ids.js';
 import { escapeRegex } from '../kit/input.js';
 import { decodeCursor, paginate, type PageArgs } from '../kit/pagination.js';
 import { checkText } from '../kit/validation.js';
-import { canManageEvent, canSeeEvent, invalidTransition, requireManageEvent, seesAllDrafts, userIdOf } from './access.js';
+import { actorId, canManageEvent, canOrganizeFor, canSeeEvent, invalidTransition, requireManageEvent, seesAllDrafts } from './access.js';
 import { eventEvent, registrationEvent, type EventEventType } from './events.js';
 import { checkCreateEvent, checkReason, checkUpdateEvent, type CreateEventInput, type UpdateEventInput } from './input.js';
 import { primeAll, refreshEvent, type EventsContext } from './loaders.js';
@@ -52,7 +52,7 @@ function listFilter(ctx: EventsContext, args: EventsArgs): Record<string, unknow
   if (f.organizerId) and.push({ organizerId: toObjectId(f.organizerId, 'filter.organizerId') });
   if (f.parentId) and.push({ parentId: toObjectId(f.parentId, 'filter.parentId') });
   if (!seesAllDrafts(ctx.principal)) {
-    const me = userIdOf(ctx.principal);
+    const me = actorId(ctx.principal);
     const visible = { status: { $in: PUBLIC_STATUSES } };
     and.push(me ? { $or: [visible, { organizerId: new Types.ObjectId(me) }] } : visible);
   }
@@ -113,11 +113,11 @@ export function eventOps(d: ServiceDeps) {
       let organizerId: Types.ObjectId;
       if (input.organizerId) {
         organizerId = toObjectId(input.organizerId, 'input.organizerId');
-        if (!isAdmin(p) && !isInternal(p) && userIdOf(p) !== organizerId.toHexString()) {
+        if (!canOrganizeFor(p, organizerId.toHexString())) {
           throw appError('FORBIDDEN', undefined, { details: 'Only admins can create events for another organizer', target: 'input.organizerId' });
         }
       } else {
-        const me = userIdOf(p);
+        const me = actorId(p);
         if (!me) throw badInput('input.organizerId', 'an organizer is required when the caller is not a user');
         organizerId = new Types.ObjectId(me);
       }
@@ -126,10 +126,12 @@ export function eventOps(d: ServiceDeps) {
         parentId = toObjectId(input.parentId, 'input.parentId');
         const parent = await ctx.loaders.event.load(parentId.toHexString());
         if (!parent || !canSeeEvent(p, parent)) throw notFound('Event', input.parentId, 'input.parentId');
-        if (!canManageEvent(p, parent) && !isInternal(p)) throw appError('FORBIDDEN', undefined, { details: 'Only the organizer of the series can add sub-events', target: 'input.parentId' });
+        if (!canManageEvent(p, parent)) throw appError('FORBIDDEN', undefined, { details: 'Only the organizer of the series can add sub-events', target: 'input.parentId' });
         if (parent.parentId) throw badInput('input.parentId', 'a sub-event cannot be the parent of a series');
         if (parent.status === 'CANCELLED') throw invalidTransition('A cancelled series cannot get new sub-events', 'input.parentId');
       }
+      if (input.organizerId && organizerId.toHexString() !== actorId(p)) await d.refs.requireUsers(ctx, [{ id: organizerId.toHexString(), target: 'input.organizerId' }]);
+      if (fields.organizationId) await d.refs.requireOrganization(ctx, fields.organizationId.toHexString(), 'input.organizationId');
       const ev = await write(d, async (session) => {
         const [doc] = await Event.create([{ ...fields, organizerId, parentId, status: 'DRAFT' }], { session });
         const created = doc.toObject() as EventDoc;
@@ -141,6 +143,12 @@ export function eventOps(d: ServiceDeps) {
 
     /** Changes an event's details; raising the capacity promotes waitlisted registrations. */
     async updateEvent(ctx: EventsContext, id: string, input: UpdateEventInput): Promise<EventDoc> {
+      if (input.organizationId) {
+        const organizationId = toObjectId(input.organizationId, 'input.organizationId').toHexString();
+        const current = await ctx.loaders.event.load(toObjectId(id, 'id').toHexString());
+        if (current && canSeeEvent(ctx.principal, current)) requireManageEvent(ctx.principal, current);
+        await d.refs.requireOrganization(ctx, organizationId, 'input.organizationId');
+      }
       const ev = await write(d, async (session) => {
         const current = await loadForWrite(ctx, session, id);
         if (current.status === 'CANCELLED') throw invalidTransition('A cancelled event cannot be changed', 'id');

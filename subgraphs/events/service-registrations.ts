@@ -1,25 +1,30 @@
 /**
- * Registration operations: registering (with a waitlist once the event is full), batch
- * registration, confirmation, cancellation (which hands the freed spot to the waitlist), and the
- * registration lists with their object-level rules.
+ * Registering: the caller for themself, an admin for anyone, an organizer by invitation (the
+ * registration counts, holds a spot and reveals anything only once the attendee accepts), one at a
+ * time or in a batch, with a waitlist once the event is full; and the registration lookups and
+ * lists with their object rules. The attendees are checked at the people subgraph before anything
+ * is written.
  */
 import { randomBytes } from 'node:crypto';
 import { Types, type ClientSession } from 'mongoose';
-import { isInternal, isSelf, requireAllowed, requireAuthenticated, requireScope } from '../kit/authz.js';
+import { requireAuthenticated } from '../kit/authz.js';
 import { appError, badInput, notFound } from '../kit/errors.js';
 import { toObjectId } from '../kit/ids.js';
 import type { PageArgs } from '../kit/pagination.js';
-import { hasScope } from '../kit/principal.js';
 import { isDuplicateKeyError } from '../kit/validation.js';
-import { canManageEvent, canSeeEvent, canSeeRegistration, canWriteRegistrations, invalidTransition, requireReadRegistrations, userIdOf } from './access.js';
+import { actorId, canSeeEvent, canSeeRegistration, invalidTransition, requireListUserRegistrations, requireReadRegistrations, requireRegistrationMode, type RegistrationMode } from './access.js';
 import { registrationEvent } from './events.js';
-import { checkBatch, optionalReason } from './input.js';
+import { checkBatch } from './input.js';
 import { primeAll, refreshRegistration, type EventsContext } from './loaders.js';
 import type { EventDoc, RegistrationDoc, RegistrationStatus } from './models.js';
+import { userRefError, type UserProblem } from './references.js';
 import { itemError, write, type ItemError, type ServiceDeps } from './service-base.js';
 
-/** Statuses that hold a spot (unless waitlisted). */
+/** Statuses that hold a spot (unless waitlisted or an unanswered invitation). */
 export const HOLDING: RegistrationStatus[] = ['PENDING', 'CONFIRMED'];
+
+/** Registrations that hold a spot or wait for one: everything but unanswered invitations. */
+export const COUNTED = { invitationState: { $ne: 'PENDING' } } as const;
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 /** Shape of a ticket code. */
@@ -43,7 +48,7 @@ export function newTicketCode(): string {
 
 /** Spots currently held at an event, read inside the transaction. */
 export function heldSpots(d: ServiceDeps, session: ClientSession, eventId: Types.ObjectId): Promise<number> {
-  return d.models.Registration.countDocuments({ eventId, status: { $in: HOLDING }, waitlisted: false }).session(session).exec();
+  return d.models.Registration.countDocuments({ eventId, status: { $in: HOLDING }, waitlisted: false, ...COUNTED }).session(session).exec();
 }
 
 /** Gives free spots to the first waitlisted registrations (in waitlist order); answers the promoted ones. */
@@ -60,6 +65,17 @@ export async function promoteWaitlisted(d: ServiceDeps, session: ClientSession, 
   return next.map((r) => ({ ...r, waitlisted: false, updatedAt: now }));
 }
 
+/** Locks the event for a change of who holds a spot (concurrent changes conflict and retry). */
+export function lockEvent(d: ServiceDeps, session: ClientSession, eventId: Types.ObjectId): Promise<EventDoc | null> {
+  return d.models.Event.findOneAndUpdate({ _id: eventId }, { $inc: { registrationSeq: 1 } }, { returnDocument: 'after', session, timestamps: false }).lean<EventDoc>().exec();
+}
+
+/** Refuses registering for an event that is not open (unpublished or over). */
+export function requireOpenForRegistration(ev: EventDoc, target: string): void {
+  if (ev.status !== 'PUBLISHED') throw invalidTransition(`Registration is open only for published events (this event is ${ev.status})`, target);
+  if (ev.endsAt.getTime() < Date.now()) throw invalidTransition('The event has already ended', target);
+}
+
 export interface RegisterInput {
   eventId: string;
   attendeeId?: string | null;
@@ -71,51 +87,81 @@ export interface RegistrationBatchResult {
   error: ItemError | null;
 }
 
-/** Registration lookups, lists and lifecycle. */
-export function registrationOps(d: ServiceDeps) {
-  const { Event, Registration } = d.models;
+/** Where the errors about one registration point. */
+interface Targets {
+  event: string;
+  attendee: string;
+}
 
-  /** Locks the event for a change of who holds a spot (concurrent changes conflict and retry). */
-  function lockEvent(session: ClientSession, eventId: Types.ObjectId) {
-    return Event.findOneAndUpdate({ _id: eventId }, { $inc: { registrationSeq: 1 } }, { returnDocument: 'after', session, timestamps: false }).lean<EventDoc>().exec();
+/** Registration lookups, lists and registering. */
+export function registrationOps(d: ServiceDeps) {
+  const { Registration } = d.models;
+
+  /** Loads the event for a registration and answers how the caller may register the attendee. */
+  async function modeFor(ctx: EventsContext, eventId: Types.ObjectId, attendeeId: Types.ObjectId, targets: Targets): Promise<Exclude<RegistrationMode, null>> {
+    const ev = await ctx.loaders.event.load(eventId.toHexString());
+    if (!ev || !canSeeEvent(ctx.principal, ev)) throw notFound('Event', eventId.toHexString(), targets.event);
+    const mode = requireRegistrationMode(ctx.principal, ev, attendeeId.toHexString(), targets.attendee);
+    requireOpenForRegistration(ev, targets.event);
+    return mode;
   }
 
-  /** Registers one attendee; `targets` name the input paths errors point at. */
-  async function registerOne(ctx: EventsContext, eventId: Types.ObjectId, attendeeRaw: string | null | undefined, targets: { event: string; attendee: string }): Promise<RegistrationDoc> {
+  /** Writes one registration whose attendee was checked at the people subgraph. */
+  async function registerChecked(ctx: EventsContext, eventId: Types.ObjectId, attendeeId: Types.ObjectId, targets: Targets): Promise<RegistrationDoc> {
     const p = ctx.principal;
-    requireAuthenticated(p);
-    const me = userIdOf(p);
-    let attendeeId: Types.ObjectId;
-    if (attendeeRaw !== undefined && attendeeRaw !== null) attendeeId = toObjectId(attendeeRaw, targets.attendee);
-    else if (me) attendeeId = new Types.ObjectId(me);
-    else throw badInput(targets.attendee, 'an attendee is required when the caller is not a user');
-    const forSelf = me === attendeeId.toHexString();
-    const conflict = () => appError('CONFLICT', 'The attendee is already registered for this event', { details: `User '${attendeeId.toHexString()}' already holds a registration for this event`, target: targets.attendee });
+    const activeKey = `${eventId.toHexString()}:${attendeeId.toHexString()}`;
+    const conflict = (existing?: Pick<RegistrationDoc, 'invitationState'> | null) =>
+      appError('CONFLICT', 'The attendee is already registered for this event', {
+        details:
+          existing?.invitationState === 'PENDING'
+            ? `User '${attendeeId.toHexString()}' is already invited to this event; the invitation can be accepted with acceptInvitation`
+            : `User '${attendeeId.toHexString()}' already holds a registration for this event`,
+        target: targets.attendee,
+      });
     try {
       const reg = await write(d, async (session) => {
-        const ev = await lockEvent(session, eventId);
+        const ev = await lockEvent(d, session, eventId);
         if (!ev || !canSeeEvent(p, ev)) throw notFound('Event', eventId.toHexString(), targets.event);
-        if (!forSelf && !canWriteRegistrations(p, ev)) {
-          throw appError('FORBIDDEN', undefined, { details: 'Only the organizer, holders of registrations:write and admins can register other attendees', target: targets.attendee });
-        }
-        if (ev.status !== 'PUBLISHED') throw invalidTransition(`Registration is open only for published events (this event is ${ev.status})`, targets.event);
-        if (ev.endsAt.getTime() < Date.now()) throw invalidTransition('The event has already ended', targets.event);
-        const activeKey = `${eventId.toHexString()}:${attendeeId.toHexString()}`;
-        if (await Registration.exists({ activeKey }).session(session).exec()) throw conflict();
-        const waitlisted = ev.capacity !== null && (await heldSpots(d, session, eventId)) >= ev.capacity;
+        const mode = requireRegistrationMode(p, ev, attendeeId.toHexString(), targets.attendee);
+        requireOpenForRegistration(ev, targets.event);
+        const existing = await Registration.findOne({ activeKey }, { invitationState: 1 }).session(session).lean<Pick<RegistrationDoc, 'invitationState'>>().exec();
+        if (existing) throw conflict(existing);
+        const invited = mode === 'invitation';
+        const waitlisted = !invited && ev.capacity !== null && (await heldSpots(d, session, eventId)) >= ev.capacity;
+        const inviter = invited ? actorId(p) : null;
         const [doc] = await Registration.create(
-          [{ eventId, attendeeId, status: 'PENDING', ticketCode: newTicketCode(), waitlisted, queueSeq: ev.registrationSeq, activeKey }],
+          [
+            {
+              eventId,
+              attendeeId,
+              status: 'PENDING',
+              ticketCode: newTicketCode(),
+              waitlisted,
+              queueSeq: ev.registrationSeq,
+              activeKey,
+              invitationState: invited ? 'PENDING' : null,
+              invitedBy: inviter ? new Types.ObjectId(inviter) : null,
+            },
+          ],
           { session },
         );
         const created = doc.toObject() as RegistrationDoc;
-        return { value: created, events: [registrationEvent('registration.created', created)] };
+        return { value: created, events: [registrationEvent(invited ? 'registration.invited' : 'registration.created', created)] };
       });
       refreshRegistration(ctx.loaders, reg);
       return reg;
     } catch (err) {
-      if (isDuplicateKeyError(err)) throw conflict();
+      if (isDuplicateKeyError(err)) throw conflict(null);
       throw err;
     }
+  }
+
+  /** The attendee of a registration the caller makes: the given id, else the caller. */
+  function attendeeOf(ctx: EventsContext, raw: string | null | undefined, target: string): Types.ObjectId {
+    if (raw !== undefined && raw !== null) return toObjectId(raw, target);
+    const me = actorId(ctx.principal);
+    if (!me) throw badInput(target, 'an attendee is required when the caller is not a user');
+    return new Types.ObjectId(me);
   }
 
   return {
@@ -138,8 +184,7 @@ export function registrationOps(d: ServiceDeps) {
 
     /** A user's registrations (the user, registrations:read, admins), batched across the users of a list. */
     async userRegistrations(ctx: EventsContext, userId: string, args: PageArgs) {
-      const p = ctx.principal;
-      requireAllowed(p, isSelf(p, userId) || hasScope(p, 'registrations:read') || isInternal(p), "Only the user, holders of the 'registrations:read' scope and admins can list a user's registrations");
+      requireListUserRegistrations(ctx.principal, userId);
       const page = await ctx.loaders.registrationsByUser.load({ parentId: toObjectId(userId).toHexString(), first: args.first, after: args.after });
       primeAll(ctx.loaders.registration, page.edges.map((e) => e.node));
       return page;
@@ -153,76 +198,51 @@ export function registrationOps(d: ServiceDeps) {
       return index >= 0 ? index + 1 : null;
     },
 
-    /** Registers the caller, or another attendee for organizers, admins and registrations:write. */
-    register(ctx: EventsContext, input: RegisterInput): Promise<RegistrationDoc> {
-      return registerOne(ctx, toObjectId(input.eventId, 'input.eventId'), input.attendeeId, { event: 'input.eventId', attendee: 'input.attendeeId' });
+    /** Registers the caller; admins register anyone; the event's organizer invites. */
+    async register(ctx: EventsContext, input: RegisterInput): Promise<RegistrationDoc> {
+      requireAuthenticated(ctx.principal);
+      const targets = { event: 'input.eventId', attendee: 'input.attendeeId' };
+      const eventId = toObjectId(input.eventId, targets.event);
+      const attendeeId = attendeeOf(ctx, input.attendeeId, targets.attendee);
+      await modeFor(ctx, eventId, attendeeId, targets);
+      await d.refs.requireUsers(ctx, [{ id: attendeeId.toHexString(), target: targets.attendee }]);
+      return registerChecked(ctx, eventId, attendeeId, targets);
     },
 
-    /** Registers up to 100 attendees; each item succeeds or fails on its own. */
+    /**
+     * Registers up to 100 attendees; each item succeeds or fails on its own. The attendees are
+     * checked at the people subgraph in one call; when it cannot answer, nothing is written.
+     */
     async registerBatch(ctx: EventsContext, eventId: string, attendeeIds: string[]): Promise<RegistrationBatchResult[]> {
       requireAuthenticated(ctx.principal);
       const eventOid = toObjectId(eventId, 'eventId');
       checkBatch(attendeeIds, 'attendeeIds');
+      const items = await Promise.all(
+        attendeeIds.map(async (raw, index) => {
+          const targets = { event: 'eventId', attendee: `attendeeIds.${index}` };
+          try {
+            const attendeeId = toObjectId(raw, targets.attendee);
+            await modeFor(ctx, eventOid, attendeeId, targets);
+            return { index, targets, attendeeId, error: null as unknown };
+          } catch (error) {
+            return { index, targets, attendeeId: null, error };
+          }
+        }),
+      );
+      const allowed = items.filter((i) => i.attendeeId !== null).map((i) => i.attendeeId!.toHexString());
+      const problems: Map<string, UserProblem> = await d.refs.userProblems(ctx, allowed);
       const results: RegistrationBatchResult[] = [];
-      for (const [index, attendeeId] of attendeeIds.entries()) {
+      for (const item of items) {
         try {
-          const registration = await registerOne(ctx, eventOid, attendeeId, { event: 'eventId', attendee: `attendeeIds.${index}` });
-          results.push({ index, registration, error: null });
+          if (item.error !== null || !item.attendeeId) throw item.error;
+          const problem = problems.get(item.attendeeId.toHexString());
+          if (problem) throw userRefError({ id: item.attendeeId.toHexString(), target: item.targets.attendee }, problem);
+          results.push({ index: item.index, registration: await registerChecked(ctx, eventOid, item.attendeeId, item.targets), error: null });
         } catch (err) {
-          results.push({ index, registration: null, error: itemError(err, ctx.logger) });
+          results.push({ index: item.index, registration: null, error: itemError(err, ctx.logger) });
         }
       }
       return results;
-    },
-
-    /** PENDING (holding a spot) → CONFIRMED; confirming a confirmed registration changes nothing. */
-    async confirmRegistration(ctx: EventsContext, id: string): Promise<RegistrationDoc> {
-      const p = ctx.principal;
-      requireScope(p, 'registrations:write');
-      const regId = toObjectId(id, 'id');
-      const reg = await write(d, async (session) => {
-        const current = await Registration.findById(regId).session(session).lean<RegistrationDoc>().exec();
-        const ev = current && (await Event.findById(current.eventId).session(session).lean<EventDoc>().exec());
-        if (!current || !ev || !canSeeRegistration(p, current, ev)) throw notFound('Registration', id);
-        requireAllowed(p, canManageEvent(p, ev) || isInternal(p), 'Only the organizer of the event or an admin can confirm registrations');
-        if (current.status === 'CONFIRMED') return { value: current, events: [] };
-        if (current.status === 'CANCELLED') throw invalidTransition('A cancelled registration cannot be confirmed', 'id');
-        if (current.waitlisted) throw invalidTransition('A waitlisted registration can be confirmed once it holds a spot', 'id');
-        const updated = await Registration.findOneAndUpdate({ _id: regId, status: 'PENDING', waitlisted: false }, { $set: { status: 'CONFIRMED', confirmedAt: new Date() } }, { returnDocument: 'after', session }).lean<RegistrationDoc>().exec();
-        if (!updated) throw invalidTransition('The registration changed meanwhile', 'id');
-        return { value: updated, events: [registrationEvent('registration.confirmed', updated)] };
-      });
-      refreshRegistration(ctx.loaders, reg);
-      return reg;
-    },
-
-    /** Cancels a registration (attendee, organizer, admin); its spot goes to the waitlist. */
-    async cancelRegistration(ctx: EventsContext, id: string, reason?: string | null): Promise<RegistrationDoc> {
-      const p = ctx.principal;
-      requireAuthenticated(p);
-      const regId = toObjectId(id, 'id');
-      const why = optionalReason(reason);
-      const { updated, promoted } = await write(d, async (session) => {
-        const current = await Registration.findById(regId).session(session).lean<RegistrationDoc>().exec();
-        const ev = current && (await lockEvent(session, current.eventId));
-        if (!current || !ev || !canSeeRegistration(p, current, ev)) throw notFound('Registration', id);
-        requireAllowed(p, isSelf(p, String(current.attendeeId)) || canWriteRegistrations(p, ev), 'Only the attendee, the organizer and admins can cancel this registration');
-        if (current.status === 'CANCELLED') throw invalidTransition('The registration is already cancelled', 'id');
-        if (current.checkedInAt) throw invalidTransition('A checked-in registration cannot be cancelled', 'id');
-        const next = await Registration.findOneAndUpdate(
-          { _id: regId, status: { $in: HOLDING }, checkedInAt: null },
-          { $set: { status: 'CANCELLED', cancelledAt: new Date(), cancellationReason: why, waitlisted: false }, $unset: { activeKey: 1 } },
-          { returnDocument: 'after', session },
-        ).lean<RegistrationDoc>().exec();
-        if (!next) throw invalidTransition('The registration changed meanwhile', 'id');
-        const freed = current.waitlisted ? [] : await promoteWaitlisted(d, session, ev);
-        return {
-          value: { updated: next, promoted: freed },
-          events: [registrationEvent('registration.cancelled', next), ...freed.map((r) => registrationEvent('registration.promoted', r))],
-        };
-      }, '');
-      for (const r of [updated, ...promoted]) refreshRegistration(ctx.loaders, r);
-      return updated;
     },
   };
 }

@@ -1,4 +1,7 @@
-/** Session operations: lookups through the event's visibility, schedule changes, speakers. */
+/**
+ * Session operations: lookups through the event's visibility, schedule changes, speakers (checked
+ * at the people subgraph before the write).
+ */
 import type { ClientSession, Types } from 'mongoose';
 import { notFound } from '../kit/errors.js';
 import { toObjectId } from '../kit/ids.js';
@@ -20,6 +23,17 @@ export function sessionOps(d: ServiceDeps) {
     requireManageEvent(ctx.principal, ev);
     if (ev.status === 'CANCELLED') throw invalidTransition('The sessions of a cancelled event cannot be changed', target);
     return ev;
+  }
+
+  /**
+   * Checks, before a write, that the caller may change the event's schedule (so the people lookup
+   * that follows tells nothing to others) and that every speaker exists and was not erased.
+   */
+  async function requireSpeakers(ctx: EventsContext, eventId: string, raw: readonly string[], prefix: string): Promise<void> {
+    if (raw.length === 0) return;
+    const ev = await ctx.loaders.event.load(eventId);
+    if (ev && canSeeEvent(ctx.principal, ev)) requireManageEvent(ctx.principal, ev);
+    await d.refs.requireUsers(ctx, raw.map((id, i) => ({ id, target: `${prefix}.${i}` })));
   }
 
   /** Loads a scheduled session and its event for a change, checks the caller, applies `change`. */
@@ -59,6 +73,7 @@ export function sessionOps(d: ServiceDeps) {
     async createSession(ctx: EventsContext, input: CreateSessionInput): Promise<SessionDoc> {
       const eventId = toObjectId(input.eventId, 'input.eventId');
       const fields = checkCreateSession(input);
+      await requireSpeakers(ctx, eventId.toHexString(), input.speakerIds ?? [], 'input.speakerIds');
       const s = await write(d, async (session) => {
         const ev = await eventForWrite(ctx, session, eventId, 'input.eventId');
         checkWithinEvent(fields.startsAt, fields.endsAt, ev);
@@ -93,8 +108,10 @@ export function sessionOps(d: ServiceDeps) {
     },
 
     /** Replaces a session's speakers (user ids; duplicates are dropped). */
-    assignSpeakers(ctx: EventsContext, sessionId: string, speakerIds: string[]): Promise<SessionDoc> {
+    async assignSpeakers(ctx: EventsContext, sessionId: string, speakerIds: string[]): Promise<SessionDoc> {
       const ids = checkIdList(speakerIds, 'speakerIds', MAX_SPEAKERS);
+      const current = await ctx.loaders.session.load(toObjectId(sessionId, 'sessionId').toHexString());
+      if (current) await requireSpeakers(ctx, String(current.eventId), speakerIds, 'speakerIds');
       return changeSession(ctx, sessionId, 'sessionId', () => ({ speakerIds: ids }), 'session.updated');
     },
   };

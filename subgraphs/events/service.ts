@@ -7,13 +7,15 @@ import type { ServiceDeps } from './service-base.js';
 import { eventOps } from './service-events.js';
 import { sessionOps } from './service-sessions.js';
 import { registrationOps } from './service-registrations.js';
+import { registrationChangeOps } from './service-registration-changes.js';
 import { checkInOps } from './service-checkins.js';
+import { staffOps } from './service-staff.js';
 
 export type { ServiceDeps } from './service-base.js';
 
 /** All operations of the events subgraph. */
 export function createEventsService(d: ServiceDeps) {
-  return { ...eventOps(d), ...sessionOps(d), ...registrationOps(d), ...checkInOps(d) };
+  return { ...eventOps(d), ...sessionOps(d), ...registrationOps(d), ...registrationChangeOps(d), ...checkInOps(d), ...staffOps(d) };
 }
 
 export type EventsService = ReturnType<typeof createEventsService>;

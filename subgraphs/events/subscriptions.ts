@@ -1,16 +1,16 @@
 /**
  * Subscription resolvers: each reads one topic of the live feed (outbox replay after `after`, then
- * live records) and maps every record to `{ cursor, <object> }`. Access is checked once, when the
- * subscription starts; loaders are cleared before every record so nested fields are read fresh
- * during subscriptions that stay open for hours.
+ * live records) and maps every record to `{ cursor, <object> }`. Access is checked when the
+ * subscription starts; the check-in feed (names, ticket codes) checks it again before every record,
+ * so staff removed from the event stop receiving. Loaders are cleared before every record so nested
+ * fields are read fresh during subscriptions that stay open for hours.
  */
-import { requireAllowed, requireAuthenticated } from '../kit/authz.js';
+import { requireAuthenticated } from '../kit/authz.js';
 import { notFound } from '../kit/errors.js';
 import { toObjectId } from '../kit/ids.js';
 import type { LiveFeed, LiveRecord } from '../kit/live.js';
-import { hasScope } from '../kit/principal.js';
 import { mapIterator } from '../kit/streams.js';
-import { canManageEvent, canSeeEvent, requireReadRegistrations } from './access.js';
+import { canSeeEvent, canWatchCheckIns, requireReadRegistrations, requireWatchCheckIns } from './access.js';
 import { fromPayload, topics } from './events.js';
 import type { EventsContext, EventsLoaders } from './loaders.js';
 import type { EventDoc } from './models.js';
@@ -37,6 +37,19 @@ function feed(live: LiveFeed, ctx: EventsContext, topic: string, after: string |
   });
 }
 
+/**
+ * Ends a stream once `allowed` answers false before a record is delivered (e.g. check-in staff
+ * removed from the event while watching): that record and every later one are withheld and the
+ * subscription completes.
+ */
+function stillAllowed<T>(source: AsyncIterableIterator<T>, allowed: () => Promise<boolean>): AsyncIterableIterator<T> {
+  return mapIterator(source, async (item) => {
+    if (await allowed()) return item;
+    await source.return?.();
+    return undefined;
+  });
+}
+
 /** The Subscription resolvers of the events subgraph. */
 export function subscriptionResolvers(live: LiveFeed) {
   return {
@@ -44,9 +57,11 @@ export function subscriptionResolvers(live: LiveFeed) {
       subscribe: async (_: unknown, { eventId, after }: SubArgs, ctx: EventsContext) => {
         requireAuthenticated(ctx.principal);
         const ev = await visibleEvent(ctx, eventId);
-        const p = ctx.principal;
-        requireAllowed(p, hasScope(p, 'checkins:write') || hasScope(p, 'registrations:read') || canManageEvent(p, ev), "The 'checkins:write' or 'registrations:read' scope is required");
-        return feed(live, ctx, topics.checkins(ev._id), after, 'checkInCreated', 'checkIn', 'checkin.');
+        requireWatchCheckIns(ctx.principal, ev);
+        return stillAllowed(feed(live, ctx, topics.checkins(ev._id), after, 'checkInCreated', 'checkIn', 'checkin.'), async () => {
+          const current = await ctx.loaders.event.load(String(ev._id));
+          return !!current && canWatchCheckIns(ctx.principal, current);
+        });
       },
     },
     registrationChanged: {

@@ -1,8 +1,15 @@
-/** Shared fixtures of the events subgraph tests: callers, a served subgraph, and event builders. */
+/**
+ * Shared fixtures of the events subgraph tests: callers, a served events subgraph with the real
+ * people subgraph as its peer (registrations, speakers and staff are checked there), and builders.
+ */
 import { Types } from 'mongoose';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { DEV_INTERNAL_SECRET } from '../kit/config.js';
+import { createPeers } from '../kit/peers.js';
 import type { Principal } from '../kit/principal.js';
 import { startTestSubgraph, userPrincipal, type GqlResult, type TestSubgraph } from '../kit/testing.js';
+import { createPeopleSubgraph } from '../people/index.js';
+import { peopleModels } from '../people/models.js';
 import { createEventsSubgraph } from './index.js';
 import { seedEvents } from './seed.js';
 
@@ -16,24 +23,57 @@ export function callers() {
   return {
     organizerId,
     attendeeId,
-    organizer: userPrincipal(organizerId, { scopes: ['events:write', 'registrations:write'] }),
+    organizer: userPrincipal(organizerId, { scopes: ['events:read', 'events:write', 'registrations:write', 'checkins:write'] }),
     otherOrganizer: userPrincipal(newUserId(), { scopes: ['events:write'] }),
     admin: userPrincipal(newUserId(), { roles: ['admin'] }),
     attendee: userPrincipal(attendeeId, { scopes: ['events:read'] }),
     stranger: userPrincipal(newUserId(), { scopes: ['events:read'] }),
     reader: userPrincipal(newUserId(), { scopes: ['registrations:read'] }),
-    staff: userPrincipal(newUserId(), { scopes: ['checkins:write'] }),
+    /** Has the `staff` role's scopes; checks in only where an organizer assigned them (see assignStaff). */
+    staff: userPrincipal(newUserId(), { scopes: ['events:read', 'checkins:write'], roles: ['staff'] }),
   };
 }
 
-/** Starts localdb, the events subgraph on port 0, optionally with the demo seed. */
-export function startEvents(opts: { seed?: boolean } = {}): Promise<TestSubgraph> {
-  return startTestSubgraph('events', createEventsSubgraph, opts.seed ? { seed: seedEvents } : {});
+/** The events subgraph under test, with the people subgraph it checks users at. */
+export interface EventsTestSubgraph extends TestSubgraph {
+  people: TestSubgraph;
+  /** Makes sure users with these ids exist in the people subgraph (`erased`: and were erased). */
+  addUsers(ids: readonly string[], opts?: { erased?: boolean }): Promise<void>;
+}
+
+/** Starts the people subgraph, then the events subgraph (port 0, optionally with the demo seed) using it as peer. */
+export async function startEvents(opts: { seed?: boolean } = {}): Promise<EventsTestSubgraph> {
+  const people = await startTestSubgraph('people', createPeopleSubgraph);
+  const peers = createPeers({ self: 'events', internalSecret: DEV_INTERNAL_SECRET, urls: { people: people.url } });
+  const events = await startTestSubgraph('events', createEventsSubgraph, { ...(opts.seed ? { seed: seedEvents } : {}), settings: { peers } }).catch(async (err: unknown) => {
+    await people.stop();
+    throw err;
+  });
+  const { User } = peopleModels(people.conn);
+  return {
+    ...events,
+    people,
+    async addUsers(ids, { erased = false } = {}) {
+      await User.bulkWrite(
+        [...new Set(ids)].map((id) => ({
+          updateOne: {
+            filter: { _id: new Types.ObjectId(id) },
+            update: { $setOnInsert: { name: `Test user ${id.slice(-6)}`, email: `user-${id}@example.com`, roles: ['attendee'] }, ...(erased ? { $set: { erasedAt: new Date() } } : {}) },
+            upsert: true,
+          },
+        })),
+      );
+    },
+    async stop() {
+      await events.stop();
+      await people.stop();
+    },
+  };
 }
 
 /** Serves the events subgraph for the test file: started before all tests, stopped after them. */
-export function serveEvents(use: (t: TestSubgraph) => void, opts: { seed?: boolean } = {}): void {
-  let current: TestSubgraph | undefined;
+export function serveEvents(use: (t: EventsTestSubgraph) => void, opts: { seed?: boolean } = {}): void {
+  let current: EventsTestSubgraph | undefined;
   beforeAll(async () => {
     current = await startEvents(opts);
     use(current);
@@ -81,9 +121,17 @@ export async function publishedEvent(t: TestSubgraph, principal: Principal, over
 
 export const REG_FIELDS = 'id status ticketCode waitlistPosition cancellationReason attendee { id } event { id } checkIn { id }';
 
-/** Registers `principal` (or `attendeeId` on their behalf) for an event. */
-export function register(t: TestSubgraph, principal: Principal, eventId: string, attendeeId?: string): Promise<GqlResult> {
+/** Registers `principal` (or `attendeeId` on their behalf) for an event; the attendee is added to people first. */
+export async function register(t: EventsTestSubgraph, principal: Principal, eventId: string, attendeeId?: string): Promise<GqlResult> {
+  const attendee = attendeeId ?? principal.sub;
+  if (attendee && /^[0-9a-f]{24}$/i.test(attendee)) await t.addUsers([attendee]);
   return t.call(`mutation($input: RegisterInput!) { register(input: $input) { ${REG_FIELDS} } }`, { input: { eventId, ...(attendeeId ? { attendeeId } : {}) } }, principal);
+}
+
+/** Adds `staff` to the event's check-in staff, as the event's organizer `organizer`. */
+export async function assignStaff(t: EventsTestSubgraph, organizer: Principal, eventId: string, staff: Principal): Promise<void> {
+  await t.addUsers([staff.sub!]);
+  ok(await t.call('mutation($e: ID!, $u: ID!) { assignCheckInStaff(eventId: $e, userId: $u) { id } }', { e: eventId, u: staff.sub }, organizer));
 }
 
 /** Counts the outbox records of a topic. */

@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEventsSubgraph } from '../events/index.js';
+import { seedEvents } from '../events/seed.js';
+import { DEV_INTERNAL_SECRET } from '../kit/config.js';
 import { DEMO, demoEventPrice, demoRegistration } from '../kit/demo.js';
 import { demoId } from '../kit/ids.js';
 import { outboxModels } from '../kit/outbox.js';
+import { createPeers } from '../kit/peers.js';
 import { codes, internalPrincipal, startTestSubgraph, userPrincipal, type TestSubgraph } from '../kit/testing.js';
 import { createPaymentsSubgraph } from './index.js';
 import { paymentsModels } from './models.js';
@@ -21,12 +25,24 @@ const SUCCEEDED = step('markPaymentSucceeded', '$ref: String|providerRef: $ref')
 const FAILED = step('markPaymentFailed', '$reason: String!|reason: $reason');
 const REFUND = `mutation($id: ID!, $amount: Int, $reason: String!) { refundPayment(id: $id, amount: $amount, reason: $reason) { ${PAYMENT_FIELDS} } }`;
 
+/**
+ * Demo registrations of the free event 2 (no seeded payment): r % 3 === 2; r % 10 === 9 is
+ * cancelled, r % 10 === 8 pending, the rest confirmed.
+ */
+const FREE = { first: 5, second: 11, third: 14, fourth: 17, cancelled: 29 } as const;
+const attendeeIdOf = (r: number) => hex('user', demoRegistration(r).userIndex);
+
 let t: TestSubgraph;
+let events: TestSubgraph;
 beforeAll(async () => {
-  t = await startTestSubgraph('payments', createPaymentsSubgraph, { seed: seedPayments });
+  // New payments are checked at the events subgraph: the real one, with the demo registrations.
+  events = await startTestSubgraph('events', createEventsSubgraph, { seed: seedEvents });
+  const peers = createPeers({ self: 'payments', internalSecret: DEV_INTERNAL_SECRET, urls: { events: events.url } });
+  t = await startTestSubgraph('payments', createPaymentsSubgraph, { seed: seedPayments, settings: { peers } });
 });
 afterAll(async () => {
   await t?.stop();
+  await events?.stop();
 });
 
 const outboxFor = (registrationId: string) => outboxModels(t.conn).Outbox.find({ topic: `payments:${registrationId}` }).sort({ seq: 1 }).lean();
@@ -53,11 +69,13 @@ describe('seed', () => {
 });
 
 describe('createPayment', () => {
-  const reg = hex('registration', 5000);
+  const reg = hex('registration', FREE.first);
   it('records a payment awaiting money and its outbox event', async () => {
     const r = await t.call(CREATE, { input: { registrationId: reg, amount: { amount: 2500, currency: 'EUR' } } }, ops);
     expect(r.errors).toBeUndefined();
     expect(r.data!.createPayment).toMatchObject({ status: 'REQUIRES_PAYMENT', amount: { amount: 2500, currency: 'EUR' }, invoice: null, refunds: [] });
+    // The attendee is the registration's (not the caller's).
+    expect((await paymentsModels(t.conn).Payment.findById(r.data!.createPayment.id).lean())!.attendeeId!.toHexString()).toBe(attendeeIdOf(FREE.first));
     const events = await outboxFor(reg);
     expect(events.map((e) => e.type)).toEqual(['payment.updated']);
     expect(events[0].payload).toMatchObject({ id: r.data!.createPayment.id, registrationId: reg, status: 'REQUIRES_PAYMENT', amount: 2500, currency: 'EUR' });
@@ -69,27 +87,43 @@ describe('createPayment', () => {
   });
   it('validates amount, currency and ids with field paths', async () => {
     const cases: Array<[Record<string, unknown>, string]> = [
-      [{ registrationId: hex('registration', 5001), amount: { amount: 100, currency: 'eur' } }, 'input.amount.currency'],
-      [{ registrationId: hex('registration', 5001), amount: { amount: 100, currency: 'XYZ' } }, 'input.amount.currency'],
-      [{ registrationId: hex('registration', 5001), amount: { amount: 0, currency: 'EUR' } }, 'input.amount.amount'],
+      [{ registrationId: hex('registration', FREE.second), amount: { amount: 100, currency: 'eur' } }, 'input.amount.currency'],
+      [{ registrationId: hex('registration', FREE.second), amount: { amount: 100, currency: 'XYZ' } }, 'input.amount.currency'],
+      [{ registrationId: hex('registration', FREE.second), amount: { amount: 0, currency: 'EUR' } }, 'input.amount.amount'],
+      [{ registrationId: hex('registration', FREE.second), amount: { amount: 100_000_000, currency: 'EUR' } }, 'input.amount.amount'],
+      [{ registrationId: hex('registration', FREE.second), amount: { amount: 2_147_483_647, currency: 'EUR' } }, 'input.amount.amount'],
+      [{ registrationId: hex('registration', FREE.second), amount: { amount: 100, currency: 'EUR' }, attendeeId: hex('user', 2) }, 'input.attendeeId'],
       [{ registrationId: 'not-an-id', amount: { amount: 100, currency: 'EUR' } }, 'input.registrationId'],
     ];
     for (const [input, target] of cases) {
       const r = await t.call(CREATE, { input }, ops);
       expect(r.errors![0].extensions, target).toMatchObject({ code: 'BAD_USER_INPUT', target });
     }
-    expect(await paymentsModels(t.conn).Payment.countDocuments({ registrationId: demoId('registration', 5001) })).toBe(0);
+    expect(await paymentsModels(t.conn).Payment.countDocuments({ registrationId: demoId('registration', FREE.second) })).toBe(0);
+  });
+  it('accepts the largest amount, 99,999,999 minor units', async () => {
+    const r = await t.call(CREATE, { input: { registrationId: hex('registration', FREE.second), amount: { amount: 99_999_999, currency: 'EUR' } } }, ops);
+    expect(r.data?.createPayment.amount).toEqual({ amount: 99_999_999, currency: 'EUR' });
+  });
+  it('refuses missing and cancelled registrations, writing nothing', async () => {
+    const before = await paymentsModels(t.conn).Payment.countDocuments();
+    const missing = await t.call(CREATE, { input: { registrationId: hex('registration', 900_000), amount: { amount: 100, currency: 'EUR' } } }, ops);
+    expect(missing.errors![0].extensions).toMatchObject({ code: 'RESOURCE_NOT_FOUND', target: 'input.registrationId' });
+    const cancelled = await t.call(CREATE, { input: { registrationId: hex('registration', FREE.cancelled), amount: { amount: 100, currency: 'EUR' } } }, ops);
+    expect(cancelled.errors![0].extensions).toMatchObject({ code: 'INVALID_STATE_TRANSITION', target: 'input.registrationId' });
+    expect(await paymentsModels(t.conn).Payment.countDocuments()).toBe(before);
+    expect(await outboxModels(t.conn).Outbox.countDocuments({ topic: `payments:${hex('registration', FREE.cancelled)}` })).toBe(0);
   });
   it('needs payments:write', async () => {
-    expect(codes(await t.call(CREATE, { input: { registrationId: hex('registration', 5002), amount: { amount: 100, currency: 'EUR' } } }, stranger))).toEqual(['FORBIDDEN']);
+    expect(codes(await t.call(CREATE, { input: { registrationId: hex('registration', FREE.fourth), amount: { amount: 100, currency: 'EUR' } } }, stranger))).toEqual(['FORBIDDEN']);
   });
 });
 
 describe('status machine over the API', () => {
-  const reg = hex('registration', 6000);
+  const reg = hex('registration', FREE.third);
   let id = '';
   it('walks REQUIRES_PAYMENT → PROCESSING → FAILED → PROCESSING → SUCCEEDED (invoice) → PARTIALLY_REFUNDED → REFUNDED', async () => {
-    const created = await t.call(CREATE, { input: { registrationId: reg, amount: { amount: 10000, currency: 'USD' }, attendeeId: hex('user', 77) } }, ops);
+    const created = await t.call(CREATE, { input: { registrationId: reg, amount: { amount: 10000, currency: 'USD' }, attendeeId: attendeeIdOf(FREE.third) } }, ops);
     id = created.data!.createPayment.id;
     const forbidden = await t.call(SUCCEEDED, { id }, ops);
     expect(forbidden.errors![0].extensions).toMatchObject({ code: 'INVALID_STATE_TRANSITION', status: 409 });
@@ -174,7 +208,7 @@ describe('reading payments', () => {
     const total = await paymentsModels(t.conn).Payment.countDocuments({ status: 'SUCCEEDED' });
     expect(seen).toHaveLength(total);
     expect(new Set(seen).size).toBe(total);
-    const byReg = await t.call(`query($r: ID) { payments(registrationId: $r) { totalCount } }`, { r: hex('registration', 6000) }, ops);
+    const byReg = await t.call(`query($r: ID) { payments(registrationId: $r) { totalCount } }`, { r: hex('registration', FREE.third) }, ops);
     expect(byReg.data!.payments.totalCount).toBe(2);
     expect(codes(await t.call(`{ payments { totalCount } }`, {}, stranger))).toEqual(['FORBIDDEN']);
   });

@@ -9,7 +9,8 @@ import { mapIterator } from '../kit/streams.js';
 import { paymentFromJson, paymentTopic } from './events.js';
 import type { PaymentsContext } from './loaders.js';
 import type { InvoiceDoc, LineItem, PaymentDoc, RefundDoc } from './models.js';
-import { assertCanRead, canReadPayment, type PaymentsService } from './service.js';
+import { canReadPayment, requireReadPayment } from './access.js';
+import type { PaymentsService } from './service.js';
 
 type Args = Record<string, any>;
 const id = (doc: { _id: { toHexString(): string } }): string => doc._id.toHexString();
@@ -17,7 +18,7 @@ const money = (amount: number, currency: string) => ({ amount, currency });
 
 async function visiblePaymentOf(registrationId: string, ctx: PaymentsContext): Promise<PaymentDoc | null> {
   const payment = await ctx.loaders.paymentByRegistration.load(registrationId);
-  return payment ? assertCanRead(ctx.principal, payment) : null;
+  return payment ? requireReadPayment(ctx.principal, payment) : null;
 }
 
 /** The resolver map of the payments subgraph. */
@@ -29,7 +30,7 @@ export function paymentsResolvers(svc: PaymentsService, live: LiveFeed) {
       payments: (_: unknown, a: Args, ctx: PaymentsContext) => svc.list(ctx.principal, a as PageArgs),
     },
     Mutation: {
-      createPayment: (_: unknown, a: Args, ctx: PaymentsContext) => svc.create(ctx.principal, a.input),
+      createPayment: (_: unknown, a: Args, ctx: PaymentsContext) => svc.create(ctx.principal, a.input, { correlationId: ctx.correlationId }),
       markPaymentProcessing: (_: unknown, a: Args, ctx: PaymentsContext) => svc.markProcessing(ctx.principal, a.id),
       markPaymentSucceeded: (_: unknown, a: Args, ctx: PaymentsContext) => svc.markSucceeded(ctx.principal, a.id, a.providerRef),
       markPaymentFailed: (_: unknown, a: Args, ctx: PaymentsContext) => svc.markFailed(ctx.principal, a.id, a.reason),

@@ -1,37 +1,40 @@
 /**
- * Payment rules: creation (one active payment per registration), the status machine, invoices on
- * success, refund bounds, and who may read a payment. Every status change and its outbox event are
+ * Payment rules: creation (for an existing, not cancelled registration, checked at the events
+ * subgraph first; one active payment per registration), the status machine, invoices on success,
+ * refund bounds. Who may do what is in access.ts. Every status change and its outbox event are
  * written in one transaction.
  */
-import type { ClientSession, Connection, Types } from 'mongoose';
+import { Types, type ClientSession, type Connection } from 'mongoose';
 import { appError, badInput, notFound } from '../kit/errors.js';
-import { isInternal, requireAllowed, requireScope } from '../kit/authz.js';
-import { maybeObjectId, toObjectId } from '../kit/ids.js';
+import { requireAllowed, requireScope } from '../kit/authz.js';
+import { toObjectId } from '../kit/ids.js';
 import { mapDbError, requireEnum, requireInt, requireString } from '../kit/input.js';
 import { inTransaction, recordEvents } from '../kit/outbox.js';
 import { paginate, type Connection as Page, type PageArgs } from '../kit/pagination.js';
-import { hasScope, type Principal } from '../kit/principal.js';
+import type { PeerCallOptions, Peers } from '../kit/peers.js';
+import type { Principal } from '../kit/principal.js';
+import { paymentListScope, requireChangePayment, requireReadPayment } from './access.js';
 import { paymentChanged } from './events.js';
 import { issueInvoice } from './invoices.js';
 import { PAYMENT_STATUSES, type PaymentDoc, type PaymentStatus, type PaymentsModels } from './models.js';
 import { assertTransition } from './statemachine.js';
 
 const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
-/** Largest amount accepted, in minor units. */
-export const MAX_AMOUNT = 100_000_000_00;
+/**
+ * Largest amount accepted, in minor units (99,999,999: just under a million in a two-decimal
+ * currency). Payments, refunds and invoice totals stay far inside GraphQL's 32-bit Int.
+ */
+export const MAX_AMOUNT = 99_999_999;
 
-/** May read the payment: its attendee, payments:read holders, admins, internal callers. */
-export function canReadPayment(p: Principal, payment: Pick<PaymentDoc, 'attendeeId'>): boolean {
-  return isInternal(p) || hasScope(p, 'payments:read') || (p.kind === 'user' && !!p.sub && payment.attendeeId?.toHexString() === p.sub);
-}
+/** A registration as the events subgraph describes it to payments. */
+type RegistrationFacts = {
+  id: string;
+  status: string;
+  attendee: { id: string } | null;
+  invitation: { state: string } | null;
+};
 
-/** FORBIDDEN unless the caller may read the payment. */
-export function assertCanRead(p: Principal, payment: PaymentDoc): PaymentDoc {
-  requireAllowed(p, canReadPayment(p, payment), 'Only the attendee, payments:read holders and admins may read this payment');
-  return payment;
-}
-
-/** Validates a Money input: positive whole minor units, a known upper-case ISO-4217 code. */
+/** Validates a Money input: positive whole minor units up to MAX_AMOUNT, a known upper-case ISO-4217 code. */
 export function parseMoney(value: unknown, target: string): { amount: number; currency: string } {
   const v = (value ?? {}) as Record<string, unknown>;
   const amount = requireInt(v.amount, `${target}.amount`, { min: 1, max: MAX_AMOUNT });
@@ -40,14 +43,34 @@ export function parseMoney(value: unknown, target: string): { amount: number; cu
   return { amount, currency };
 }
 
-/** The payments service over its models. */
-export function createPaymentsService(m: PaymentsModels, conn: Connection) {
+/**
+ * Checks the registration a new payment is for at the events subgraph: it exists, is not cancelled,
+ * is not an invitation its attendee has not accepted, and (when given) `attendeeId` is its attendee.
+ * Answers the attendee.
+ */
+async function payableAttendee(peers: Peers, registrationId: Types.ObjectId, attendeeId: Types.ObjectId | null, call: PeerCallOptions): Promise<Types.ObjectId> {
+  const id = registrationId.toHexString();
+  const [reg] = await peers.entities<RegistrationFacts>('events', 'Registration', [id], 'id status attendee { id } invitation { state }', call);
+  if (!reg) throw notFound('Registration', id, 'input.registrationId');
+  if (reg.status === 'CANCELLED') throw appError('INVALID_STATE_TRANSITION', 'A cancelled registration cannot be paid', { details: `Registration '${id}' is cancelled`, target: 'input.registrationId' });
+  if (reg.invitation?.state === 'PENDING') throw appError('INVALID_STATE_TRANSITION', 'The registration cannot be paid yet', { details: `Registration '${id}' is an invitation its attendee has not accepted`, target: 'input.registrationId' });
+  const attendee = reg.attendee?.id;
+  if (!attendee || !/^[0-9a-f]{24}$/i.test(attendee)) throw appError('SERVICE_UNAVAILABLE', undefined, { details: 'the events service described the registration without its attendee' });
+  if (attendeeId && attendeeId.toHexString() !== attendee.toLowerCase()) throw badInput('input.attendeeId', `is not the attendee of registration '${id}'`);
+  return new Types.ObjectId(attendee);
+}
+
+/** The payments service over its models; `peers` reaches the events subgraph for the registrations payments are for. */
+export function createPaymentsService(m: PaymentsModels, conn: Connection, peers: Peers) {
   /**
    * Applies a change to one payment in a transaction: `plan` sees the current payment and answers the
    * next status and fields (or throws); the transition is checked, the write is conditional on the
    * state that was read, and the outbox event is recorded with it.
    */
   async function change(
+    p: Principal,
+    scope: string,
+    action: string,
     id: unknown,
     plan: (current: PaymentDoc) => { to: PaymentStatus; set?: Partial<PaymentDoc> },
     extra?: (p: PaymentDoc, session: ClientSession) => Promise<void>,
@@ -56,6 +79,7 @@ export function createPaymentsService(m: PaymentsModels, conn: Connection) {
     return inTransaction(conn, async (session) => {
       const current = await m.Payment.findById(_id).session(session).lean<PaymentDoc>().exec();
       if (!current) throw notFound('Payment', String(id));
+      requireChangePayment(p, current.attendeeId, scope);
       const { to, set = {} } = plan(current);
       assertTransition(current.status, to);
       const updated = await m.Payment.findOneAndUpdate(
@@ -65,7 +89,14 @@ export function createPaymentsService(m: PaymentsModels, conn: Connection) {
       )
         .lean<PaymentDoc>()
         .exec();
-      if (!updated) throw appError('CONFLICT', 'The payment changed concurrently; retry', { target: 'id' });
+      if (!updated) {
+        const refunded = `${current.refundedAmount} of ${current.amount} ${current.currency} minor units refunded`;
+        throw appError('CONFLICT', 'The payment changed concurrently; retry', {
+          target: 'id',
+          details: `Another request changed payment '${_id.toHexString()}' while this ${action} was applied (it was ${current.status} with ${refunded} when read); nothing was written. Read the payment again and retry if the ${action} is still wanted.`,
+          extra: { retryable: true },
+        });
+      }
       await extra?.(updated, session);
       await recordEvents(conn, session, [paymentChanged(updated)]);
       return updated;
@@ -74,23 +105,30 @@ export function createPaymentsService(m: PaymentsModels, conn: Connection) {
 
   return {
     async get(p: Principal, payment: PaymentDoc | null): Promise<PaymentDoc | null> {
-      return payment ? assertCanRead(p, payment) : null;
+      return payment ? requireReadPayment(p, payment) : null;
     },
 
     async list(p: Principal, args: PageArgs & { status?: unknown; registrationId?: unknown }): Promise<Page<PaymentDoc>> {
       requireScope(p, 'payments:read');
-      const filter: Record<string, unknown> = {};
+      const reach = paymentListScope(p);
+      requireAllowed(p, reach !== null, "The 'payments:read' scope is required");
+      const filter: Record<string, unknown> = reach?.attendeeId ? { attendeeId: new Types.ObjectId(reach.attendeeId) } : {};
       if (args.status !== undefined && args.status !== null) filter.status = requireEnum(args.status, 'status', PAYMENT_STATUSES);
       if (args.registrationId !== undefined && args.registrationId !== null) filter.registrationId = toObjectId(args.registrationId, 'registrationId');
       return paginate(m.Payment, { filter, page: args });
     },
 
-    async create(p: Principal, input: Record<string, unknown>): Promise<PaymentDoc> {
+    /**
+     * Records a payment awaiting money for a registration the events subgraph knows, is not
+     * cancelled and whose attendee is `attendeeId` (default: the registration's attendee).
+     */
+    async create(p: Principal, input: Record<string, unknown>, call: PeerCallOptions = {}): Promise<PaymentDoc> {
       requireScope(p, 'payments:write');
       const registrationId = toObjectId(input.registrationId, 'input.registrationId');
       const money = parseMoney(input.amount, 'input.amount');
-      const attendeeId: Types.ObjectId | null =
-        input.attendeeId !== undefined && input.attendeeId !== null ? toObjectId(input.attendeeId, 'input.attendeeId') : p.kind === 'user' ? maybeObjectId(p.sub) : null;
+      const given = input.attendeeId !== undefined && input.attendeeId !== null ? toObjectId(input.attendeeId, 'input.attendeeId') : null;
+      const attendeeId = await payableAttendee(peers, registrationId, given, call);
+      requireChangePayment(p, attendeeId, 'payments:write');
       const conflict = () => appError('CONFLICT', 'The registration already has an active payment', { target: 'input.registrationId' });
       try {
         return await inTransaction(conn, async (session) => {
@@ -108,13 +146,13 @@ export function createPaymentsService(m: PaymentsModels, conn: Connection) {
 
     markProcessing(p: Principal, id: unknown): Promise<PaymentDoc> {
       requireScope(p, 'payments:write');
-      return change(id, () => ({ to: 'PROCESSING', set: { failureReason: null } }));
+      return change(p, 'payments:write', 'status change', id, () => ({ to: 'PROCESSING', set: { failureReason: null } }));
     },
 
     markSucceeded(p: Principal, id: unknown, providerRef: unknown): Promise<PaymentDoc> {
       requireScope(p, 'payments:write');
       const ref = providerRef === undefined || providerRef === null ? undefined : requireString(providerRef, 'providerRef', { max: 200 });
-      return change(id, () => ({ to: 'SUCCEEDED', set: ref ? { providerRef: ref, failureReason: null } : { failureReason: null } }), async (paid, session) => {
+      return change(p, 'payments:write', 'status change', id, () => ({ to: 'SUCCEEDED', set: ref ? { providerRef: ref, failureReason: null } : { failureReason: null } }), async (paid, session) => {
         await issueInvoice(m, paid, session);
       });
     },
@@ -122,7 +160,7 @@ export function createPaymentsService(m: PaymentsModels, conn: Connection) {
     markFailed(p: Principal, id: unknown, reason: unknown): Promise<PaymentDoc> {
       requireScope(p, 'payments:write');
       const failureReason = requireString(reason, 'reason', { max: 500 });
-      return change(id, () => ({ to: 'FAILED', set: { failureReason } }));
+      return change(p, 'payments:write', 'status change', id, () => ({ to: 'FAILED', set: { failureReason } }));
     },
 
     refund(p: Principal, id: unknown, amount: unknown, reason: unknown): Promise<PaymentDoc> {
@@ -131,6 +169,9 @@ export function createPaymentsService(m: PaymentsModels, conn: Connection) {
       const requested = amount === undefined || amount === null ? null : requireInt(amount, 'amount', { min: 1, max: MAX_AMOUNT });
       let refunded = 0;
       return change(
+        p,
+        'payments:refund',
+        'refund',
         id,
         (c) => {
           if (c.status !== 'SUCCEEDED' && c.status !== 'PARTIALLY_REFUNDED') assertTransition(c.status, 'REFUNDED');

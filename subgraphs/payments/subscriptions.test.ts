@@ -1,20 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEventsSubgraph } from '../events/index.js';
+import { seedEvents } from '../events/seed.js';
+import { DEV_INTERNAL_SECRET } from '../kit/config.js';
+import { demoRegistration } from '../kit/demo.js';
 import { demoId } from '../kit/ids.js';
+import { createPeers } from '../kit/peers.js';
 import { ANONYMOUS } from '../kit/principal.js';
 import { codes, startTestSubgraph, userPrincipal, type TestSubgraph } from '../kit/testing.js';
 import { createPaymentsSubgraph } from './index.js';
 
+/** Demo registration 17: confirmed, at the free event 2 (no seeded payment). */
+const R = 17;
 const ops = userPrincipal(demoId('user', 1).toHexString(), { scopes: ['payments:read', 'payments:write'] });
-const attendee = userPrincipal(demoId('user', 60).toHexString());
-const reg = demoId('registration', 9000).toHexString();
+const attendee = userPrincipal(demoId('user', demoRegistration(R).userIndex).toHexString());
+const reg = demoId('registration', R).toHexString();
 const SUB = `subscription($r: ID!, $after: String) { paymentStatusChanged(registrationId: $r, after: $after) { cursor payment { id status amount { amount currency } invoice { number } registration { id } } } }`;
 
 let t: TestSubgraph;
+let events: TestSubgraph;
 beforeAll(async () => {
-  t = await startTestSubgraph('payments-live', createPaymentsSubgraph, { liveFeed: true });
+  events = await startTestSubgraph('events', createEventsSubgraph, { seed: seedEvents });
+  const peers = createPeers({ self: 'payments', internalSecret: DEV_INTERNAL_SECRET, urls: { events: events.url } });
+  t = await startTestSubgraph('payments-live', createPaymentsSubgraph, { liveFeed: true, settings: { peers } });
 });
 afterAll(async () => {
   await t?.stop();
+  await events?.stop();
 });
 
 describe('paymentStatusChanged', () => {

@@ -26,7 +26,7 @@ export interface StackOptions {
   gatewayPort?: number;
   /** Subgraph ports; 0 for each when `ephemeral`. */
   subgraphPorts?: Partial<Record<SubgraphName, number>> | 'ephemeral';
-  /** Seed demo data into empty databases. */
+  /** Seed demo data into empty databases (refused when the gateway config's NODE_ENV is production). */
   seed?: boolean;
   /** Database name prefix (tests use a unique one). */
   dbPrefix?: string;
@@ -74,6 +74,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           host: '127.0.0.1',
           redisUrl: gatewayConfig.redisUrl,
           seed,
+          nodeEnv: gatewayConfig.nodeEnv,
           exposeErrors: gatewayConfig.exposeErrors,
           dbPrefix,
           monitorCommands: opts.monitorCommands,

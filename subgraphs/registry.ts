@@ -1,6 +1,7 @@
 /** The four subgraphs by name: their module factories and demo-data seeders. */
 import type { Connection } from 'mongoose';
 import type { SubgraphName } from './kit/config.js';
+import type { DemoSeedPlan } from './kit/demo.js';
 import type { SubgraphDeps, SubgraphModule } from './kit/module.js';
 import { createEventsSubgraph } from './events/index.js';
 import { seedEvents } from './events/seed.js';
@@ -13,7 +14,8 @@ import { seedIntegrations } from './integrations/seed.js';
 
 export interface SubgraphEntry {
   create: (deps: SubgraphDeps) => SubgraphModule<any>;
-  seed: (conn: Connection) => Promise<{ seeded: boolean }>;
+  /** Seeds the plan's parts that belong to the subgraph (every part when no plan is given). */
+  seed: (conn: Connection, plan?: DemoSeedPlan) => Promise<{ seeded: boolean }>;
 }
 
 export const SUBGRAPHS: Record<SubgraphName, SubgraphEntry> = {

@@ -3,7 +3,8 @@
  * builds the module, optionally seeds demo data, and serves it over HTTP and graphql-ws.
  */
 import type { Connection } from 'mongoose';
-import type { SubgraphName } from './kit/config.js';
+import type { NodeEnv, SubgraphName } from './kit/config.js';
+import { datasetsOf, planDemoSeed, type DemoSeedPlan } from './kit/demo.js';
 import { databaseName, openConnection, pingProbe } from './kit/db.js';
 import type { Logger } from './kit/logger.js';
 import type { SubgraphModule } from './kit/module.js';
@@ -22,8 +23,13 @@ export interface RunSubgraphOptions {
   redisUrl?: string;
   /** Prefix of the bus's Redis channels (default `eventgraph:`); deployments sharing one Redis use their own. */
   redisKeyPrefix?: string;
-  /** Seed demo data when the database is empty. */
-  seed?: boolean;
+  /**
+   * Seed demo data into empty collections: `true` for every part (refused in production), or a
+   * plan from `planDemoSeed`.
+   */
+  seed?: boolean | DemoSeedPlan;
+  /** The process's NODE_ENV; production never seeds demo people or credentials. */
+  nodeEnv?: NodeEnv;
   exposeErrors?: boolean;
   /** Database name prefix (tests use a unique one per run). */
   dbPrefix?: string;
@@ -43,15 +49,16 @@ export interface RunningSubgraph {
 
 /** Starts one subgraph and resolves once it listens. */
 export async function runSubgraph(opts: RunSubgraphOptions): Promise<RunningSubgraph> {
-  const { name, mongoUri, internalSecret, logger, port = 0, host = '127.0.0.1', redisUrl, seed = false, exposeErrors = false, dbPrefix, settings, monitorCommands = false, redisKeyPrefix } = opts;
+  const { name, mongoUri, internalSecret, logger, port = 0, host = '127.0.0.1', redisUrl, seed = false, nodeEnv, exposeErrors = false, dbPrefix, settings, monitorCommands = false, redisKeyPrefix } = opts;
   const entry = SUBGRAPHS[name];
+  const plan = seed === false ? undefined : seedPlan(seed, nodeEnv === 'production');
   const conn = await openConnection(mongoUri, databaseName(name, dbPrefix), { monitorCommands });
   const liveRuntime = await createSubgraphLive({ conn, redisUrl, keyPrefix: redisKeyPrefix, logger });
   const module = entry.create({ conn, logger, live: liveRuntime.live, settings });
   await module.init();
-  if (seed) {
-    const { seeded } = await entry.seed(conn);
-    if (seeded) logger.info({ subgraph: name }, 'demo data seeded');
+  if (plan) {
+    const { seeded } = await entry.seed(conn, plan);
+    if (seeded) logger.info({ subgraph: name, datasets: datasetsOf(plan, name) }, 'demo data seeded');
   }
   const server = await startSubgraphServer({
     name,
@@ -81,4 +88,11 @@ export async function runSubgraph(opts: RunSubgraphOptions): Promise<RunningSubg
       return stopping;
     },
   };
+}
+
+/** The plan a `seed` option stands for; in production a plan passes only what `planDemoSeed` allows there. */
+function seedPlan(seed: true | DemoSeedPlan, production: boolean): DemoSeedPlan {
+  if (seed === true) return planDemoSeed({ production });
+  if (production && seed.datasets.size > 0) planDemoSeed({ production, only: [...seed.datasets], organizer: seed.organizerId?.toHexString() });
+  return seed;
 }

@@ -1,11 +1,13 @@
 /**
- * Demo data of the events subgraph (first start only, when there are no events): the four demo
- * events plus two sub-events of the summit series, 40 sessions with the demo speakers, 1,200
- * registrations with ticket codes, and check-ins for the checked-in ones. Seed data writes no
- * domain events.
+ * Demo data of the events subgraph, in two parts (see `DEMO_DATASETS`), each seeded only while its
+ * collection is empty:
+ * - `events`: the four demo events plus two sub-events of the summit series and 40 sessions, with
+ *   the demo speakers when the `people` part is seeded too;
+ * - `registrations`: 1,200 registrations with ticket codes, and check-ins for the checked-in ones.
+ * Seed data writes no domain events.
  */
 import type { Connection, Types } from 'mongoose';
-import { DEMO, demoOrganizer, demoRegistration, demoUser } from '../kit/demo.js';
+import { DEMO, demoOrganizer, demoRegistration, demoUser, fullDemoPlan, type DemoSeedPlan } from '../kit/demo.js';
 import { demoId } from '../kit/ids.js';
 import { eventsModels, type CheckInDoc, type EventDoc, type RegistrationDoc, type SessionDoc, type VenueDoc } from './models.js';
 import { newTicketCode } from './service-registrations.js';
@@ -130,10 +132,10 @@ async function insertInBatches<T>(model: { insertMany(docs: T[], opts: { lean: t
   for (let i = 0; i < docs.length; i += BATCH) await model.insertMany(docs.slice(i, i + BATCH), { lean: true, ordered: true });
 }
 
-function eventDocs(now: Date): EventDoc[] {
+function eventDocs(now: Date, organizerId: Types.ObjectId | undefined): EventDoc[] {
   return EVENTS.map((e, i) => {
     const organizer = demoOrganizer(e.organizerOf ?? i);
-    const organizationIndex = demoUser(organizer).organizationIndex;
+    const organizationIndex = organizerId ? null : demoUser(organizer).organizationIndex;
     return {
       _id: demoId('event', i),
       title: e.title,
@@ -144,7 +146,7 @@ function eventDocs(now: Date): EventDoc[] {
       timezone: e.timezone,
       capacity: e.capacity,
       venue: e.venue,
-      organizerId: demoId('user', organizer),
+      organizerId: organizerId ?? demoId('user', organizer),
       organizationId: organizationIndex === null ? null : demoId('org', organizationIndex),
       parentId: e.parent === undefined ? null : demoId('event', e.parent),
       cancellationReason: null,
@@ -157,7 +159,7 @@ function eventDocs(now: Date): EventDoc[] {
   });
 }
 
-function sessionDocs(events: EventDoc[], now: Date): SessionDoc[] {
+function sessionDocs(events: EventDoc[], now: Date, withSpeakers: boolean): SessionDoc[] {
   const [firstSpeaker, lastSpeaker] = DEMO.speakerRange;
   const speakerCount = lastSpeaker - firstSpeaker + 1;
   return Array.from({ length: DEMO.sessions }, (_, i) => {
@@ -178,19 +180,36 @@ function sessionDocs(events: EventDoc[], now: Date): SessionDoc[] {
       room: ev.venue?.onlineUrl ? 'Stage 1' : ROOMS[i % ROOMS.length],
       status: 'SCHEDULED',
       cancellationReason: null,
-      speakerIds: speakers,
+      speakerIds: withSpeakers ? speakers : [],
       createdAt: now,
       updatedAt: now,
     };
   });
 }
 
-/** Seeds the demo events data when there are no events yet; idempotent. */
-export async function seedEvents(conn: Connection): Promise<{ seeded: boolean }> {
+/**
+ * Seeds the parts of the plan that belong to the events subgraph (all of them by default), each
+ * only while its collection is empty; idempotent.
+ */
+export async function seedEvents(conn: Connection, plan: DemoSeedPlan = fullDemoPlan()): Promise<{ seeded: boolean }> {
   const m = eventsModels(conn);
-  if (await m.Event.exists({}).exec()) return { seeded: false };
   const now = new Date();
-  const events = eventDocs(now);
+  const events = eventDocs(now, plan.organizerId);
+  let seeded = false;
+  if (plan.datasets.has('events') && !(await m.Event.exists({}).exec())) {
+    await insertInBatches(m.Event, events);
+    await insertInBatches(m.Session, sessionDocs(events, now, plan.datasets.has('people')));
+    seeded = true;
+  }
+  if (plan.datasets.has('registrations') && !(await m.Registration.exists({}).exec())) {
+    await seedRegistrations(conn, events, now);
+    seeded = true;
+  }
+  return { seeded };
+}
+
+async function seedRegistrations(conn: Connection, events: EventDoc[], now: Date): Promise<void> {
+  const m = eventsModels(conn);
   const registrations: RegistrationDoc[] = [];
   const checkIns: CheckInDoc[] = [];
   for (let r = 0; r < DEMO.registrations; r++) {
@@ -219,9 +238,6 @@ export async function seedEvents(conn: Connection): Promise<{ seeded: boolean }>
       checkIns.push({ _id: demoId('checkin', r), registrationId: reg._id, eventId: ev._id, attendeeId: reg.attendeeId, checkedInAt, method: r % 2 ? 'TICKET_CODE' : 'REGISTRATION_ID', checkedInBy: null });
     }
   }
-  await insertInBatches(m.Event, events);
-  await insertInBatches(m.Session, sessionDocs(events, now));
   await insertInBatches(m.Registration, registrations);
   await insertInBatches(m.CheckIn, checkIns);
-  return { seeded: true };
 }

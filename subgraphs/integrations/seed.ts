@@ -1,17 +1,19 @@
 /**
- * Demo integrations (first start only): a Google Calendar connector for demo event 0 and an
+ * Demo integrations (the `integrations` part of `DEMO_DATASETS`; first start only, never in
+ * production): a Google Calendar connector for demo event 0 and an
  * outbound webhook connector; three sync jobs (SUCCEEDED 1200/1200, RUNNING 450/1200, FAILED with
  * two errors); one webhook subscription with a few deliveries.
  */
 import type { Connection } from 'mongoose';
+import { fullDemoPlan, type DemoSeedPlan } from '../kit/demo.js';
 import { demoId } from '../kit/ids.js';
 import { integrationsModels } from './models.js';
 import { newWebhookSecret } from './webhooks.js';
 
-/** Seeds the demo integrations data when there are no connectors yet. */
-export async function seedIntegrations(conn: Connection): Promise<{ seeded: boolean }> {
+/** Seeds the demo integrations data when the plan asks for it and there are no connectors yet. */
+export async function seedIntegrations(conn: Connection, plan: DemoSeedPlan = fullDemoPlan()): Promise<{ seeded: boolean }> {
   const m = integrationsModels(conn);
-  if ((await m.Connector.estimatedDocumentCount()) > 0) return { seeded: false };
+  if (!plan.datasets.has('integrations') || (await m.Connector.estimatedDocumentCount()) > 0) return { seeded: false };
   const now = Date.now();
   const at = (minutesAgo: number) => new Date(now - minutesAgo * 60_000);
   const event0 = demoId('event', 0);

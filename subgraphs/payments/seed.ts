@@ -1,20 +1,20 @@
 /**
- * Demo payments (first start only): for each of the first 1200 demo registrations of a paid event,
+ * Demo payments (the `payments` part of `DEMO_DATASETS`; first start only, never in production): for each of the first 1200 demo registrations of a paid event,
  * payment `demoId('payment', r)`: CONFIRMED → SUCCEEDED with an invoice, PENDING →
  * REQUIRES_PAYMENT, CANCELLED → REFUNDED (invoice and a full refund).
  */
 import type { Connection } from 'mongoose';
-import { DEMO, demoEventPrice, demoRegistration } from '../kit/demo.js';
+import { DEMO, demoEventPrice, demoRegistration, fullDemoPlan, type DemoSeedPlan } from '../kit/demo.js';
 import { demoId } from '../kit/ids.js';
 import { invoiceNumber, lineItemsFor } from './invoices.js';
 import { paymentsModels, type PaymentDoc, type PaymentStatus } from './models.js';
 
 const STATUS: Record<'CONFIRMED' | 'PENDING' | 'CANCELLED', PaymentStatus> = { CONFIRMED: 'SUCCEEDED', PENDING: 'REQUIRES_PAYMENT', CANCELLED: 'REFUNDED' };
 
-/** Seeds demo payments, invoices and refunds when there are no payments yet. */
-export async function seedPayments(conn: Connection): Promise<{ seeded: boolean }> {
+/** Seeds demo payments, invoices and refunds when the plan asks for them and there are no payments yet. */
+export async function seedPayments(conn: Connection, plan: DemoSeedPlan = fullDemoPlan()): Promise<{ seeded: boolean }> {
   const m = paymentsModels(conn);
-  if ((await m.Payment.estimatedDocumentCount()) > 0) return { seeded: false };
+  if (!plan.datasets.has('payments') || (await m.Payment.estimatedDocumentCount()) > 0) return { seeded: false };
   const now = new Date();
   const year = now.getUTCFullYear();
   const payments: PaymentDoc[] = [];

@@ -1,14 +1,16 @@
 /**
- * Demo data of the people subgraph (first start only): 500 users from `demoUser`, 2 organizations,
- * speaker profiles for the speakers, and one partner API client.
+ * Demo data of the people subgraph, in two parts (see `DEMO_DATASETS`), each seeded only while its
+ * collection is empty and never in production (`planDemoSeed` refuses both there):
+ * - `people`: 500 users from `demoUser`, 2 organizations, speaker profiles for the speakers;
+ * - `partner`: one partner API client with the published development credentials below.
  *
  * Development credentials of the demo partner client (scopes `events:read registrations:read`,
- * owned by organizer user 1) — for local use only, never valid in production data:
+ * owned by organizer user 1) — for local use only, never seeded into production data:
  * - API key: `eg_test_demo_partner_key_0001`
  * - OAuth2 client credentials: client id `egc_demo_partner`, secret `egs_demo_partner_secret_0001`
  */
 import type { Connection } from 'mongoose';
-import { DEMO, demoUser } from '../kit/demo.js';
+import { DEMO, demoUser, fullDemoPlan, type DemoSeedPlan } from '../kit/demo.js';
 import { demoId } from '../kit/ids.js';
 import { hashSecret, keyPrefixOf, parseApiKey } from './credentials.js';
 import { peopleModels } from './models.js';
@@ -25,10 +27,26 @@ const ORGANIZATIONS = [
   { name: 'Contoso Conferences', slug: 'contoso-conferences' },
 ];
 
-/** Seeds the demo people data when the users collection is empty. */
-export async function seedPeople(conn: Connection): Promise<{ seeded: boolean }> {
+/**
+ * Seeds the parts of the plan that belong to the people subgraph (all of them by default): the
+ * demo people while there are no users, the demo partner client while there are no API clients.
+ */
+export async function seedPeople(conn: Connection, plan: DemoSeedPlan = fullDemoPlan()): Promise<{ seeded: boolean }> {
   const m = peopleModels(conn);
-  if ((await m.User.estimatedDocumentCount()) > 0) return { seeded: false };
+  let seeded = false;
+  if (plan.datasets.has('people') && (await m.User.estimatedDocumentCount()) === 0) {
+    await seedDemoPeople(conn);
+    seeded = true;
+  }
+  if (plan.datasets.has('partner') && (await m.ApiClient.estimatedDocumentCount()) === 0) {
+    await seedDemoPartner(conn);
+    seeded = true;
+  }
+  return { seeded };
+}
+
+async function seedDemoPeople(conn: Connection): Promise<void> {
+  const m = peopleModels(conn);
   const now = new Date();
   await m.Organization.insertMany(ORGANIZATIONS.slice(0, DEMO.organizations).map((o, i) => ({ _id: demoId('org', i), ...o, createdAt: now, updatedAt: now })));
   const users = Array.from({ length: DEMO.users }, (_, i) => {
@@ -49,6 +67,10 @@ export async function seedPeople(conn: Connection): Promise<{ seeded: boolean }>
     };
   });
   await m.User.insertMany(users);
+}
+
+async function seedDemoPartner(conn: Connection): Promise<void> {
+  const m = peopleModels(conn);
   const key = hashSecret(DEMO_PARTNER.apiKey);
   const secret = hashSecret(DEMO_PARTNER.clientSecret);
   await m.ApiClient.create({
@@ -64,5 +86,4 @@ export async function seedPeople(conn: Connection): Promise<{ seeded: boolean }>
     secretSalt: secret.salt,
     secretHash: secret.hash,
   });
-  return { seeded: true };
 }

@@ -12,4 +12,9 @@ COPY scripts ./scripts
 COPY tsconfig.json ./
 USER node
 EXPOSE 4000 4001 4002 4003 4004
-CMD ["npm", "run", "gateway"]
+# Node runs the entry point directly (no npm, no shell), so SIGTERM from the container runtime
+# reaches the process that shuts down gracefully (SHUTDOWN_GRACE_MS for in-flight requests, exit at
+# the latest 3 s after). Run it with an init as PID 1 (`docker run --init`, compose `init: true`) so
+# signals are forwarded and orphans reaped. Subgraphs: `node --import tsx subgraphs/main.ts <name>`.
+STOPSIGNAL SIGTERM
+CMD ["node", "--import", "tsx", "gateway/main.ts"]

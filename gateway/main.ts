@@ -1,16 +1,17 @@
 /**
  * `npm run gateway [-- --supergraph FILE] [--port N]`: serves a Federation 2 supergraph (default
  * SUPERGRAPH_PATH, i.e. schema/supergraph.graphql), reloads it when the file changes, and stops
- * gracefully on SIGTERM/SIGINT. Subgraph URLs come from the file, overridable with
- * SUBGRAPH_URL_<NAME>.
+ * gracefully on SIGTERM/SIGINT: in-flight requests get SHUTDOWN_GRACE_MS, and the process exits at
+ * the latest SHUTDOWN_EXIT_MARGIN_MS after that, whatever is still pending. Subgraph URLs come from
+ * the file, overridable with SUBGRAPH_URL_<NAME>.
  */
 import { parseArgs } from 'node:util';
 import { readPort } from '../subgraphs/kit/config.js';
-import { runMain } from '../subgraphs/kit/process.js';
+import { runMain, shutdownDeadlineMs, stopOnSignals } from '../subgraphs/kit/process.js';
 import { createLogger } from '../subgraphs/kit/logger.js';
 import { loadGatewayConfig } from './config.js';
 import { createExtensions } from './extensions.js';
-import { startGateway } from './server.js';
+import { createGateway } from './server.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { supergraph: { type: 'string' }, port: { type: 'string' } }, strict: true });
@@ -18,7 +19,8 @@ async function main(): Promise<void> {
   const port = values.port === undefined ? config.port : readPort({ '--port': values.port }, '--port', config.port);
   const logger = createLogger('gateway', config.logLevel);
   const extensions = await createExtensions({ config, logger });
-  const gw = await startGateway({ config: { ...config, port }, supergraphPath: values.supergraph ?? config.supergraphPath, extensions, logger });
+  const gw = await createGateway({ config: { ...config, port }, supergraphPath: values.supergraph ?? config.supergraphPath, extensions, logger });
+  stopOnSignals({ logger, deadlineMs: shutdownDeadlineMs(config.shutdownGraceMs), stop: () => gw.stop() });
   logger.info({ url: gw.url, supergraph: values.supergraph ?? config.supergraphPath }, 'gateway ready');
 }
 

@@ -2,12 +2,14 @@
  * `npm run subgraph -- <name>`: runs one subgraph alone, configured from the environment
  * (MONGODB_URI, <NAME>_PORT or PORT, INTERNAL_SECRET, REDIS_URL, LOG_LEVEL, HOST; SUBGRAPH_URL_<NAME>
  * and PEER_TIMEOUT_MS for the checks it makes at other subgraphs).
- * Without MONGODB_URI it starts the embedded localdb on LOCALDB_PATH.
+ * Without MONGODB_URI it starts the embedded localdb on LOCALDB_PATH, seeded with the demo data
+ * outside production. Stops on SIGTERM/SIGINT, exiting at the latest after
+ * DEFAULT_SHUTDOWN_DEADLINE_MS.
  */
 import { ConfigError, loadSubgraphConfig } from './kit/config.js';
 import { createLogger } from './kit/logger.js';
 import { createPeers } from './kit/peers.js';
-import { runMain, stopOnSignals } from './kit/process.js';
+import { DEFAULT_SHUTDOWN_DEADLINE_MS, runMain, stopOnSignals } from './kit/process.js';
 import { runSubgraph } from './run.js';
 import { startLocalDb } from '../localdb/index.js';
 
@@ -25,14 +27,20 @@ async function main(): Promise<void> {
     port: config.port,
     host: config.host,
     redisUrl: config.redisUrl,
-    seed: !config.mongodbUri,
+    seed: !config.mongodbUri && config.nodeEnv !== 'production',
+    nodeEnv: config.nodeEnv,
     exposeErrors: config.nodeEnv === 'development',
     settings: { peers: createPeers({ self: config.name, internalSecret: config.internalSecret, urls: config.peerUrls, timeoutMs: config.peerTimeoutMs }) },
   });
   logger.info({ url: running.server.url }, `${config.name} subgraph ready`);
-  stopOnSignals(logger, async () => {
-    await running.stop();
-    await localdb?.stop();
+  stopOnSignals({
+    logger,
+    deadlineMs: DEFAULT_SHUTDOWN_DEADLINE_MS,
+    stop: async () => {
+      await running.stop();
+      await localdb?.stop();
+      logger.info(`${config.name} subgraph stopped`);
+    },
   });
 }
 

@@ -149,6 +149,23 @@ export const PEOPLE_MUTATIONS: MutationCase[] = [
     invalid: async () => ({ query: `mutation { createApiClient(input: { name: "Too mighty", scopes: ["events:read", "admin"] }) { apiKey } }`, target: 'input.scopes.1' }),
   },
   {
+    field: 'updateApiClient',
+    async happy(t) {
+      const c = await newApiClient(t);
+      const d = await t.admin(`mutation ($id: ID!) { updateApiClient(id: $id, input: { name: "Renamed kiosk", scopes: ["events:read", "checkins:write"] }) { id name scopes global } }`, { id: c.id });
+      expect(d.updateApiClient).toEqual({ id: c.id, name: 'Renamed kiosk', scopes: ['events:read', 'checkins:write'], global: true });
+    },
+    invalid: async (t) => {
+      const c = await newApiClient(t);
+      return {
+        query: `mutation ($id: ID!) { updateApiClient(id: $id, input: { scopes: ["events:read", "admin"] }) { id } }`,
+        variables: { id: c.id },
+        target: 'input.scopes.1',
+        subject: { subgraph: 'people', collection: 'api_clients', id: c.id },
+      };
+    },
+  },
+  {
     field: 'revokeApiClient',
     async happy(t) {
       const c = await newApiClient(t);

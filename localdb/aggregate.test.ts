@@ -52,7 +52,7 @@ describe('aggregation', () => {
     expect(await orders.countDocuments({ cust: 'nobody' })).toBe(0);
     expect(await orders.estimatedDocumentCount()).toBe(4);
     const [stats] = await orders.aggregate([{ $collStats: { count: {} } }]).toArray();
-    expect(stats.count).toBe(4);
+    expect(stats?.count).toBe(4);
     expect(await ctx.coll('missing').countDocuments()).toBe(0);
     expect(await ctx.coll('missing').aggregate([{ $match: {} }]).toArray()).toEqual([]);
   });

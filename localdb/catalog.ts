@@ -41,7 +41,7 @@ export class Catalog {
 
   private attach(coll: Collection): Collection {
     let db = this.dbs.get(coll.db);
-    if (!db) this.dbs.set(coll.db, (db = new Map()));
+    if (!db) this.dbs.set(coll.db, (db = new Map<string, Collection>()));
     db.set(coll.name, coll);
     return coll;
   }

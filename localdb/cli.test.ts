@@ -12,8 +12,8 @@ function startCli(args: string[]): Promise<{ uri: string; exit: Promise<number |
     let out = '';
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
-      const m = /listening on (\S+)/.exec(out);
-      if (m) resolve({ uri: m[1], exit, kill: (s) => child.kill(s) });
+      const uri = /listening on (\S+)/.exec(out)?.[1];
+      if (uri !== undefined) resolve({ uri, exit, kill: (s) => child.kill(s) });
     });
     void exit.then((code) => reject(new Error(`cli exited (${code}): ${out}`)));
   });

@@ -66,12 +66,15 @@ export class Connection implements ConnectionInfo {
     }
   }
 
+  /** The length prefix of the next message; the caller has at least 4 bytes buffered. */
   private peekLength(): number {
-    if (this.chunks[0].length < 4) {
-      const all = Buffer.concat(this.chunks);
-      this.chunks = [all];
+    let head = this.chunks[0];
+    if (head === undefined) throw new Error('no buffered bytes to read a message length from');
+    if (head.length < 4) {
+      head = Buffer.concat(this.chunks);
+      this.chunks = [head];
     }
-    return this.chunks[0].readInt32LE(0);
+    return head.readInt32LE(0);
   }
 
   private drain(): void {
@@ -79,7 +82,8 @@ export class Connection implements ConnectionInfo {
       const len = this.peekLength();
       if (len < 16 || len > MAX_MESSAGE_SIZE) throw new ProtocolError(`invalid message length ${len}`);
       if (this.buffered < len) return;
-      const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+      const head = this.chunks[0];
+      const all = head !== undefined && this.chunks.length === 1 ? head : Buffer.concat(this.chunks);
       const msg = all.subarray(0, len);
       const rest = all.subarray(len);
       this.chunks = rest.length ? [rest] : [];

@@ -48,7 +48,7 @@ export interface ConnectionInfo {
 export interface CommandContext {
   readonly state: ServerState;
   readonly db: string;
-  readonly body: Document;
+  readonly body: Record<string, unknown>;
   readonly req: Request;
   readonly conn: ConnectionInfo;
   readonly view: View;

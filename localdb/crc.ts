@@ -14,7 +14,11 @@ const CRC32_TABLE = makeTable(0xedb88320);
 
 function crcWith(table: Uint32Array, buf: Uint8Array, start: number, end: number): number {
   let crc = 0xffffffff;
-  for (let i = start; i < end; i++) crc = table[(crc ^ buf[i]) & 0xff] ^ (crc >>> 8);
+  for (const byte of buf.subarray(start, end)) {
+    const entry = table[(crc ^ byte) & 0xff];
+    if (entry === undefined) throw new Error('CRC table index out of range'); // `& 0xff` keeps it below 256
+    crc = entry ^ (crc >>> 8);
+  }
   return (crc ^ 0xffffffff) >>> 0;
 }
 

@@ -33,6 +33,8 @@ export interface CursorOptions {
 function validBatchSize(v: unknown, field: string): number | undefined {
   if (v === undefined || v === null) return undefined;
   const n = Number(v);
+  // The message echoes the client's value as JavaScript prints it.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   if (!Number.isFinite(n) || n < 0) throw new CommandError(2, `BSON field '${field}' value must be >= 0, actual value '${String(v)}'`);
   return n;
 }

@@ -84,7 +84,9 @@ export async function dispatch(state: ServerState, req: Request, conn: Connectio
   let db = body.$db as string;
   if (req.opCode === OP_QUERY) {
     if (body.$query && typeof body.$query === 'object') body = body.$query as Document;
-    db = (req.collection ?? '').split('.')[0];
+    const ns = req.collection ?? '';
+    const dot = ns.indexOf('.');
+    db = dot < 0 ? ns : ns.slice(0, dot);
   }
   let reply: Reply;
   try {

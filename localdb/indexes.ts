@@ -1,4 +1,4 @@
-import type { Document } from 'bson';
+import type { Document, ObjectId } from 'bson';
 import type { Query } from 'mingo/query';
 import { newQuery } from './matcher.js';
 import { CommandError } from './errors.js';
@@ -10,6 +10,7 @@ export interface IndexSpec extends Document {
   v: number;
   key: Record<string, unknown>;
   name: string;
+  expireAfterSeconds?: unknown;
 }
 
 interface DocKeys {
@@ -30,8 +31,10 @@ export function formatValue(v: unknown): string {
   if (v instanceof Date) return `new Date(${v.getTime()})`;
   if (Array.isArray(v)) return `[ ${v.map(formatValue).join(', ')} ]`;
   const t = (v as { _bsontype?: string })._bsontype;
-  if (t === 'ObjectId') return `ObjectId('${String(v)}')`;
+  if (t === 'ObjectId') return `ObjectId('${(v as ObjectId).toHexString()}')`;
   if (isPlainObject(v)) return `{ ${Object.entries(v).map(([k, x]) => `${k}: ${formatValue(x)}`).join(', ')} }`;
+  // What is left is a scalar or a BSON class (Long, Decimal128, Timestamp, …) that prints itself.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   return String(v);
 }
 
@@ -100,15 +103,18 @@ export class Index {
       for (const v of found) {
         if (Array.isArray(v) && v.length > 0) {
           multikey = true;
-          vals.push(...v);
+          const elements: unknown[] = v;
+          vals.push(...elements);
         } else vals.push(v);
       }
       return vals.length ? vals : [null];
     });
     if (this.sparse && !present) return null;
     if (this.partial && !this.partial.test(doc)) return null;
+    const [firstVals] = perField;
+    if (firstVals === undefined) throw new Error(`index ${this.spec.name} has no key fields`);
     const first = new Map<string, unknown>();
-    for (const v of perField[0]) first.set(keyOf(v), v);
+    for (const v of firstVals) first.set(keyOf(v), v);
     let tuples: unknown[][] = [[]];
     if (this.unique) for (const vals of perField) tuples = tuples.flatMap((t) => vals.map((v) => [...t, v]));
     const full = new Map<string, unknown[]>();

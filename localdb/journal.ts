@@ -9,7 +9,18 @@ import type { IndexSpec } from './indexes.js';
 const HEADER = 8;
 const SNAPSHOT_CHUNK = 1000;
 
-function encodeOp(op: JournalOp): Document {
+/** A journal op as stored: a one-letter tag `o` and short field names. */
+type StoredOp =
+  | { o: 'p'; ns: string; d: Binary }
+  | { o: 'd'; ns: string; id: unknown }
+  | { o: 'c'; ns: string; opt?: Document }
+  | { o: 'x'; ns: string }
+  | { o: 'X'; db: string }
+  | { o: 'i'; ns: string; spec: IndexSpec }
+  | { o: 'I'; ns: string; name: string }
+  | { o: 'r'; from: string; to: string };
+
+function encodeOp(op: JournalOp): StoredOp {
   switch (op.op) {
     case 'put':
       return { o: 'p', ns: op.ns, d: new Binary(op.raw) };
@@ -30,10 +41,10 @@ function encodeOp(op: JournalOp): Document {
   }
 }
 
-function decodeOp(d: Document): JournalOp {
+function decodeOp(d: StoredOp): JournalOp {
   switch (d.o) {
     case 'p':
-      return { op: 'put', ns: d.ns, raw: Buffer.from((d.d as Binary).buffer) };
+      return { op: 'put', ns: d.ns, raw: Buffer.from(d.d.buffer) };
     case 'd':
       return { op: 'del', ns: d.ns, id: d.id };
     case 'c':
@@ -43,13 +54,13 @@ function decodeOp(d: Document): JournalOp {
     case 'X':
       return { op: 'dropDb', db: d.db };
     case 'i':
-      return { op: 'index', ns: d.ns, spec: d.spec as IndexSpec };
+      return { op: 'index', ns: d.ns, spec: d.spec };
     case 'I':
       return { op: 'dropIndex', ns: d.ns, name: d.name };
     case 'r':
       return { op: 'rename', from: d.from, to: d.to };
     default:
-      throw new Error(`unknown journal op ${String(d.o)}`);
+      throw new Error(`unknown journal op ${String((d as { o: unknown }).o)}`);
   }
 }
 
@@ -75,7 +86,8 @@ export function decodeRecords(buf: Buffer): { groups: JournalOp[][]; validLength
     if (crc32(payload) !== buf.readUInt32LE(pos + 4)) break;
     try {
       const doc = BSON.deserialize(payload, { promoteValues: true, promoteBuffers: false });
-      groups.push((doc.ops as Document[]).map(decodeOp));
+      // Records are written by encodeRecord and pass their checksum before they are read.
+      groups.push((doc.ops as StoredOp[]).map(decodeOp));
     } catch {
       break;
     }

@@ -39,7 +39,7 @@ describe('mongoose', () => {
     expect(found?.author.name).toBe('Ann');
     await Book.updateOne({ _id: book._id, 'chapters.name': 'c1' }, { $inc: { 'chapters.$.words': 5 }, $push: { tags: 'b' } });
     const lean = await Book.findById(book._id).select('tags chapters -_id').lean();
-    expect(lean).toEqual({ tags: ['a', 'b'], chapters: [{ name: 'c1', words: 15, _id: book.chapters[0]._id }] });
+    expect(lean).toEqual({ tags: ['a', 'b'], chapters: [{ name: 'c1', words: 15, _id: book.chapters[0]?._id }] });
     const doc = await Book.findById(book._id);
     doc!.pages = 120;
     await doc!.save();

@@ -7,6 +7,13 @@ interface Entry {
 
 const MAX_CHUNK = 512;
 
+/** The entry at `pos`, which the caller keeps within the chunk's bounds. */
+function entryAt(chunk: Entry[], pos: number): Entry {
+  const e = chunk[pos];
+  if (e === undefined) throw new Error(`ordered index: no entry at ${pos} of a chunk of ${chunk.length}`);
+  return e;
+}
+
 function cmpEntry(a: Entry, b: Entry): number {
   const c = compareValues(a.value, b.value);
   if (c !== 0) return c;
@@ -31,14 +38,21 @@ export class OrderedIndex {
     return this.count;
   }
 
-  /** Index of the first chunk whose last entry satisfies `atOrAfter`. */
+  /** The chunk at `ci`, which the caller keeps within the list's bounds. */
+  private chunkAt(ci: number): Entry[] {
+    const chunk = this.chunks[ci];
+    if (chunk === undefined) throw new Error(`ordered index: no chunk at ${ci} of ${this.chunks.length}`);
+    return chunk;
+  }
+
+  /** Index of the first chunk whose last entry satisfies `atOrAfter` (chunks are never empty). */
   private chunkFor(atOrAfter: (e: Entry) => boolean): number {
     let lo = 0;
     let hi = this.chunks.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      const chunk = this.chunks[mid];
-      if (atOrAfter(chunk[chunk.length - 1])) hi = mid;
+      const chunk = this.chunkAt(mid);
+      if (atOrAfter(entryAt(chunk, chunk.length - 1))) hi = mid;
       else lo = mid + 1;
     }
     return lo;
@@ -49,7 +63,7 @@ export class OrderedIndex {
     let hi = chunk.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (atOrAfter(chunk[mid])) hi = mid;
+      if (atOrAfter(entryAt(chunk, mid))) hi = mid;
       else lo = mid + 1;
     }
     return lo;
@@ -65,7 +79,7 @@ export class OrderedIndex {
     }
     let ci = this.chunkFor(pred);
     if (ci === this.chunks.length) ci--;
-    const chunk = this.chunks[ci];
+    const chunk = this.chunkAt(ci);
     chunk.splice(OrderedIndex.posIn(chunk, pred), 0, entry);
     if (chunk.length > MAX_CHUNK) this.chunks.splice(ci + 1, 0, chunk.splice(MAX_CHUNK >> 1));
   }
@@ -77,7 +91,8 @@ export class OrderedIndex {
     const chunk = this.chunks[ci];
     if (!chunk) return false;
     const pos = OrderedIndex.posIn(chunk, pred);
-    if (pos >= chunk.length || cmpEntry(chunk[pos], entry) !== 0) return false;
+    const found = chunk[pos];
+    if (found === undefined || cmpEntry(found, entry) !== 0) return false;
     chunk.splice(pos, 1);
     if (chunk.length === 0) this.chunks.splice(ci, 1);
     this.count--;
@@ -100,12 +115,12 @@ export class OrderedIndex {
       : (e: Entry): boolean => typeOrder(e.value) >= klass;
     let ci = this.chunkFor(start);
     if (ci >= this.chunks.length) return 0;
-    let pos = OrderedIndex.posIn(this.chunks[ci], start);
+    let pos = OrderedIndex.posIn(this.chunkAt(ci), start);
     let examined = 0;
     for (; ci < this.chunks.length; ci++, pos = 0) {
-      const chunk = this.chunks[ci];
+      const chunk = this.chunkAt(ci);
       for (; pos < chunk.length; pos++) {
-        const e = chunk[pos];
+        const e = entryAt(chunk, pos);
         if (typeOrder(e.value) !== klass) return examined;
         if (upper) {
           const c = compareValues(e.value, upper.value);

@@ -105,7 +105,7 @@ export function planQuery(coll: Collection, filter: Document): Plan {
   }
   if (!best) return { access: null, residual: filter };
   if (!best.exact) return { access: best.access, residual: filter };
-  const residual: Document = {};
+  const residual: Record<string, unknown> = {};
   for (const k of Object.keys(filter)) if (k !== best.access.field) residual[k] = filter[k];
   return { access: best.access, residual };
 }

@@ -86,7 +86,7 @@ describe('wire protocol', () => {
     expect(replyDoc(good.data)).toMatchObject({ ok: 1 });
     expect(good.data.readInt32LE(8)).toBe(7);
     const bad = opMsg({ ping: 1, $db: 'admin' }, 8, 1);
-    bad[bad.length - 1] ^= 0xff;
+    bad.writeUInt8(bad.readUInt8(bad.length - 1) ^ 0xff, bad.length - 1);
     expect((await exchange([bad])).closed).toBe(true);
     await stillServes();
   });

@@ -133,7 +133,7 @@ export function parseSort(sort: unknown): [string, 1 | -1][] {
     if (isPlainObject(v)) throw notSupported('$meta sort');
     const n = Number(v);
     if (n !== 1 && n !== -1) throw new CommandError(2, `$sort key ordering must be 1 (for ascending) or -1 (for descending)`);
-    return [k, n as 1 | -1];
+    return [k, n];
   });
 }
 
@@ -155,13 +155,14 @@ function sortKey(doc: Document, path: string, dir: 1 | -1): unknown {
 
 /** Sorts items by a MongoDB sort specification (stable; arrays sort by min/max element). */
 export function sortBy<T>(items: T[], spec: [string, 1 | -1][], docOf: (item: T) => Document): T[] {
-  if (spec.length === 0) return items;
-  if (spec[0][0] === '$natural') return spec[0][1] === 1 ? items : items.slice().reverse();
+  const [first] = spec;
+  if (first === undefined) return items;
+  if (first[0] === '$natural') return first[1] === 1 ? items : items.slice().reverse();
   const keyed = items.map((item) => ({ item, keys: spec.map(([p, d]) => sortKey(docOf(item), p, d)) }));
   keyed.sort((a, b) => {
-    for (let i = 0; i < spec.length; i++) {
+    for (const [i, [, dir]] of spec.entries()) {
       const c = compareValues(a.keys[i], b.keys[i]);
-      if (c !== 0) return c * spec[i][1];
+      if (c !== 0) return c * dir;
     }
     return 0;
   });

@@ -81,7 +81,7 @@ export function rawElements(doc: Buffer): RawElement[] {
   let pos = 4;
   const end = size - 1;
   while (pos < end) {
-    const type = doc[pos];
+    const type = doc.readUInt8(pos);
     const nameEnd = cstringEnd(doc, pos + 1, end);
     const name = doc.toString('utf8', pos + 1, nameEnd);
     const start = nameEnd + 1;
@@ -112,16 +112,18 @@ export function elementBytes(doc: Document): Buffer {
 const OK_TAIL = elementBytes({ ok: 1 });
 const KEY_CACHE: string[] = Array.from({ length: 1024 }, (_, i) => String(i));
 
+/** The array key (`"0"`, `"1"`, …) of element `i`. */
+function arrayKey(i: number): string {
+  return KEY_CACHE[i] ?? String(i);
+}
+
 /**
  * Builds a command reply `{ cursor: { <batchField>: [...raw docs], id, ns }, ok: 1 }`
  * directly from stored raw document bytes, without re-serialising them.
  */
 export function cursorReply(batchField: string, docs: Buffer[], cursorId: bigint, ns: string, extra?: Document): Buffer {
   let arrayLen = 5;
-  for (let i = 0; i < docs.length; i++) {
-    const key = i < KEY_CACHE.length ? KEY_CACHE[i] : String(i);
-    arrayLen += 2 + key.length + docs[i].length;
-  }
+  for (const [i, d] of docs.entries()) arrayLen += 2 + arrayKey(i).length + d.length;
   const nsLen = Buffer.byteLength(ns);
   const cursorLen = 4 + (2 + batchField.length + arrayLen) + (1 + 3 + 8) + (1 + 3 + 4 + nsLen + 1) + 1;
   const tail = extra ? elementBytes({ ok: 1, ...extra }) : OK_TAIL;
@@ -138,10 +140,10 @@ export function cursorReply(batchField: string, docs: Buffer[], cursorId: bigint
   p += out.write(batchField + '\0', p, 'latin1');
   out.writeInt32LE(arrayLen, p);
   p += 4;
-  for (let i = 0; i < docs.length; i++) {
+  for (const [i, d] of docs.entries()) {
     out[p++] = 0x03;
-    p += out.write((i < KEY_CACHE.length ? KEY_CACHE[i] : String(i)) + '\0', p, 'latin1');
-    p += docs[i].copy(out, p);
+    p += out.write(arrayKey(i) + '\0', p, 'latin1');
+    p += d.copy(out, p);
   }
   out[p++] = 0;
   out[p++] = 0x12;

@@ -8,7 +8,7 @@ import { isPlainObject } from './values.js';
  */
 
 /** Decodes BSON keeping numeric wrapper types (Int32, Double, Long). */
-export function typedDoc(raw: Uint8Array): Document {
+export function typedDoc(raw: Uint8Array): Record<string, unknown> {
   return BSON.deserialize(raw, { promoteValues: false, promoteLongs: false, promoteBuffers: false });
 }
 
@@ -63,12 +63,20 @@ export function hintFromPaths(fields: unknown): Document {
   for (const [path, value] of Object.entries(fields)) {
     if (path.includes('$')) continue;
     const parts = path.split('.');
+    const leaf = parts.pop();
+    if (leaf === undefined) throw new Error(`path '${path}' has no segments`);
     let cur = out;
-    for (let i = 0; i < parts.length - 1; i++) {
-      if (!isPlainObject(cur[parts[i]])) cur[parts[i]] = {};
-      cur = cur[parts[i]] as Document;
+    for (const part of parts) {
+      const found: unknown = cur[part];
+      if (isPlainObject(found)) {
+        cur = found;
+      } else {
+        const created: Document = {};
+        cur[part] = created;
+        cur = created;
+      }
     }
-    cur[parts[parts.length - 1]] = value;
+    cur[leaf] = value;
   }
   return out;
 }

@@ -7,7 +7,7 @@ import { DESERIALIZE_OPTIONS } from './wire.js';
 /** One stored document: its `_id` hash key, decoded form and exact BSON bytes. */
 export interface Rec {
   readonly key: string;
-  readonly doc: Document;
+  readonly doc: Record<string, unknown>;
   readonly raw: Buffer;
 }
 

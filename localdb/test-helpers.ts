@@ -1,14 +1,13 @@
-import { MongoClient, type Collection, type Db, type ObjectId } from 'mongodb';
+import { MongoClient, type Collection, type Db, type Document, type ObjectId } from 'mongodb';
 import { afterAll, beforeAll } from 'vitest';
 import { startLocalDb, type LocalDb, type LocalDbOptions } from './index.js';
 
 /** A quiet logger for tests that provoke errors on purpose. */
 export const quietLogger = { error: () => {}, warn: () => {}, info: () => {} };
 
-/** A document type with any `_id`, for tests that store varied shapes. */
-export interface Loose {
+/** A document type with any `_id`, for tests that store varied shapes (any field, as the driver's `Document`). */
+export interface Loose extends Document {
   _id?: ObjectId | number | string | Record<string, unknown>;
-  [key: string]: any;
 }
 
 /** Starts one in-memory server and driver client for a test file; both are closed after it. */

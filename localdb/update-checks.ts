@@ -24,23 +24,25 @@ interface Resolved {
   /** The value at the path, or undefined when the path does not exist yet. */
   value: unknown;
   /** Set when an intermediate element cannot hold the next field. */
-  blocked?: { part: string; field: string; holder: unknown };
+  blocked?: { part: string; field: string | undefined; holder: unknown };
 }
 
 function resolvePath(doc: Document, path: string): Resolved {
   const parts = path.split('.');
   let cur: unknown = doc;
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i];
+  /** The part before `part`: the field that holds `cur`. */
+  let field: string | undefined;
+  for (const part of parts) {
     if (cur === undefined) return { value: undefined };
     if (Array.isArray(cur)) {
-      if (!/^\d+$/.test(part)) return { value: undefined, blocked: { part, field: parts[i - 1], holder: cur } };
+      if (!/^\d+$/.test(part)) return { value: undefined, blocked: { part, field, holder: cur } };
       cur = cur[Number(part)];
     } else if (isPlainObject(cur)) {
       cur = Object.prototype.hasOwnProperty.call(cur, part) ? cur[part] : undefined;
     } else {
-      return { value: undefined, blocked: { part, field: parts[i - 1], holder: cur } };
+      return { value: undefined, blocked: { part, field, holder: cur } };
     }
+    field = part;
   }
   return { value: cur };
 }

@@ -43,23 +43,30 @@ function idAltered(id: unknown): CommandError {
 /** Puts `_id` first, as MongoDB stores it. */
 export function idFirst(doc: Document): Document {
   if (Object.keys(doc)[0] === '_id' || doc._id === undefined) return doc;
-  const { _id, ...rest } = doc;
+  const { _id, ...rest }: Record<string, unknown> = doc;
   return { _id, ...rest };
 }
 
 function setPath(doc: Document, path: string, value: unknown): void {
   const parts = path.split('.');
+  const leaf = parts.pop();
+  if (leaf === undefined) throw new Error(`path '${path}' has no segments`);
   let cur: Document = doc;
-  for (let i = 0; i < parts.length - 1; i++) {
-    const next = cur[parts[i]];
-    if (!isPlainObject(next)) cur[parts[i]] = {};
-    cur = cur[parts[i]] as Document;
+  for (const part of parts) {
+    const found: unknown = cur[part];
+    if (isPlainObject(found)) {
+      cur = found;
+    } else {
+      const created: Document = {};
+      cur[part] = created;
+      cur = created;
+    }
   }
-  cur[parts[parts.length - 1]] = value;
+  cur[leaf] = value;
 }
 
 /** The document an upsert starts from: the equality conditions of its filter. */
-export function upsertSeed(filter: Document, out: Document = {}): Document {
+export function upsertSeed(filter: Document, out: Record<string, unknown> = {}): Record<string, unknown> {
   for (const [k, v] of Object.entries(filter)) {
     if (k === '$and' && Array.isArray(v)) {
       for (const sub of v) if (isPlainObject(sub)) upsertSeed(sub, out);
@@ -96,10 +103,12 @@ function runPipeline(doc: Document, stages: Document[]): Document {
   } catch (err) {
     throw toCommandError(err);
   }
-  return docs[0];
+  const [updated] = docs;
+  if (updated === undefined) throw new Error('pipeline update left no document');
+  return updated;
 }
 
-function stripSameId(ops: Document, id: unknown): Document {
+function stripSameId(ops: Record<string, unknown>, id: unknown): Document {
   const set = ops.$set;
   if (!isPlainObject(set) || !('_id' in set)) return ops;
   if (keyOf(set._id) !== keyOf(id)) throw new CommandError(66, "Performing an update on the path '_id' would modify the immutable field '_id'");
@@ -133,7 +142,7 @@ function encodeRecord(doc: Document, hints: Document[]): Rec {
  */
 export function applyUpdate(raw: Buffer, spec: UpdateSpec, opts: ApplyOptions): { rec: Rec; modified: boolean } {
   const doc = BSON.deserialize(raw, DESERIALIZE_OPTIONS);
-  const id = doc._id;
+  const id: unknown = doc._id;
   let out: Document;
   if (spec.kind === 'replace') {
     if (spec.doc._id !== undefined && keyOf(spec.doc._id) !== keyOf(id)) throw idAltered(spec.doc._id);

@@ -1,4 +1,4 @@
-import { Long, ObjectId } from 'bson';
+import { Long, ObjectId, type Decimal128, type Timestamp } from 'bson';
 
 /** A BSON class instance as produced by the `bson` package. */
 interface BsonTagged {
@@ -29,7 +29,7 @@ export function typeOrder(v: unknown): number {
   if (Array.isArray(v)) return 6;
   if (v instanceof Date) return 10;
   if (v instanceof RegExp) return 12;
-  switch (bsonType(v as object)) {
+  switch (bsonType(v)) {
     case undefined:
     case 'DBRef':
       return 5;
@@ -65,7 +65,7 @@ export function toNumber(v: unknown): number {
     const t = bsonType(v);
     if (t === 'Long') return (v as Long).toNumber();
     if (t === 'Int32' || t === 'Double') return (v as { value: number }).value;
-    if (t === 'Decimal128') return Number.parseFloat(String(v));
+    if (t === 'Decimal128') return Number.parseFloat((v as Decimal128).toString());
   }
   return Number.NaN;
 }
@@ -74,10 +74,9 @@ function cmpPrim<T extends string | number>(a: T, b: T): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** Byte-wise order, a shorter prefix first. */
 function cmpBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
-  return cmpPrim(a.length, b.length);
+  return Buffer.compare(a, b);
 }
 
 function cmpNumbers(a: unknown, b: unknown): number {
@@ -92,13 +91,14 @@ function cmpNumbers(a: unknown, b: unknown): number {
 function cmpObjects(a: Record<string, unknown>, b: Record<string, unknown>): number {
   const ka = Object.keys(a);
   const kb = Object.keys(b);
-  const n = Math.min(ka.length, kb.length);
-  for (let i = 0; i < n; i++) {
-    const va = a[ka[i]];
-    const vb = b[kb[i]];
+  for (const [i, ki] of ka.entries()) {
+    const kj = kb[i];
+    if (kj === undefined) break;
+    const va = a[ki];
+    const vb = b[kj];
     const t = cmpPrim(typeOrder(va), typeOrder(vb));
     if (t !== 0) return t;
-    const k = cmpPrim(ka[i], kb[i]);
+    const k = cmpPrim(ki, kj);
     if (k !== 0) return k;
     const c = compareValues(va, vb);
     if (c !== 0) return c;
@@ -174,10 +174,11 @@ export function keyOf(v: unknown): string {
       return v ? 'b1' : 'b0';
     case 'bigint':
       return 'n' + v.toString();
+    case 'symbol':
+    case 'function':
+      return 'u' + v.toString();
     case 'object':
       break;
-    default:
-      return 'u' + String(v);
   }
   if (Array.isArray(v)) return '[' + v.map((x) => JSON.stringify(keyOf(x))).join(',') + ']';
   if (v instanceof Date) return 'd' + v.getTime();
@@ -195,7 +196,7 @@ export function keyOf(v: unknown): string {
       return 'x' + b.sub_type + ':' + b.toString('base64');
     }
     case 'Timestamp':
-      return 't' + String(v);
+      return 't' + (v as Timestamp).toBigInt().toString();
     case 'MinKey':
       return 'm-';
     case 'MaxKey':
@@ -231,6 +232,7 @@ function collectPath(value: unknown, parts: string[], i: number, out: unknown[])
     return;
   }
   const part = parts[i];
+  if (part === undefined) throw new Error(`path segment ${i} out of range for ${parts.join('.')}`);
   if (Array.isArray(value)) {
     if (/^\d+$/.test(part) && Number(part) < value.length) collectPath(value[Number(part)], parts, i + 1, out);
     for (const el of value) if (isPlainObject(el)) collectPath(el, parts, i, out);

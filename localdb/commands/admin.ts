@@ -78,7 +78,7 @@ const getParameter: Handler = (ctx) => {
 };
 
 const endSessions: Handler = (ctx) => {
-  const ids = ctx.body[Object.keys(ctx.body)[0]];
+  const [ids] = Object.values(ctx.body);
   if (!Array.isArray(ids)) throw new CommandError(14, 'endSessions expects an array of session ids');
   for (const lsid of ids) {
     const key = sessionKey(lsid);

@@ -21,13 +21,21 @@ const SERVER_STAGES = new Set([
 const READ_ONLY_STAGES = new Set(['$match', '$sort', '$skip', '$limit', '$count', '$group', '$sortByCount']);
 const NESTED_PIPELINE_KEYS = ['pipeline'];
 
+/** The name of a pipeline stage that `checkStages` accepted (it has exactly one field). */
+function stageName(stage: Document): string {
+  const [name] = Object.keys(stage);
+  if (name === undefined) throw new Error('pipeline stage has no field');
+  return name;
+}
+
 function checkStages(pipeline: unknown[]): void {
   for (const stage of pipeline) {
-    if (!isPlainObject(stage) || Object.keys(stage).length !== 1) {
+    const fields = isPlainObject(stage) ? Object.entries(stage) : [];
+    const [only] = fields;
+    if (only === undefined || fields.length !== 1) {
       throw new CommandError(40323, 'A pipeline stage specification object must contain exactly one field.');
     }
-    const [name] = Object.keys(stage);
-    const spec = stage[name];
+    const [name, spec] = only;
     if (SERVER_STAGES.has(name)) throw notSupported(`${name} stage`);
     if (!KNOWN_STAGES.has(name)) throw new CommandError(40324, `Unrecognized pipeline stage name: '${name}'`);
     if (name === '$facet' && isPlainObject(spec)) for (const sub of Object.values(spec)) if (Array.isArray(sub)) checkStages(sub);
@@ -48,7 +56,7 @@ export function runPipeline(ctx: CommandContext, collName: string | null, pipeli
     if (first && filter === first.$match) rest = pipeline.slice(1);
     const selected = ctx.view.select(coll, filter);
     stats = selected.stats;
-    const readOnly = rest.every((s) => READ_ONLY_STAGES.has(Object.keys(s)[0]));
+    const readOnly = rest.every((s) => READ_ONLY_STAGES.has(stageName(s)));
     input = selected.recs.map((r) => (readOnly ? r.doc : BSON.deserialize(r.raw, DESERIALIZE_OPTIONS)));
   }
   if (rest.length === 0) return { docs: input, stats };
@@ -59,13 +67,13 @@ export function runPipeline(ctx: CommandContext, collName: string | null, pipeli
   };
   try {
     const agg = newAggregator(rest, { collectionResolver, variables });
-    return { docs: agg.run(input) as Document[], stats };
+    return { docs: agg.run<Document>(input), stats };
   } catch (err) {
     throw toCommandError(err);
   }
 }
 
-function collStatsCount(ctx: CommandContext, name: string, stage: Document): Document[] {
+function collStatsCount(ctx: CommandContext, name: string, stage: Record<string, unknown>): Document[] {
   const spec = stage.$collStats;
   if (!isPlainObject(spec) || Object.keys(spec).some((k) => k !== 'count')) throw notSupported('$collStats other than count');
   const coll = ctx.view.collection(ctx.db, name);
@@ -100,11 +108,11 @@ const aggregate: Handler = (ctx) => {
 function runPipelineOn(docs: Document[], pipeline: Document[]): Document[] {
   checkStages(pipeline);
   try {
-    return newAggregator(pipeline).run(docs) as Document[];
+    return newAggregator(pipeline).run<Document>(docs);
   } catch (err) {
     throw toCommandError(err);
   }
 }
 
 /** The aggregate command. */
-export const aggregateCommands: Record<string, Handler> = { aggregate };
+export const aggregateCommands = { aggregate } satisfies Record<string, Handler>;

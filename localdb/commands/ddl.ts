@@ -29,7 +29,8 @@ const dropDatabase: Handler = (ctx) => {
   return { dropped: ctx.db, ok: 1 };
 };
 
-function collectionInfo(coll: Collection): Document {
+/** What listCollections reports for a collection. */
+function collectionInfo(coll: Collection) {
   return {
     name: coll.name,
     type: 'collection',

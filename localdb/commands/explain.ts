@@ -31,9 +31,9 @@ function explainReply(ns: string, filter: Document, stats: ExecStats | undefined
   };
 }
 
-function explainInner(ctx: CommandContext, inner: Document): Document {
-  const name = Object.keys(inner)[0];
-  const coll = inner[name];
+function explainInner(ctx: CommandContext, inner: Record<string, unknown>): Document {
+  const [name] = Object.keys(inner);
+  const coll = name === undefined ? undefined : inner[name];
   if (typeof coll !== 'string') throw new CommandError(73, 'Invalid namespace');
   const sub: CommandContext = { ...ctx, body: inner };
   const ns = `${ctx.db}.${coll}`;

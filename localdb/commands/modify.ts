@@ -5,7 +5,7 @@ import { parseSort, sortBy } from '../query.js';
 import { typedDoc } from '../retype.js';
 import type { Rec } from '../storage.js';
 import { applyUpdate, parseUpdate, upsertRecord } from '../updates.js';
-import { checkCollation, collectionName, optionalDoc, recordRenderer } from './util.js';
+import { checkCollation, collectionName, commandField, optionalDoc, recordRenderer } from './util.js';
 import { retryLocked } from './write.js';
 import { BSON } from 'bson';
 import { DESERIALIZE_OPTIONS } from '../wire.js';
@@ -65,7 +65,7 @@ function findAndModifyOnce(ctx: CommandContext, name: string): Document {
 }
 
 const findAndModify: Handler = (ctx) => {
-  const name = collectionName(ctx, Object.keys(ctx.body)[0]);
+  const name = collectionName(ctx, commandField(ctx));
   if (ctx.body.let !== undefined) throw notSupported("'let' variables on findAndModify");
   return retryLocked(() => findAndModifyOnce(ctx, name));
 };

@@ -85,7 +85,7 @@ export function runCount(ctx: CommandContext, body: Document): { n: number; stat
 const count: Handler = (ctx) => ({ n: runCount(ctx, ctx.body).n, ok: 1 });
 
 /** The distinct values of a field among matching documents. */
-export function runDistinct(ctx: CommandContext, body: Document): { values: unknown[]; stats?: ExecStats } {
+export function runDistinct(ctx: CommandContext, body: Record<string, unknown>): { values: unknown[]; stats?: ExecStats } {
   const name = collectionName(ctx, 'distinct');
   const key = body.key;
   if (typeof key !== 'string') throw new CommandError(14, "BSON field 'distinct.key' is missing but a required field");

@@ -15,6 +15,13 @@ export function collectionName(ctx: CommandContext, field: string): string {
   return v;
 }
 
+/** The command's own field (the first of its body), by which it was dispatched. */
+export function commandField(ctx: CommandContext): string {
+  const [name] = Object.keys(ctx.body);
+  if (name === undefined) throw new Error('command body has no fields');
+  return name;
+}
+
 /** An optional document argument (undefined when absent). */
 export function optionalDoc(v: unknown, field: string): Document | undefined {
   if (v === undefined || v === null) return undefined;

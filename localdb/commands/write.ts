@@ -75,9 +75,9 @@ async function eachStatement(
   fn: (doc: Document, i: number) => number,
 ): Promise<WriteOutcome> {
   const out: WriteOutcome = { n: 0, writeErrors: [] };
-  for (let i = 0; i < docs.length; i++) {
+  for (const [i, doc] of docs.entries()) {
     try {
-      out.n += await retryLocked(() => fn(docs[i], i));
+      out.n += await retryLocked(() => fn(doc, i));
     } catch (err) {
       const e = toCommandError(err);
       if (e.code === 112 || e.code === 251) throw e;

@@ -1,11 +1,32 @@
 /** Mutation table rows of the events subgraph. */
 import { expect } from 'vitest';
 import { DEMO_USERS } from '../../stack.js';
+import { ROLE_SCOPES } from '../../../gateway/shield/scopes.js';
 import { demoId } from '../../../subgraphs/kit/ids.js';
+import type { E2E } from '../harness.js';
 import { ATTENDEE, FUTURE, SLOT, SPEAKER, newEvent, newRegistration, newSession, publishedEvent, uid, type MutationCase } from './fixtures.js';
 
 const EVENT_0 = demoId('event', 0).toHexString();
 const TICKET = /^TCK-[A-Z2-7]{16}$/;
+
+/**
+ * An invitation: the demo organizer creates and publishes an event and registers demo attendee `k`
+ * there (an organizer's registration of someone else waits for that person's answer). Answers the
+ * registration and the attendee's token.
+ */
+async function invitation(t: E2E, k: number): Promise<{ id: string; attendeeToken: string }> {
+  const organizer = await t.token({ sub: DEMO_USERS.organizer, roles: ['organizer'], scopes: [...ROLE_SCOPES.organizer] });
+  const as = async (token: string, query: string, variables: Record<string, unknown>) => {
+    const res = await t.gql(query, variables, { token });
+    expect(res.body.errors, JSON.stringify(res.body.errors)).toBeUndefined();
+    return res.body.data;
+  };
+  const ev = (await as(organizer, `mutation ($input: CreateEventInput!) { createEvent(input: $input) { id } }`, { input: { title: `E2E invitation ${uid()}`, ...FUTURE, capacity: 10 } })).createEvent;
+  await as(organizer, `mutation ($id: ID!) { publishEvent(id: $id) { id } }`, { id: ev.id });
+  const reg = (await as(organizer, `mutation ($input: RegisterInput!) { register(input: $input) { id invitation { state } } }`, { input: { eventId: ev.id, attendeeId: ATTENDEE(k).id } })).register;
+  expect(reg.invitation).toEqual({ state: 'PENDING' });
+  return { id: reg.id, attendeeToken: await t.token({ sub: ATTENDEE(k).id, roles: ['attendee'], scopes: [...ROLE_SCOPES.attendee] }) };
+}
 
 /** One row per mutation the events subgraph contributes to the composed API. */
 export const EVENT_MUTATIONS: MutationCase[] = [
@@ -206,6 +227,54 @@ export const EVENT_MUTATIONS: MutationCase[] = [
         subject: { subgraph: 'events', collection: 'registrations', id: reg.id },
       };
     },
+  },
+  {
+    field: 'acceptInvitation',
+    async happy(t) {
+      const inv = await invitation(t, 20);
+      const res = await t.gql(`mutation ($id: ID!) { acceptInvitation(registrationId: $id) { id status waitlistPosition invitation { state answeredAt invitedBy { id } } } }`, { id: inv.id }, { token: inv.attendeeToken });
+      expect(res.body.errors).toBeUndefined();
+      expect(res.body.data.acceptInvitation).toMatchObject({ id: inv.id, status: 'PENDING', waitlistPosition: null, invitation: { state: 'ACCEPTED', invitedBy: { id: DEMO_USERS.organizer } } });
+      expect(res.body.data.acceptInvitation.invitation.answeredAt).toBeTruthy();
+    },
+    invalid: async () => ({ query: `mutation { acceptInvitation(registrationId: "nope") { id } }`, target: 'registrationId' }),
+  },
+  {
+    field: 'declineInvitation',
+    async happy(t) {
+      const inv = await invitation(t, 21);
+      const res = await t.gql(`mutation ($id: ID!) { declineInvitation(registrationId: $id) { id status cancellationReason invitation { state } } }`, { id: inv.id }, { token: inv.attendeeToken });
+      expect(res.body.errors).toBeUndefined();
+      expect(res.body.data.declineInvitation).toEqual({ id: inv.id, status: 'CANCELLED', cancellationReason: 'Invitation declined', invitation: { state: 'DECLINED' } });
+    },
+    invalid: async () => ({ query: `mutation { declineInvitation(registrationId: "nope") { id } }`, target: 'registrationId' }),
+  },
+  {
+    field: 'assignCheckInStaff',
+    async happy(t) {
+      const ev = await newEvent(t);
+      const d = await t.admin(`mutation ($e: ID!, $u: ID!) { assignCheckInStaff(eventId: $e, userId: $u) { id checkInStaff { id name } } }`, { e: ev.id, u: ATTENDEE(22).id });
+      expect(d.assignCheckInStaff).toEqual({ id: ev.id, checkInStaff: [{ id: ATTENDEE(22).id, name: ATTENDEE(22).name }] });
+    },
+    invalid: async (t) => {
+      const ev = await newEvent(t);
+      return {
+        query: `mutation ($e: ID!) { assignCheckInStaff(eventId: $e, userId: "nobody") { id } }`,
+        variables: { e: ev.id },
+        target: 'userId',
+        subject: { subgraph: 'events', collection: 'events', id: ev.id },
+      };
+    },
+  },
+  {
+    field: 'removeCheckInStaff',
+    async happy(t) {
+      const ev = await newEvent(t);
+      await t.admin(`mutation ($e: ID!, $u: ID!) { assignCheckInStaff(eventId: $e, userId: $u) { id } }`, { e: ev.id, u: ATTENDEE(23).id });
+      const d = await t.admin(`mutation ($e: ID!, $u: ID!) { removeCheckInStaff(eventId: $e, userId: $u) { id checkInStaff { id } } }`, { e: ev.id, u: ATTENDEE(23).id });
+      expect(d.removeCheckInStaff).toEqual({ id: ev.id, checkInStaff: [] });
+    },
+    invalid: async () => ({ query: `mutation { removeCheckInStaff(eventId: "x", userId: "${ATTENDEE(23).id}") { id } }`, target: 'eventId' }),
   },
   {
     field: 'checkIn',

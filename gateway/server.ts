@@ -3,25 +3,27 @@
  * @apollo/gateway), `/health`, `/ready`, extension routes, and the WebSocket upgrade handed to an
  * extension. Request pipeline: correlation id → CORS → route → body (size limit, JSON) →
  * extensions' buildContext (authentication, rate limits) → Apollo (CSRF prevention, extension
- * plugins, plan and execute) → spec-shaped errors with the correlation id.
+ * plugins, plan and execute) → spec-shaped errors with the correlation id, answered as GraphQL over
+ * HTTP asks (`gateway/http.ts`).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, HeaderMap, type ApolloServerOptionsWithGateway, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer } from '@apollo/server';
 import { ApolloGateway } from '@apollo/gateway';
-import { GraphQLError, Kind, type DocumentNode, type GraphQLSchema } from 'graphql';
-import { appError, isAppError, type ErrorCode } from '../subgraphs/kit/errors.js';
+import type { GraphQLError, GraphQLSchema } from 'graphql';
+import { appError, isAppError } from '../subgraphs/kit/errors.js';
 import { CORRELATION_HEADER, HttpError, correlationIdOf, parseJson, readBody, sendJson } from '../subgraphs/kit/http.js';
 import { createLogger, type Logger } from '../subgraphs/kit/logger.js';
 import { ANONYMOUS, type Principal } from '../subgraphs/kit/principal.js';
 import { applyLibraryEnvironment, type GatewayConfig } from './config.js';
 import { handleCors } from './cors.js';
 import { createDataSources } from './datasource.js';
-import { formatGatewayError, isRequestError, withCompletionErrors, type ErrorScope } from './errors.js';
+import { formatGatewayError, type ErrorScope } from './errors.js';
 import { createSubgraphFetcher } from './fetcher.js';
 import { answerReady } from './health.js';
+import { answerError, answerGraphQL, createRequestOutcomes, servedGateway } from './http.js';
 import { apolloLogger } from './logging.js';
 import { createSupergraphSource, type ReloadOutcome } from './reload.js';
 import type { PreparedSupergraph } from './supergraph.js';
@@ -57,65 +59,6 @@ export interface GatewayServer {
 }
 
 const JSON_TYPE = /^application\/(graphql-response\+)?json\s*(;|$)/i;
-
-/** The response media types of GraphQL over HTTP. */
-export type GraphQLMediaType = 'application/json' | 'application/graphql-response+json';
-const MEDIA_TYPES: readonly GraphQLMediaType[] = ['application/json', 'application/graphql-response+json'];
-
-/**
- * The response media type a client's `Accept` header prefers (RFC 9110 quality values; on a tie
- * the range listed first wins, then `application/json`), as Apollo Server negotiates it. No header
- * means `application/json`; null when the client accepts neither.
- */
-export function preferredMediaType(accept: string | undefined): GraphQLMediaType | null {
-  if (!accept || !accept.trim()) return 'application/json';
-  const ranges = accept.split(',').flatMap((part, order) => {
-    const [range, ...params] = part.split(';').map((p) => p.trim().toLowerCase());
-    const qParam = params.find((p) => p.startsWith('q='));
-    const q = qParam === undefined ? 1 : Number(qParam.slice(2));
-    return range && Number.isFinite(q) ? [{ range, q, order }] : [];
-  });
-  let best: { type: GraphQLMediaType; q: number; specificity: number; order: number } | null = null;
-  for (const type of MEDIA_TYPES) {
-    let match: { q: number; specificity: number; order: number } | null = null;
-    for (const r of ranges) {
-      const specificity = r.range === type ? 2 : r.range === 'application/*' ? 1 : r.range === '*/*' ? 0 : -1;
-      if (specificity < 0 || (match && match.specificity >= specificity)) continue;
-      match = { q: r.q, specificity, order: r.order };
-    }
-    if (!match || match.q <= 0) continue;
-    if (!best || match.q > best.q || (match.q === best.q && (match.specificity > best.specificity || (match.specificity === best.specificity && match.order < best.order)))) {
-      best = { type, ...match };
-    }
-  }
-  return best?.type ?? null;
-}
-
-/** Why no operation of the document can run (graphql-js's wording). */
-function operationNotFound(document: DocumentNode, operationName: string | undefined): GraphQLError {
-  const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION).length;
-  const message = operationName
-    ? `Unknown operation named "${operationName}".`
-    : operations > 1
-      ? 'Must provide operation name if query contains multiple operations.'
-      : 'Must provide an operation.';
-  return new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } });
-}
-
-/** The content type of a response in the given media type. */
-function contentTypeOf(media: GraphQLMediaType | null): string {
-  return `${media ?? 'application/json'}; charset=utf-8`;
-}
-
-/**
- * The HTTP status of a response that carries only GraphQL request errors (the document does not
- * parse or validate, its variables cannot be coerced): GraphQL over HTTP asks for 200 when the
- * response is `application/json` and for the error's status (400) with
- * `application/graphql-response+json`.
- */
-function requestErrorStatus(media: GraphQLMediaType | null, status: number): number {
-  return media === 'application/json' ? 200 : status;
-}
 
 /** Builds the gateway, loads the supergraph and listens. */
 export async function createGateway(opts: GatewayOptions): Promise<GatewayServer> {
@@ -173,43 +116,7 @@ export async function createGateway(opts: GatewayOptions): Promise<GatewayServer
   gateway.onSchemaLoadOrUpdate(({ apiSchema: schema }) => {
     apiSchema = schema;
   });
-  /** @apollo/gateway as Apollo Server runs it, with the nulls it finds in non-null positions reported as errors. */
-  const served: ApolloServerOptionsWithGateway<GatewayContext>['gateway'] = {
-    onSchemaLoadOrUpdate: (callback) => gateway.onSchemaLoadOrUpdate(callback),
-    async load(options) {
-      const loaded = await gateway.load(options);
-      const executor = loaded.executor;
-      if (!executor) return loaded;
-      return {
-        ...loaded,
-        async executor(requestContext) {
-          // Apollo Server could not choose the operation: answer that as a request error rather than
-          // letting @apollo/gateway fail on it with an uncoded (masked, 500) error.
-          if (!requestContext.operation) return { errors: [operationNotFound(requestContext.document, requestContext.request.operationName)] };
-          return withCompletionErrors(await executor(requestContext));
-        },
-      };
-    },
-    stop: () => gateway.stop(),
-  };
-
-  /**
-   * HTTP requests whose response holds only GraphQL request errors (see `requestErrorStatus`).
-   * Keyed by the request: Apollo Server hands plugins a copy of the context object.
-   */
-  const requestErrorsOnly = new WeakSet<IncomingMessage>();
-  const outcomePlugin: ApolloServerPlugin<GatewayContext> = {
-    async requestDidStart() {
-      return {
-        async willSendResponse(rc) {
-          const body = rc.response.body;
-          const result = body.kind === 'single' ? body.singleResult : body.initialResult;
-          const req = rc.contextValue.req;
-          if (req && result.data === undefined && rc.errors?.length && rc.errors.every(isRequestError)) requestErrorsOnly.add(req);
-        },
-      };
-    },
-  };
+  const outcomes = createRequestOutcomes();
 
   const schemaDeciders = extensions.filter((e) => e.revealsSchema);
   /** Whether error messages may suggest schema names to this caller (introspection is open to them). */
@@ -218,14 +125,14 @@ export async function createGateway(opts: GatewayOptions): Promise<GatewayServer
 
   const currentScope = (): ErrorScope => scope.getStore() ?? { logger, revealSchema: revealsSchema(ANONYMOUS) };
   const apollo = new ApolloServer<GatewayContext>({
-    gateway: served,
+    gateway: servedGateway(gateway),
     introspection: config.introspection || extensions.some((e) => e.gatesIntrospection),
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
     stopOnTerminationSignals: false,
     logger: apolloLogger(logger),
-    plugins: [outcomePlugin, ...extensions.flatMap((e) => e.apolloPlugins ?? [])],
+    plugins: [outcomes.plugin, ...extensions.flatMap((e) => e.apolloPlugins ?? [])],
     formatError: (formatted, original) => formatGatewayError(formatted, original, currentScope(), config.exposeErrors),
   });
   await apollo.start().catch(failed);
@@ -261,31 +168,33 @@ export async function createGateway(opts: GatewayOptions): Promise<GatewayServer
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       log.info({ method: req.method, path: (req.url ?? '/').split('?')[0], status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
     });
-    const store: ErrorScope = { correlationId, logger: log, revealSchema: revealsSchema(ANONYMOUS) };
+    const store = { correlationId, logger: log, revealSchema: revealsSchema(ANONYMOUS) };
+    const refuse = (err: GraphQLError, headers?: Record<string, string>) => answerError({ req, res, err, scope: store, exposeErrors: config.exposeErrors, headers });
     scope.run(store, () =>
-      handle(req, res, store).catch((err: unknown) => {
-        if (err instanceof HttpError) return answerError(req, res, appError(err.code, err.message, { details: err.details }), store);
-        if (isAppError(err)) return answerError(req, res, err, store);
+      handle(req, res, store, refuse).catch((err: unknown) => {
+        if (err instanceof HttpError) return refuse(appError(err.code, err.message, { details: err.details }));
+        if (isAppError(err)) return refuse(err);
         log.error({ err }, 'request failed');
-        answerError(req, res, appError('INTERNAL_SERVER_ERROR', 'Unexpected error', { details: `Quote correlation id ${correlationId} when reporting this.` }), store);
+        refuse(appError('INTERNAL_SERVER_ERROR', 'Unexpected error', { details: `Quote correlation id ${correlationId} when reporting this.` }));
       }),
     );
   });
   httpServer.keepAliveTimeout = 65_000;
   const routes = extensions.flatMap((e) => e.httpRoutes ?? []);
 
-  async function handle(req: IncomingMessage, res: ServerResponse, store: ErrorScope): Promise<void> {
-    const correlationId = store.correlationId as string;
+  /** Serves one request; `refuse` answers a coded error raised before Apollo runs. */
+  async function handle(req: IncomingMessage, res: ServerResponse, store: ErrorScope & { correlationId: string }, refuse: (err: GraphQLError, headers?: Record<string, string>) => void): Promise<void> {
+    const { correlationId } = store;
     if (handleCors(req, res, config.corsOrigins, correlationId)) return;
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (path === '/ready') return answerReady(res, { stopping, subgraphs: source.current().subgraphs, fetch: fetcher.fetch, timeoutMs: Math.min(config.subgraphTimeoutMs, 2_000) });
     for (const route of routes) if (await route(req, res, { correlationId, logger: store.logger })) return;
-    if (path !== '/graphql') return answerError(req, res, appError('RESOURCE_NOT_FOUND', 'Not found', { details: `No route for ${path}` }), store);
+    if (path !== '/graphql') return refuse(appError('RESOURCE_NOT_FOUND', 'Not found', { details: `No route for ${path}` }));
     const method = (req.method ?? 'GET').toUpperCase();
     if (method !== 'GET' && method !== 'POST') {
       req.resume();
-      return answerError(req, res, appError('METHOD_NOT_ALLOWED', 'Method not allowed', { details: 'Use GET or POST on /graphql' }), store, { allow: 'GET, POST' });
+      return refuse(appError('METHOD_NOT_ALLOWED', 'Method not allowed', { details: 'Use GET or POST on /graphql' }), { allow: 'GET, POST' });
     }
     let body: unknown;
     if (method === 'POST') {
@@ -293,7 +202,7 @@ export async function createGateway(opts: GatewayOptions): Promise<GatewayServer
       if (!JSON_TYPE.test(contentType)) {
         req.resume();
         const details = 'POST /graphql takes Content-Type: application/json';
-        return answerError(req, res, appError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported content type', { details }), store, { 'accept-post': 'application/json' });
+        return refuse(appError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported content type', { details }), { 'accept-post': 'application/json' });
       }
       body = parseJson(await readBody(req, config.maxBodyBytes));
       if (typeof body !== 'object' || body === null) throw new HttpError('BAD_USER_INPUT', 'The request body must be a JSON object', 'Send {"query": "...", "variables": {...}}');
@@ -301,53 +210,7 @@ export async function createGateway(opts: GatewayOptions): Promise<GatewayServer
     const ctx = createContext({ correlationId, req });
     for (const e of extensions) await e.buildContext?.(ctx, req, res, body);
     store.revealSchema = revealsSchema(ctx.principal);
-    await answerGraphQL(req, res, body, ctx);
-  }
-
-  /** Hands one GraphQL request to Apollo Server and writes its answer (headers set by Apollo and plugins included). */
-  async function answerGraphQL(req: IncomingMessage, res: ServerResponse, body: unknown, ctx: GatewayContext): Promise<void> {
-    const headers = new HeaderMap();
-    for (const [k, v] of Object.entries(req.headers)) {
-      if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
-    }
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const result = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
-      context: async () => ctx,
-    });
-    const out: Record<string, string> = { [CORRELATION_HEADER]: ctx.correlationId };
-    for (const [k, v] of result.headers) out[k] = v;
-    let status = result.status ?? 200;
-    if (requestErrorsOnly.has(req)) {
-      const media = /^application\/json\b/i.test(result.headers.get('content-type') ?? '') ? 'application/json' : 'application/graphql-response+json';
-      status = requestErrorStatus(media, status);
-    }
-    res.writeHead(status, out);
-    if (result.body.kind === 'complete') {
-      res.end(result.body.string);
-      return;
-    }
-    for await (const chunk of result.body.asyncIterator) res.write(chunk);
-    res.end();
-  }
-
-  /**
-   * Answers an error raised before Apollo runs (body, authentication, limits, routes) in the spec
-   * shape, in the media type the client prefers. Its HTTP status is its code's, except that a
-   * document that does not parse answers 200 as `application/json` (GraphQL over HTTP).
-   */
-  function answerError(req: IncomingMessage, res: ServerResponse, err: GraphQLError, store: ErrorScope, headers: Record<string, string> = {}): void {
-    const correlationId = store.correlationId as string;
-    if (res.headersSent) {
-      res.end();
-      return;
-    }
-    const formatted = formatGatewayError(err.toJSON(), err, store, config.exposeErrors);
-    const ext = formatted.extensions as { code: ErrorCode; status: number };
-    const media = preferredMediaType(req.headers.accept);
-    const status = isRequestError(err) ? requestErrorStatus(media, ext.status) : ext.status;
-    res.writeHead(status, { 'content-type': contentTypeOf(media), [CORRELATION_HEADER]: correlationId, ...headers });
-    res.end(JSON.stringify({ errors: [formatted] }));
+    await answerGraphQL({ apollo, outcomes, req, res, body, ctx });
   }
 
   disposers.push(() => {

@@ -100,20 +100,19 @@ function overlaps(a: PathKey, b: PathKey): boolean {
  * @apollo/gateway reports the nulls it finds in non-null positions of the subgraphs' answers
  * ("Cannot return null for non-nullable field …", and objects of unknown type) only in
  * `extensions.valueCompletion`, next to a `null` that bubbled up. This moves every such entry into
- * `errors`, at its path, so it is formatted (and masked) like any other failure; an entry whose
- * path overlaps an error already reported is left out (that error explains the null).
+ * `errors`, at its path, so it is formatted (and masked) like any other failure. An entry whose
+ * path overlaps an error already reported is left out (that error explains the null), and so is
+ * every entry when an error without a path was reported (e.g. a subgraph refused the variables of
+ * its fetch): such an error may explain a null anywhere.
  */
 export function withCompletionErrors<R extends { errors?: ReadonlyArray<GraphQLError>; extensions?: Record<string, unknown> }>(result: R): R {
   const entries = result.extensions?.valueCompletion;
   if (!Array.isArray(entries)) return result;
   const { valueCompletion: _moved, ...extensions } = result.extensions as Record<string, unknown>;
-  const reported = (result.errors ?? []).map((e) => e.path).filter((p): p is PathKey => Array.isArray(p));
-  const added: GraphQLError[] = [];
-  for (const entry of entries as unknown[]) {
-    const error = entry instanceof GraphQLError ? entry : completionError(entry);
-    if (error.path && reported.some((p) => overlaps(p, error.path as PathKey))) continue;
-    added.push(error);
-  }
+  const reported = (result.errors ?? []).map((e) => e.path);
+  const pathless = reported.some((p) => p === undefined);
+  const explained = (error: GraphQLError) => error.path !== undefined && reported.some((p) => overlaps(p as PathKey, error.path as PathKey));
+  const added = pathless ? [] : (entries as unknown[]).map((e) => (e instanceof GraphQLError ? e : completionError(e))).filter((e) => !explained(e));
   const errors = [...(result.errors ?? []), ...added];
   const out = { ...result, ...(errors.length ? { errors } : {}) };
   if (Object.keys(extensions).length) out.extensions = extensions;

@@ -97,6 +97,14 @@ describe('a null in a non-null position over HTTP', () => {
     expectNoInternals(res.body);
   });
 
+  it('adds nothing to an error without a path, which may explain any null (a subgraph refused the variables)', async () => {
+    const input = { title: 'Bad date', startsAt: 'yesterday', endsAt: '2031-03-12T18:00:00.000Z' };
+    const res = await t.adminRaw(`mutation ($input: CreateEventInput!) { createEvent(input: $input) { id } }`, { input });
+    expect(res.body.data).toBeNull();
+    expect(res.body.errors).toHaveLength(1);
+    expectSpecError(res.body.errors![0], 'BAD_USER_INPUT', 'input.startsAt');
+  });
+
   it('adds nothing when the selection avoids the missing data', async () => {
     const res = await t.adminRaw(`query ($id: ID!) { registration(id: $id) { id attendee { id } } }`, { id: orphanId });
     expect(res.body).toEqual({ data: { registration: { id: orphanId, attendee: { id: expect.any(String) } } } });

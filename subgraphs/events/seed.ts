@@ -128,6 +128,13 @@ const TOPICS = [
 ];
 const ROOMS = ['Main Hall', 'Room A', 'Room B', 'Workshop Lab'];
 
+/**
+ * Demo check-in staff by event index (user indexes among the demo attendees who hold no demo
+ * registration): one person at the summit and its sub-events, one in Lisbon. Seeded with the demo
+ * people only; they sign in with the `staff` role (`npm run token -- --sub <id> --roles staff`).
+ */
+export const DEMO_CHECK_IN_STAFF: Readonly<Record<number, readonly number[]>> = { 0: [490], 1: [491], 4: [490], 5: [490] };
+
 async function insertInBatches<T>(model: { insertMany(docs: T[], opts: { lean: true; ordered: boolean }): Promise<unknown> }, docs: T[]): Promise<void> {
   for (let i = 0; i < docs.length; i += BATCH) await model.insertMany(docs.slice(i, i + BATCH), { lean: true, ordered: true });
 }
@@ -194,7 +201,8 @@ function sessionDocs(events: EventDoc[], now: Date, withSpeakers: boolean): Sess
 export async function seedEvents(conn: Connection, plan: DemoSeedPlan = fullDemoPlan()): Promise<{ seeded: boolean }> {
   const m = eventsModels(conn);
   const now = new Date();
-  const events = eventDocs(now, plan.organizerId);
+  const withStaff = plan.datasets.has('people') && !plan.organizerId;
+  const events = eventDocs(now, plan.organizerId).map((e, i) => ({ ...e, checkInStaffIds: withStaff ? (DEMO_CHECK_IN_STAFF[i] ?? []).map((u) => demoId('user', u)) : [] }));
   let seeded = false;
   if (plan.datasets.has('events') && !(await m.Event.exists({}).exec())) {
     await insertInBatches(m.Event, events);

@@ -30,6 +30,7 @@ import { loadGatewayConfig } from '../gateway/config.js';
 import { createGateway } from '../gateway/server.js';
 import { createSubscriptionsExtension } from '../gateway/subscriptions/extension.js';
 import { FIXTURE_SECRET, TICKED, composeFixtureSupergraph, startCatalog, startFeed, startPeople } from '../gateway/subscriptions/fixtures.js';
+import type { SubscriptionStats } from '../gateway/subscriptions/server.js';
 import { createLogger } from '../subgraphs/kit/logger.js';
 import { NativeClientsUnavailable, buildNativeClients, startNativeClients, type NativeClients } from './bench/native-clients.js';
 
@@ -54,10 +55,13 @@ function ask<T extends Msg>(child: ChildProcess, msg: Msg, timeoutMs = 600_000):
   });
 }
 
-function serve(handlers: Record<string, (m: Msg) => Promise<Record<string, unknown>>>): void {
+/** Answers one request type from the orchestrator, at once or when a promise settles. */
+type RoleHandler = (m: Msg) => Record<string, unknown> | Promise<Record<string, unknown>>;
+
+function serve(handlers: Record<string, RoleHandler>): void {
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
-  handlers.cpu ??= async () => {
+  handlers.cpu ??= () => {
     const { user, system } = process.cpuUsage();
     const reply = { ms: (user + system) / 1000, loopP99: loop.percentile(99) / 1e6, loopMax: loop.max / 1e6 };
     loop.reset();
@@ -65,7 +69,8 @@ function serve(handlers: Record<string, (m: Msg) => Promise<Record<string, unkno
   };
   process.on('message', (m: Msg) => {
     const h = handlers[m.type];
-    if (h) void h(m).then((reply) => process.send!({ type: m.type, ...reply }));
+    // Run inside the promise chain so a handler that throws rejects like one whose promise rejects.
+    if (h) void Promise.resolve(m).then(h).then((reply) => process.send!({ type: m.type, ...reply }));
   });
   process.on('disconnect', () => process.exit(0));
 }
@@ -74,10 +79,10 @@ async function subgraphsRole(): Promise<void> {
   const db = await startLocalDb({ port: 0 });
   const feed = await startFeed({ mongoUri: db.uri, dbName: 'bench' });
   const [catalog, people] = await Promise.all([startCatalog(), startPeople()]);
-  serve({ urls: async () => ({ urls: { feed: feed.server.url, catalog: catalog.url, people: people.url } }) });
+  serve({ urls: () => ({ urls: { feed: feed.server.url, catalog: catalog.url, people: people.url } }) });
 }
 
-async function gatewayRole(): Promise<void> {
+function gatewayRole(): void {
   const config = loadGatewayConfig({ NODE_ENV: 'production', LOG_LEVEL: 'warn', INTERNAL_SECRET: FIXTURE_SECRET, PORT: '0' });
   const logger = createLogger('gateway', 'warn');
   const subscriptions = createSubscriptionsExtension({ config, logger, tuning: { minPassIntervalMs: Number(process.argv[process.argv.indexOf('--pass-ms') + 1] ?? 0) } });
@@ -96,7 +101,7 @@ async function gatewayRole(): Promise<void> {
       const { heapUsed, rss } = process.memoryUsage();
       return { heapUsed, rss, gc: Boolean(gc) };
     },
-    stats: async () => ({ stats: subscriptions.stats() }),
+    stats: () => ({ stats: subscriptions.stats() }),
   });
 }
 
@@ -106,7 +111,7 @@ function clientFrame(opcode: number, payload: Buffer): Buffer {
   const head = len < 126 ? Buffer.from([0x80 | opcode, 0x80 | len]) : Buffer.from([0x80 | opcode, 0x80 | 126, len >> 8, len & 0xff]);
   const mask = randomBytes(4);
   const body = Buffer.allocUnsafe(len);
-  for (let i = 0; i < len; i++) body[i] = payload[i] ^ mask[i & 3];
+  for (let i = 0; i < len; i++) body[i] = payload.readUInt8(i) ^ mask.readUInt8(i & 3);
   return Buffer.concat([head, mask, body]);
 }
 
@@ -120,7 +125,7 @@ const HEADERS_END = Buffer.from('\r\n\r\n');
  * read into one shared buffer (`onread`), bypassing stream objects; no per-message objects or JSON
  * parsing, so the measuring process takes as little CPU from the machine as it can.
  */
-function openRawClient(wsUrl: string, onText: (buf: Buffer, start: number, end: number) => void): Promise<Socket> {
+function openRawClient(wsUrl: string, onText: (buf: Buffer, start: number, end: number, socket: Socket) => void): Promise<Socket> {
   const url = new URL(wsUrl);
   return new Promise((resolve, reject) => {
     let upgraded = false;
@@ -129,8 +134,8 @@ function openRawClient(wsUrl: string, onText: (buf: Buffer, start: number, end: 
       let at = 0;
       for (;;) {
         if (buf.length - at < 2) break;
-        const opcode = buf[at] & 0x0f;
-        let len = buf[at + 1] & 0x7f;
+        const opcode = buf.readUInt8(at) & 0x0f;
+        let len = buf.readUInt8(at + 1) & 0x7f;
         let offset = at + 2;
         if (len === 126) {
           if (buf.length - at < 4) break;
@@ -142,7 +147,7 @@ function openRawClient(wsUrl: string, onText: (buf: Buffer, start: number, end: 
           offset = at + 10;
         }
         if (buf.length < offset + len) break;
-        if (opcode === 0x1) onText(buf, offset, offset + len);
+        if (opcode === 0x1) onText(buf, offset, offset + len, socket);
         else if (opcode === 0x9) socket.write(clientFrame(0xa, buf.subarray(offset, offset + len)));
         at = offset + len;
       }
@@ -203,18 +208,22 @@ interface Summary {
   spanMs: number;
 }
 
+/** The value at percentile `p` of an ascending list; NaN for an empty one. */
+function percentile(sorted: ArrayLike<number>, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
 function summarize(received: Float64Array, n: number, sentAt: readonly number[]): Summary {
   const latencies = new Float64Array(n * sentAt.length);
   const firsts: number[] = [];
   let delivered = 0;
   let first = Infinity;
   let last = -Infinity;
-  for (let e = 0; e < sentAt.length; e++) {
+  for (const [e, sent] of sentAt.entries()) {
     let firstOfEvent = Infinity;
-    for (let i = 0; i < n; i++) {
-      const t = received[e * n + i];
+    for (const t of received.subarray(e * n, (e + 1) * n)) {
       if (Number.isNaN(t)) continue;
-      const latency = t - sentAt[e];
+      const latency = t - sent;
       latencies[delivered++] = latency;
       if (latency < firstOfEvent) firstOfEvent = latency;
       if (t < first) first = t;
@@ -224,10 +233,9 @@ function summarize(received: Float64Array, n: number, sentAt: readonly number[])
   }
   const sorted = latencies.subarray(0, delivered).sort();
   firsts.sort((a, b) => a - b);
-  const pct = (list: ArrayLike<number>, p: number) => (list.length ? list[Math.min(list.length - 1, Math.floor((p / 100) * list.length))] : NaN);
   return {
-    p50: pct(sorted, 50), p95: pct(sorted, 95), p99: pct(sorted, 99), max: delivered ? sorted[delivered - 1] : NaN,
-    firstP50: pct(firsts, 50), firstP99: pct(firsts, 99),
+    p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99), max: sorted.at(-1) ?? NaN,
+    firstP50: percentile(firsts, 50), firstP99: percentile(firsts, 99),
     delivered, missing: n * sentAt.length - delivered, spanMs: delivered ? last - first : 0,
   };
 }
@@ -235,7 +243,7 @@ function summarize(received: Float64Array, n: number, sentAt: readonly number[])
 /** The subscribe message of client `id` (each client has its own id, as graphql-ws clients do). */
 const subscribeMessage = (id: string) => JSON.stringify({ id, type: 'subscribe', payload: { query: TICKED, variables: { channel: CHANNEL } } });
 
-async function clientsRole(): Promise<void> {
+function clientsRole(): void {
   let received: Float64Array = new Float64Array(0);
   let count = 0;
   let n = 0;
@@ -248,18 +256,22 @@ async function clientsRole(): Promise<void> {
       const open = (i: number) =>
         new Promise<void>((resolve, reject) => {
           let acked = false;
-          openRawClient(m.wsUrl as string, (buf, start, end) => {
+          openRawClient(m.wsUrl as string, (buf, start, end, socket) => {
             if (!acked) {
               if (buf.indexOf('connection_ack', start) < 0) return;
               acked = true;
-              sockets[i].write(clientFrame(0x1, Buffer.from(subscribeMessage(String(i)))));
+              socket.write(clientFrame(0x1, Buffer.from(subscribeMessage(String(i)))));
               return resolve();
             }
             const t = now();
             const at = buf.indexOf(N_KEY, start);
             if (at < 0 || at >= end) return;
             let e = 0;
-            for (let k = at + N_KEY.length; buf[k] >= 0x30 && buf[k] <= 0x39; k++) e = e * 10 + buf[k] - 0x30;
+            for (let k = at + N_KEY.length; k < end; k++) {
+              const digit = buf.readUInt8(k) - 0x30;
+              if (digit < 0 || digit > 9) break;
+              e = e * 10 + digit;
+            }
             if (Number.isNaN(received[e * n + i])) count++;
             received[e * n + i] = t;
           }).then((socket) => {
@@ -270,8 +282,8 @@ async function clientsRole(): Promise<void> {
       for (let i = 0; i < n; i += 250) await Promise.all(Array.from({ length: Math.min(250, n - i) }, (_, k) => open(i + k)));
       return { connected: sockets.length };
     },
-    count: async () => ({ count }),
-    results: async (m) => {
+    count: () => ({ count }),
+    results: (m) => {
       for (const socket of sockets) socket.destroy();
       return { summary: summarize(received, n, m.sentAt as number[]) };
     },
@@ -299,7 +311,10 @@ function nodeClients(child: ChildProcess): Clients {
       return { ms: c.ms, loop: `${c.loopP99.toFixed(0)}/${c.loopMax.toFixed(0)}` };
     },
     results: async (sentAt) => (await ask<Msg & { summary: Summary }>(child, { type: 'results', sentAt })).summary,
-    stop: async () => void child.disconnect(),
+    stop: () => {
+      child.disconnect();
+      return Promise.resolve();
+    },
   };
 }
 
@@ -341,7 +356,7 @@ async function orchestrate(): Promise<void> {
   const seconds = Number(values.seconds);
   const events = Math.round(rate * seconds);
   const self = fileURLToPath(import.meta.url);
-  const spawn = (role: string, extra: string[] = []) => fork(self, ['--role', role, '--pass-ms', values['pass-ms']!], { execArgv: [...process.execArgv, ...extra], stdio: 'inherit' });
+  const spawn = (role: string, extra: string[] = []) => fork(self, ['--role', role, '--pass-ms', values['pass-ms']], { execArgv: [...process.execArgv, ...extra], stdio: 'inherit' });
   // BENCH_PROFILE=<role> writes a CPU profile of that process into ./.profiles (for investigations).
   const profile = (role: string) => (process.env.BENCH_PROFILE === role ? ['--cpu-prof', '--cpu-prof-dir=.profiles'] : process.env.BENCH_TRACE_GC === role ? ['--trace-gc'] : []);
   const cpuCount = availableParallelism();
@@ -376,7 +391,7 @@ async function orchestrate(): Promise<void> {
     const before = await ask<Msg & { heapUsed: number; rss: number; gc: boolean }>(gateway, { type: 'mem' });
     const t0 = Date.now();
     await clients.connect(wsUrl, subscribers, events);
-    const statsOf = async () => (await ask<Msg & { stats: Record<string, number> }>(gateway, { type: 'stats' })).stats;
+    const statsOf = async () => (await ask<Msg & { stats: SubscriptionStats }>(gateway, { type: 'stats' })).stats;
     while ((await statsOf()).subscribers < subscribers) await sleep(200);
     console.log(`${subscribers} clients (${clients.kind}) connected and subscribed in ${Date.now() - t0} ms`);
     await sleep(1000);
@@ -388,7 +403,14 @@ async function orchestrate(): Promise<void> {
     for (let i = 0; i < 20; i++) {
       await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: mutation.replace(`"c":"${CHANNEL}"`, '"c":"warmup"') }).then((r) => r.text());
     }
-    const cpuOf = async () => [...(await Promise.all(children.map((c) => ask<Msg & { ms: number; loopP99: number; loopMax: number }>(c, { type: 'cpu' })))).map((c) => ({ ms: c.ms, loop: `${c.loopP99.toFixed(0)}/${c.loopMax.toFixed(0)}` })), await clients.cpu()];
+    const cpuOfChild = async (child: ChildProcess) => {
+      const c = await ask<Msg & { ms: number; loopP99: number; loopMax: number }>(child, { type: 'cpu' });
+      return { ms: c.ms, loop: `${c.loopP99.toFixed(0)}/${c.loopMax.toFixed(0)}` };
+    };
+    const cpuOf = async () => {
+      const [subgraphsCpu, gatewayCpu] = await Promise.all([cpuOfChild(subgraphs), cpuOfChild(gateway)]);
+      return { subgraphs: subgraphsCpu, gateway: gatewayCpu, clients: await clients.cpu() };
+    };
     const cpuBefore = await cpuOf();
     const sentAt: number[] = [];
     const started = now();
@@ -399,8 +421,8 @@ async function orchestrate(): Promise<void> {
       const due = started + (i * 1000) / rate;
       const wait = due - now();
       if (wait > 0) await sleep(wait);
-      sentAt[i] = now();
-      const t = sentAt[i];
+      const t = now();
+      sentAt[i] = t;
       sends.push(
         fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: mutation.replace('"n":0', `"n":${i}`) })
           .then((r) => r.json() as Promise<{ errors?: unknown }>)
@@ -422,15 +444,15 @@ async function orchestrate(): Promise<void> {
     console.log(`\nfan-out: ${subscribers} subscribers, ${rate} check-ins/s for ${seconds} s (${events} events), one gateway process${values['pass-ms'] !== '0' ? `, fan-out passes at most every ${values['pass-ms']} ms` : ''}`);
     console.log(`machine: ${cpuCount} CPUs; ${values.pin ? 'gateway pinned to CPU 0, subgraphs + clients + this process on the others' : 'gateway, subgraphs and clients share every CPU'}; ${clients.kind} clients`);
     mutationMs.sort((a, b) => a - b);
-    console.log(`mutation latency ms  p50 ${mutationMs[Math.floor(mutationMs.length / 2)].toFixed(1)}  p99 ${mutationMs[Math.floor(mutationMs.length * 0.99)].toFixed(1)}  failed ${failed}`);
+    console.log(`mutation latency ms  p50 ${percentile(mutationMs, 50).toFixed(1)}  p99 ${percentile(mutationMs, 99).toFixed(1)}  failed ${failed}`);
     console.log(`delivery latency ms  p50 ${res.p50.toFixed(1)}  p95 ${res.p95.toFixed(1)}  p99 ${res.p99.toFixed(1)}  max ${res.max.toFixed(1)}`);
     console.log(`first subscriber ms  p50 ${res.firstP50.toFixed(1)}  p99 ${res.firstP99.toFixed(1)}  (pipeline before the fan-out spread)`);
     console.log(`events delivered     ${res.delivered} of ${events * subscribers} (missing ${res.missing}); ${(res.delivered / (res.spanMs / 1000)).toFixed(0)}/s over ${(res.spanMs / 1000).toFixed(1)} s`);
     console.log(`memory per idle conn heap ${kb((after.heapUsed - before.heapUsed) / subscribers)} KB, rss ${kb((after.rss - before.rss) / subscribers)} KB${before.gc ? '' : ' (no --expose-gc: noisy)'}`);
     console.log(`fan-out time         ${((stats.fanOutMs - statsBefore.fanOutMs) / events).toFixed(1)} ms per event (writing to ${subscribers} sockets); ${((stats.socketWrites - statsBefore.socketWrites) / events).toFixed(0)} socket writes per event`);
-    const cores = (i: number) => ((cpuAfter[i].ms - cpuBefore[i].ms) / 1000 / wall).toFixed(2);
-    console.log(`cpu (cores busy)     gateway ${cores(1)}, clients ${cores(2)}, subgraphs+localdb ${cores(0)} over ${wall.toFixed(1)} s`);
-    console.log(`event-loop delay ms  p99/max gateway ${cpuAfter[1].loop}, subgraphs+localdb ${cpuAfter[0].loop}${cpuAfter[2].loop ? `, clients ${cpuAfter[2].loop}` : ''}`);
+    const cores = (part: keyof typeof cpuAfter) => ((cpuAfter[part].ms - cpuBefore[part].ms) / 1000 / wall).toFixed(2);
+    console.log(`cpu (cores busy)     gateway ${cores('gateway')}, clients ${cores('clients')}, subgraphs+localdb ${cores('subgraphs')} over ${wall.toFixed(1)} s`);
+    console.log(`event-loop delay ms  p99/max gateway ${cpuAfter.gateway.loop}, subgraphs+localdb ${cpuAfter.subgraphs.loop}${cpuAfter.clients.loop ? `, clients ${cpuAfter.clients.loop}` : ''}`);
     console.log(`plan executions      ${planExecutions} for ${events} events (${(planExecutions / events).toFixed(2)} per event, ${stats.sharedSubscriptions} distinct subscription); upstream subscriptions opened ${stats.upstreamOpened}`);
   } finally {
     await clients.stop();
@@ -440,8 +462,9 @@ async function orchestrate(): Promise<void> {
 
 const roleIndex = process.argv.indexOf('--role');
 const role = roleIndex >= 0 ? process.argv[roleIndex + 1] : undefined;
-const run = role === 'subgraphs' ? subgraphsRole : role === 'gateway' ? gatewayRole : role === 'clients' ? clientsRole : orchestrate;
-run().catch((err: unknown) => {
+const run: () => void | Promise<void> = role === 'subgraphs' ? subgraphsRole : role === 'gateway' ? gatewayRole : role === 'clients' ? clientsRole : orchestrate;
+// Inside the promise chain, so a role that throws while starting is reported like one that rejects.
+Promise.resolve().then(run).catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });

@@ -52,8 +52,8 @@ async function ownProcess(dbPath?: string): Promise<Target> {
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const m = /listening on (\S+)/.exec(out);
-      if (m) resolve(m[1]);
+      const uri = /listening on (\S+)/.exec(out)?.[1];
+      if (uri !== undefined) resolve(uri);
     });
     child.once('exit', (code) => reject(new Error(`localdb exited with ${code}`)));
   });
@@ -65,6 +65,13 @@ async function ownProcess(dbPath?: string): Promise<Target> {
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** The inserted id at position `k`, wrapping around the ids inserted so far. */
+function pickId(ids: readonly ObjectId[], k: number): ObjectId {
+  const id = ids[k % ids.length];
+  if (id === undefined) throw new Error('no documents inserted to read back');
+  return id;
 }
 
 async function run(label: string, target: Target): Promise<void> {
@@ -95,11 +102,11 @@ async function run(label: string, target: Target): Promise<void> {
       for (let i = 0; i < SINGLE; i++) await admin.command({ ping: 1 });
     });
     const reads = await timed(async () => {
-      for (let i = 0; i < POINT_READS; i++) await coll.findOne({ _id: ids[(i * 7919) % ids.length] });
+      for (let i = 0; i < POINT_READS; i++) await coll.findOne({ _id: pickId(ids, i * 7919) });
     });
     const inBatch = await timed(async () => {
       for (let b = 0; b < IN_BATCHES; b++) {
-        const pick = Array.from({ length: 1000 }, (_, j) => ids[(b * 1000 + j * 97) % ids.length]);
+        const pick = Array.from({ length: 1000 }, (_, j) => pickId(ids, b * 1000 + j * 97));
         const found = await coll.find({ _id: { $in: pick } }).toArray();
         if (found.length !== 1000) throw new Error(`expected 1000 documents, got ${found.length}`);
       }

@@ -75,26 +75,48 @@ export function spawnStart(target: StartTarget): Running {
   const spawnedAt = Date.now();
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: ROOT, env: target.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok) => child.once('exit', (code, signal) => ok({ code, signal })));
   return { child, spawnedAt, output: () => out, exited };
 }
 
+/**
+ * A GraphQL response body. `data` is left untyped on purpose: the start-up test reads the fields
+ * it asserts on, as tests may (see eslint.config.js).
+ */
+export interface GqlBody {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  data?: any;
+  errors?: unknown[];
+}
+
 /** POSTs one operation with the target's admin token. */
-export async function gqlAt(target: StartTarget, query: string, variables: Record<string, unknown> = {}): Promise<{ data?: any; errors?: unknown[] }> {
+export async function gqlAt(target: StartTarget, query: string, variables: Record<string, unknown> = {}): Promise<GqlBody> {
   const res = await fetch(target.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${target.token}` }, body: JSON.stringify({ query, variables }) });
-  return (await res.json()) as { data?: any; errors?: unknown[] };
+  return (await res.json()) as GqlBody;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null;
+}
+
+/** Whether a SPAN_QUERY answer lists the event's connectors, that is the integrations subgraph answered too. */
+function listsConnectors(data: unknown): boolean {
+  const event = isObject(data) ? data.event : undefined;
+  const connectors = isObject(event) ? event.connectors : undefined;
+  return Array.isArray(connectors) && connectors.length > 0;
 }
 
 /** Polls until the cross-subgraph query answers without errors; answers ms since spawn and the data. */
-export async function firstAnswer(target: StartTarget, run: Running, deadlineMs: number): Promise<{ ms: number; data: any }> {
+export async function firstAnswer(target: StartTarget, run: Running, deadlineMs: number): Promise<{ ms: number; data: GqlBody['data'] }> {
   let last: unknown;
   while (Date.now() - run.spawnedAt < deadlineMs) {
     if (run.child.exitCode !== null) throw new Error(`npm start exited with ${run.child.exitCode}:\n${run.output()}`);
     try {
       const body = await gqlAt(target, SPAN_QUERY, { id: EVENT_0 });
-      if (!body.errors && body.data?.event?.connectors?.length) return { ms: Date.now() - run.spawnedAt, data: body.data };
+      const data: unknown = body.data;
+      if (!body.errors && listsConnectors(data)) return { ms: Date.now() - run.spawnedAt, data };
       last = body;
     } catch (err) {
       last = err;

@@ -19,7 +19,9 @@ const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 function parseDuration(text: string): number {
   const m = /^(\d+)([smhd]?)$/.exec(text.trim());
   if (!m || Number(m[1]) <= 0) throw new ConfigError(`--expires must look like 900, 15m, 1h or 7d, got '${text}'`);
-  return Number(m[1]) * UNITS[m[2] || 's'];
+  const unit = UNITS[m[2] || 's'];
+  if (unit === undefined) throw new Error(`no unit '${m[2]}' (the pattern admits s, m, h, d)`);
+  return Number(m[1]) * unit;
 }
 
 function list(text: string | undefined): string[] {

@@ -80,7 +80,7 @@ export async function createGateway(opts: GatewayOptions): Promise<GatewayServer
   };
   applyLibraryEnvironment(config);
 
-  const fetcher = createSubgraphFetcher({ timeoutMs: config.subgraphTimeoutMs });
+  const fetcher = createSubgraphFetcher({ timeoutMs: config.subgraphTimeoutMs, idleTimeoutMs: config.subgraphIdleTimeoutMs });
   disposers.push(() => fetcher.close());
   const dataSources = createDataSources({ fetcher: fetcher.fetch, internalSecret: config.internalSecret, extensions, logger, batching: config.subgraphBatching });
 
@@ -261,29 +261,6 @@ export async function createGateway(opts: GatewayOptions): Promise<GatewayServer
     stop() {
       stopped ??= shutdown();
       return stopped;
-    },
-  };
-}
-
-/**
- * Like createGateway, and stops gracefully on SIGTERM/SIGINT (for a process that runs only the
- * gateway). The signal handlers are removed by stop().
- */
-export async function startGateway(opts: GatewayOptions): Promise<GatewayServer> {
-  const gw = await createGateway(opts);
-  const onSignal = (signal: NodeJS.Signals) => {
-    gw.getState().logger.info({ signal }, 'shutting down');
-    void gw.stop().then(() => process.exit(0));
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
-  const stop = gw.stop;
-  return {
-    ...gw,
-    stop() {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      return stop();
     },
   };
 }

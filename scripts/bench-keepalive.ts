@@ -58,8 +58,8 @@ interface Tally {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function percentile(sorted: number[], p: number): string {
-  if (sorted.length === 0) return '-';
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))].toFixed(1);
+  const value = sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  return value === undefined ? '-' : value.toFixed(1);
 }
 
 async function operate(gatewayUrl: string, aliases: number, round: number, tally: Tally): Promise<void> {
@@ -169,8 +169,10 @@ async function main(): Promise<void> {
   // 2. Connections that expire without notice, sooner than the gateway's idle timeout.
   {
     const subgraphs = await startSubgraphs();
-    const proxies: KeepAliveProxy[] = await Promise.all([subgraphs.catalog, subgraphs.reviews].map((s) => startKeepAliveProxy({ target: s.url, expire: { idleMs } })));
-    const gateway = await gatewayFor(proxies[0].url, proxies[1].url);
+    const proxyFor = (s: { url: string }) => startKeepAliveProxy({ target: s.url, expire: { idleMs } });
+    const [catalogProxy, reviewsProxy] = await Promise.all([proxyFor(subgraphs.catalog), proxyFor(subgraphs.reviews)]);
+    const proxies: KeepAliveProxy[] = [catalogProxy, reviewsProxy];
+    const gateway = await gatewayFor(catalogProxy.url, reviewsProxy.url);
     const tally: Tally = { operations: 0, failed: 0, latencies: [] };
     await operate(gateway.url, aliases, -1, { operations: 0, failed: 0, latencies: [] });
     const baseline = {

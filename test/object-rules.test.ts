@@ -37,7 +37,7 @@ beforeAll(async () => {
   organizer1 = await tokenOf(demoOrganizer(1), 'organizer');
 });
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.dispose()));
+  for (const c of clients) await c.dispose();
   await t?.stop();
 });
 

@@ -16,6 +16,7 @@
  * organizer (and, for check-ins, its check-in staff) act on that event only. `registrations:read`
  * held by a user is a read grant over every event.
  */
+import type { Types } from 'mongoose';
 import { appError } from '../kit/errors.js';
 import { isAdmin, isInternal, requireAllowed, requireScope } from '../kit/authz.js';
 import { hasScope, type Principal } from '../kit/principal.js';
@@ -47,9 +48,9 @@ export function isOwnerBound(p: Principal): boolean {
  * The caller acts for `userId` in an action named by `scope`: the user themself, or a partner bound
  * to that user holding the scope.
  */
-export function actsFor(p: Principal, userId: unknown, scope: string): boolean {
+export function actsFor(p: Principal, userId: string | Types.ObjectId | null | undefined, scope: string): boolean {
   const me = actorId(p);
-  if (!me || userId === null || userId === undefined || me !== String(userId).toLowerCase()) return false;
+  if (!me || !userId || me !== (typeof userId === 'string' ? userId : userId.toHexString()).toLowerCase()) return false;
   return p.kind === 'user' || hasScope(p, scope);
 }
 

@@ -30,7 +30,12 @@ export function references(peers: Peers) {
     const unique = [...new Set(ids.map((id) => id.toLowerCase()))];
     if (unique.length === 0) return new Map();
     const found = await peers.entities<{ id?: unknown; erasedAt?: unknown }>('people', 'User', unique, 'id erasedAt', { correlationId: ctx.correlationId });
-    return new Map(unique.map((id, i) => [id, found[i] === null ? 'missing' : found[i]!.erasedAt ? 'erased' : null]));
+    return new Map(
+      unique.map((id, i): [string, UserProblem] => {
+        const user = found[i];
+        return [id, user === null ? 'missing' : user.erasedAt ? 'erased' : null];
+      }),
+    );
   }
 
   return {

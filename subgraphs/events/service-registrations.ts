@@ -229,7 +229,7 @@ export function registrationOps(d: ServiceDeps) {
           }
         }),
       );
-      const allowed = items.filter((i) => i.attendeeId !== null).map((i) => i.attendeeId!.toHexString());
+      const allowed = items.flatMap((i) => (i.attendeeId ? [i.attendeeId.toHexString()] : []));
       const problems: Map<string, UserProblem> = await d.refs.userProblems(ctx, allowed);
       const results: RegistrationBatchResult[] = [];
       for (const item of items) {

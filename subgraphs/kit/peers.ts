@@ -105,10 +105,6 @@ export function peersFrom(settings: Record<string, unknown> | undefined): Peers 
 
 /** A client for when no peers are configured: every call is SERVICE_UNAVAILABLE, so writes fail closed. */
 export const NO_PEERS: Peers = {
-  async entities(peer) {
-    throw peerUnavailable(peer, 'is not configured for this process');
-  },
-  async query(peer) {
-    throw peerUnavailable(peer, 'is not configured for this process');
-  },
+  entities: (peer) => Promise.reject(peerUnavailable(peer, 'is not configured for this process')),
+  query: (peer) => Promise.reject(peerUnavailable(peer, 'is not configured for this process')),
 };

@@ -5,6 +5,7 @@
  * payment scopes reach only payments whose attendee is its owner. Admins and internal callers reach
  * everything.
  */
+import type { Types } from 'mongoose';
 import { isAdmin, isInternal, requireAllowed } from '../kit/authz.js';
 import { hasScope, type Principal } from '../kit/principal.js';
 import type { PaymentDoc } from './models.js';
@@ -28,9 +29,9 @@ export function reachesEveryPayment(p: Principal, scope: string): boolean {
 }
 
 /** The caller acts for the attendee: the attendee themself, or a partner bound to them holding `scope`. */
-export function actsForAttendee(p: Principal, attendeeId: unknown, scope: string): boolean {
+export function actsForAttendee(p: Principal, attendeeId: string | Types.ObjectId | null | undefined, scope: string): boolean {
   const me = actorId(p);
-  if (!me || attendeeId === null || attendeeId === undefined || String(attendeeId).toLowerCase() !== me) return false;
+  if (!me || !attendeeId || (typeof attendeeId === 'string' ? attendeeId : attendeeId.toHexString()).toLowerCase() !== me) return false;
   return p.kind === 'user' || hasScope(p, scope);
 }
 
@@ -59,13 +60,13 @@ export function paymentListScope(p: Principal): Record<string, string> | null {
  * Creating or changing a payment of `attendeeId` with `scope` (payments:write, payments:refund): a
  * holder of the scope reaching every payment, or a partner bound to the attendee holding it.
  */
-export function canChangePayment(p: Principal, attendeeId: unknown, scope: string): boolean {
+export function canChangePayment(p: Principal, attendeeId: string | Types.ObjectId | null | undefined, scope: string): boolean {
   if (isAdmin(p) || isInternal(p)) return true;
   if (!hasScope(p, scope)) return false;
   return !isOwnerBound(p) || actsForAttendee(p, attendeeId, scope);
 }
 
 /** FORBIDDEN unless the caller may create or change the attendee's payment with `scope`. */
-export function requireChangePayment(p: Principal, attendeeId: unknown, scope: string): void {
+export function requireChangePayment(p: Principal, attendeeId: string | Types.ObjectId | null | undefined, scope: string): void {
   requireAllowed(p, canChangePayment(p, attendeeId, scope), `The '${scope}' scope is required, over this attendee's payments`);
 }

@@ -105,6 +105,24 @@ describe("an organizer's key", () => {
     }
   });
 
+  it("reads its owner's attendee lists as the owner does, and another organizer's not at all", async () => {
+    const issued = await oauthToken(key.clientId, key.clientSecret);
+    const ways = { 'x-api-key': { headers: { 'x-api-key': key.apiKey } }, 'OAuth token': { token: issued.body.access_token } };
+    const list = (id: string) => `{ event(id: "${id}") { registrations(first: 2) { totalCount edges { node { ticketCode attendee { name } } } } } }`;
+    const own = await reach(list(demoId('event', 0).toHexString()), { token: organizer });
+    expect(own.errors).toEqual([]);
+    expect(own.data.event.registrations.totalCount).toBeGreaterThan(0);
+    const other = await t.gql('{ events(first: 20) { edges { node { id organizer { id } } } } }', {}, { token: organizer });
+    const foreign = other.body.data.events.edges.map((e: any) => e.node).find((n: any) => n.organizer.id !== DEMO_USERS.organizer);
+    expect(foreign).toBeDefined();
+    const theirs = await reach(list(foreign.id), { token: organizer });
+    expect(theirs.errors).toEqual([['event.registrations', 'FORBIDDEN']]);
+    for (const [way, opts] of Object.entries(ways)) {
+      expect(await reach(list(demoId('event', 0).toHexString()), opts), way).toEqual(own);
+      expect(await reach(list(foreign.id), opts), way).toEqual(theirs);
+    }
+  });
+
   it('cannot have its scopes raised past its owner, by the owner or by itself', async () => {
     expect(forbidden(await t.gql(UPDATE, { id: key.id, input: { scopes: ['events:read', 'people:read'] } }, { token: organizer }))).toEqual({
       target: 'input.scopes.1',

@@ -66,7 +66,7 @@ describe('access matrix through the gateway', () => {
     const v = { id: EVENT0 };
     const allowed = { status: 200, data: { event: { title: 'EventGraph Summit 2027', registrations: { totalCount: 400 } } }, errors: [] };
     expect(await as('anonymous', q, v)).toEqual({ status: 200, data: { event: null }, errors: [['event.registrations', 'UNAUTHENTICATED']] });
-    // The organizer's partner client acts for the organizer but lacks registrations:read, which the organizer cannot grant.
+    // The organizer's partner client acts for the organizer but holds neither registrations:read nor registrations:write.
     for (const caller of ['attendee', 'partnerKey', 'partnerOAuth'] as const) expect(await as(caller, q, v), caller).toEqual({ status: 200, data: { event: null }, errors: [['event.registrations', 'FORBIDDEN']] });
     for (const caller of ['organizer', 'admin'] as const) expect(await as(caller, q, v), caller).toEqual(allowed);
   });

@@ -53,6 +53,7 @@ const CALLERS = {
   globalReader: partnerPrincipal('egc_reader', ['events:read', 'registrations:read']),
   organizerKey: bound(ORGANIZER, ['events:read', 'events:write', 'registrations:read', 'registrations:write', 'checkins:write']),
   organizerReadOnlyKey: bound(ORGANIZER, ['events:read']),
+  organizerWriteKey: bound(ORGANIZER, ['events:read', 'registrations:write']),
   otherOrganizerKey: bound(OTHER_ORGANIZER, ['events:read', 'events:write', 'registrations:read', 'registrations:write', 'checkins:write']),
   staffKey: bound(STAFF, STAFF_SCOPES),
   attendeeKey: bound(ATTENDEE, ['events:read', 'registrations:read', 'registrations:write']),
@@ -94,20 +95,20 @@ interface Row {
 
 const GLOBAL_WRITE: Caller[] = ['admin', 'internal', 'globalPartner'];
 const TABLE: Row[] = [
-  { rule: 'canSeeEvent (a draft)', check: (p) => canSeeEvent(p, draft), yes: ['organizer', 'organizerKey', 'organizerReadOnlyKey', ...GLOBAL_WRITE] },
+  { rule: 'canSeeEvent (a draft)', check: (p) => canSeeEvent(p, draft), yes: ['organizerWriteKey', 'organizer', 'organizerKey', 'organizerReadOnlyKey', ...GLOBAL_WRITE] },
   { rule: 'canSeeEvent (published)', check: (p) => canSeeEvent(p, event), yes: ALL },
-  { rule: 'canManageEvent', check: (p) => canManageEvent(p, event), yes: ['organizer', 'organizerKey', 'organizerReadOnlyKey', ...GLOBAL_WRITE] },
+  { rule: 'canManageEvent', check: (p) => canManageEvent(p, event), yes: ['organizerWriteKey', 'organizer', 'organizerKey', 'organizerReadOnlyKey', ...GLOBAL_WRITE] },
   { rule: 'canOrganizeFor (the organizer)', check: (p) => canOrganizeFor(p, ORGANIZER), yes: ['organizer', 'organizerKey', ...GLOBAL_WRITE] },
-  { rule: 'canReadRegistrations', check: (p) => canReadRegistrations(p, event), yes: ['organizer', 'organizerKey', 'reader', 'admin', 'internal', 'globalPartner', 'globalReader'] },
-  { rule: 'canSeeRegistration', check: (p) => canSeeRegistration(p, registration, event), yes: ['organizer', 'organizerKey', 'attendee', 'attendeeKey', 'reader', 'admin', 'internal', 'globalPartner', 'globalReader'] },
+  { rule: 'canReadRegistrations', check: (p) => canReadRegistrations(p, event), yes: ['organizer', 'organizerKey', 'organizerWriteKey', 'reader', 'admin', 'internal', 'globalPartner', 'globalReader'] },
+  { rule: 'canSeeRegistration', check: (p) => canSeeRegistration(p, registration, event), yes: ['organizer', 'organizerKey', 'organizerWriteKey', 'attendee', 'attendeeKey', 'reader', 'admin', 'internal', 'globalPartner', 'globalReader'] },
   { rule: 'canListUserRegistrations (the attendee)', check: (p) => canListUserRegistrations(p, ATTENDEE), yes: ['attendee', 'attendeeKey', 'reader', 'admin', 'internal', 'globalPartner', 'globalReader'] },
-  { rule: 'canManageRegistrations', check: (p) => canManageRegistrations(p, event), yes: ['organizer', 'organizerKey', ...GLOBAL_WRITE] },
-  { rule: 'canConfirmRegistration', check: (p) => canConfirmRegistration(p, event), yes: ['organizer', 'organizerKey', ...GLOBAL_WRITE] },
-  { rule: 'canCancelRegistration', check: (p) => canCancelRegistration(p, registration, event), yes: ['organizer', 'organizerKey', 'attendee', 'attendeeKey', ...GLOBAL_WRITE] },
+  { rule: 'canManageRegistrations', check: (p) => canManageRegistrations(p, event), yes: ['organizerWriteKey', 'organizer', 'organizerKey', ...GLOBAL_WRITE] },
+  { rule: 'canConfirmRegistration', check: (p) => canConfirmRegistration(p, event), yes: ['organizerWriteKey', 'organizer', 'organizerKey', ...GLOBAL_WRITE] },
+  { rule: 'canCancelRegistration', check: (p) => canCancelRegistration(p, registration, event), yes: ['organizerWriteKey', 'organizer', 'organizerKey', 'attendee', 'attendeeKey', ...GLOBAL_WRITE] },
   { rule: 'canAnswerInvitation', check: (p) => canAnswerInvitation(p, registration), yes: ['attendee', 'attendeeKey'] },
   { rule: 'canCheckIn', check: (p) => canCheckIn(p, event), yes: ['organizer', 'organizerKey', 'staff', 'staffKey', ...GLOBAL_WRITE] },
-  { rule: 'canWatchCheckIns', check: (p) => canWatchCheckIns(p, event), yes: ['organizer', 'organizerKey', 'staff', 'staffKey', 'reader', 'admin', 'internal', 'globalPartner', 'globalReader'] },
-  { rule: 'canSeeCheckInStaff', check: (p) => canSeeCheckInStaff(p, event), yes: ['organizer', 'organizerKey', 'organizerReadOnlyKey', ...GLOBAL_WRITE] },
+  { rule: 'canWatchCheckIns', check: (p) => canWatchCheckIns(p, event), yes: ['organizerWriteKey', 'organizer', 'organizerKey', 'staff', 'staffKey', 'reader', 'admin', 'internal', 'globalPartner', 'globalReader'] },
+  { rule: 'canSeeCheckInStaff', check: (p) => canSeeCheckInStaff(p, event), yes: ['organizerWriteKey', 'organizer', 'organizerKey', 'organizerReadOnlyKey', ...GLOBAL_WRITE] },
 ];
 
 describe('events object rules', () => {
@@ -120,7 +121,7 @@ describe('events object rules', () => {
   }
 
   it('registrationMode: the attendee registers themself, global powers directly, the organizer by invitation, nobody else', () => {
-    const modes: Partial<Record<Caller, string>> = { attendee: 'self', attendeeKey: 'self', admin: 'direct', internal: 'direct', globalPartner: 'direct', organizer: 'invitation', organizerKey: 'invitation' };
+    const modes: Partial<Record<Caller, string>> = { attendee: 'self', attendeeKey: 'self', admin: 'direct', internal: 'direct', globalPartner: 'direct', organizer: 'invitation', organizerKey: 'invitation', organizerWriteKey: 'invitation' };
     const got = Object.fromEntries(ALL.map((c) => [c, registrationMode(CALLERS[c], event, ATTENDEE)]));
     expect(got).toEqual(Object.fromEntries(ALL.map((c) => [c, modes[c] ?? null])));
     // An organizer registering themself at their own event is the attendee.

@@ -102,9 +102,14 @@ export function canOrganizeFor(p: Principal, organizerId: string): boolean {
   return actsFor(p, organizerId, 'events:write') || grantsEverywhere(p, 'events:write');
 }
 
-/** Reading an event's registrations: its organizer, registrations:read read grants, admins. */
+/**
+ * Reading an event's registrations: its organizer, registrations:read read grants, admins. A partner
+ * acting for the organizer reads them with `registrations:read` or `registrations:write` (what it may
+ * change it may read): organizers hold no `registrations:read` of their own, so they can grant their
+ * keys only the write scope.
+ */
 export function canReadRegistrations(p: Principal, ev: Organized): boolean {
-  return actsFor(p, ev.organizerId, 'registrations:read') || readsEverywhere(p, 'registrations:read');
+  return actsFor(p, ev.organizerId, 'registrations:read') || actsFor(p, ev.organizerId, 'registrations:write') || readsEverywhere(p, 'registrations:read');
 }
 
 /** FORBIDDEN unless the caller may read the event's registrations. */

@@ -5,9 +5,9 @@
  */
 import { gql } from 'graphql-tag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testConfig } from '../test/gateway/config.js';
-import { composeFixture, post } from '../test/gateway/fixtures.js';
-import { startStockSubgraph, type StockSubgraph } from '../test/gateway/stock-subgraph.js';
+import { testConfig } from '../test/harness/gateway-config.js';
+import { composeFixture, post } from '../test/harness/gateway-fixtures.js';
+import { startStockSubgraph, type StockSubgraph } from '../test/harness/stock-subgraph.js';
 import { createGateway, type GatewayServer } from './server.js';
 
 const LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../subgraphs/kit/config.js';
+import { ConfigError } from '../platform/config.js';
 import { applyLibraryEnvironment, loadGatewayConfig, subgraphEnvName } from './config.js';
 
 describe('gateway config', () => {

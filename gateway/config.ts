@@ -6,7 +6,7 @@
  * policy, …) are read by `gateway/auth/config.ts` and handed to the security extension; they are
  * not part of this object.
  */
-import { ConfigError, DEFAULT_PORTS, loadCommonConfig, readPort, readUrl, type CommonConfig } from '../subgraphs/kit/config.js';
+import { ConfigError, DEFAULT_PORTS, loadCommonConfig, readPort, readUrl, type CommonConfig } from '../platform/config.js';
 import type { SubgraphBatching } from './batching.js';
 
 type Env = Record<string, string | undefined>;

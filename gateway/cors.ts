@@ -3,7 +3,7 @@
  * may read the correlation and rate-limit headers; preflights are answered here.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendError } from '../subgraphs/kit/http.js';
+import { sendError } from '../platform/http.js';
 
 const EXPOSED = ['X-Correlation-ID', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After'].join(', ');
 const DEFAULT_ALLOWED_HEADERS = 'Content-Type, Authorization, X-API-Key, X-Correlation-ID, Apollo-Require-Preflight, X-Apollo-Operation-Name';

@@ -12,10 +12,10 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
-import { ERROR_CODES, type ErrorCode } from '../subgraphs/kit/errors.js';
-import { CORRELATION_HEADER } from '../subgraphs/kit/http.js';
-import type { Logger } from '../subgraphs/kit/logger.js';
-import { ANONYMOUS, PRINCIPAL_HEADER, signPrincipal } from '../subgraphs/kit/principal.js';
+import { ERROR_CODES, type ErrorCode } from '../platform/errors.js';
+import { CORRELATION_HEADER } from '../platform/http.js';
+import type { Logger } from '../platform/logger.js';
+import { ANONYMOUS, PRINCIPAL_HEADER, signPrincipal } from '../platform/principal.js';
 import { batchesTo, createBatchingFetcher, type BatchingOptions, type SubgraphBatching } from './batching.js';
 import type { Fetcher } from './fetcher.js';
 import type { GatewayContext, GatewayExtension } from './types.js';

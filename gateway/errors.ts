@@ -7,8 +7,8 @@
  * schema get no "Did you mean …?" suggestions.
  */
 import { GraphQLError, Kind, type GraphQLFormattedError } from 'graphql';
-import { toSpecError, type ErrorCode } from '../subgraphs/kit/errors.js';
-import type { Logger } from '../subgraphs/kit/logger.js';
+import { toSpecError, type ErrorCode } from '../platform/errors.js';
+import type { Logger } from '../platform/logger.js';
 
 export interface ErrorScope {
   correlationId?: string;

@@ -4,7 +4,7 @@
  * that need the principal), then subscriptions (the WebSocket endpoint). Each part builds its
  * extension from its own validated settings; `gateway/main.ts` and `scripts/stack.ts` call this.
  */
-import type { Logger } from '../subgraphs/kit/logger.js';
+import type { Logger } from '../platform/logger.js';
 import { loadAuthConfig, type AuthConfig } from './auth/config.js';
 import { clientAddress, createSecurityExtension } from './auth/extension.js';
 import type { GatewayConfig } from './config.js';

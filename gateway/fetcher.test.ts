@@ -7,10 +7,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gql } from 'graphql-tag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testConfig } from '../test/gateway/config.js';
-import { composeFixture, post } from '../test/gateway/fixtures.js';
-import { startKeepAliveProxy, type KeepAliveProxy } from '../test/gateway/keepalive-proxy.js';
-import { startStockSubgraph, type StockSubgraph } from '../test/gateway/stock-subgraph.js';
+import { testConfig } from '../test/harness/gateway-config.js';
+import { composeFixture, post } from '../test/harness/gateway-fixtures.js';
+import { startKeepAliveProxy, type KeepAliveProxy } from '../test/harness/keepalive-proxy.js';
+import { startStockSubgraph, type StockSubgraph } from '../test/harness/stock-subgraph.js';
 import { createSubgraphFetcher, isSafeToResend } from './fetcher.js';
 import { createGateway, type GatewayServer } from './server.js';
 

@@ -3,7 +3,7 @@
  * own `/ready` (which checks its database) and answers 503 naming the ones that are not ready.
  */
 import type { ServerResponse } from 'node:http';
-import { sendJson } from '../subgraphs/kit/http.js';
+import { sendJson } from '../platform/http.js';
 import type { Fetcher } from './fetcher.js';
 import type { SubgraphEndpoint } from './supergraph.js';
 

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type ApolloServerOptionsWithGateway, type ApolloServerPlugin } from '@apollo/server';
 import type { ApolloGateway } from '@apollo/gateway';
 import { GraphQLError, Kind, type DocumentNode } from 'graphql';
-import { CORRELATION_HEADER } from '../subgraphs/kit/http.js';
+import { CORRELATION_HEADER } from '../platform/http.js';
 import { formatGatewayError, isRequestError, withCompletionErrors, type ErrorScope } from './errors.js';
 import type { GatewayContext } from './types.js';
 

@@ -1,5 +1,5 @@
 /** Adapts the pino logger to the `Logger` interface Apollo Server and @apollo/gateway log through. */
-import type { Logger } from '../subgraphs/kit/logger.js';
+import type { Logger } from '../platform/logger.js';
 
 export interface ApolloLogger {
   debug(message?: unknown): void;

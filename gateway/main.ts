@@ -6,9 +6,9 @@
  * the file, overridable with SUBGRAPH_URL_<NAME>.
  */
 import { parseArgs } from 'node:util';
-import { readPort } from '../subgraphs/kit/config.js';
-import { runMain, shutdownDeadlineMs, stopOnSignals } from '../subgraphs/kit/process.js';
-import { createLogger } from '../subgraphs/kit/logger.js';
+import { readPort } from '../platform/config.js';
+import { runMain, shutdownDeadlineMs, stopOnSignals } from '../platform/process.js';
+import { createLogger } from '../platform/logger.js';
 import { loadGatewayConfig } from './config.js';
 import { createExtensions } from './extensions.js';
 import { createGateway } from './server.js';

@@ -5,8 +5,8 @@ import type { GraphQLSchema } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type GatewayServer } from './server.js';
 import type { PreparedSupergraph } from './supergraph.js';
-import { testConfig } from '../test/gateway/config.js';
-import { gate, post, startFixtures, type Fixtures, type Gate } from '../test/gateway/fixtures.js';
+import { testConfig } from '../test/harness/gateway-config.js';
+import { gate, post, startFixtures, type Fixtures, type Gate } from '../test/harness/gateway-fixtures.js';
 
 describe('supergraph reload', () => {
   let fx: Fixtures;

@@ -9,7 +9,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type { SupergraphSdlHook, SupergraphSdlUpdateFunction } from '@apollo/gateway';
-import type { Logger } from '../subgraphs/kit/logger.js';
+import type { Logger } from '../platform/logger.js';
 import { prepareSupergraph, type PreparedSupergraph } from './supergraph.js';
 
 export type ReloadOutcome =

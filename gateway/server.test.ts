@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GraphQLSchema } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appError } from '../subgraphs/kit/errors.js';
+import { appError } from '../platform/errors.js';
 import { createGateway, type GatewayServer } from './server.js';
 import type { GatewayExtension } from './types.js';
-import { testConfig } from '../test/gateway/config.js';
-import { post, startFixtures, type Fixtures } from '../test/gateway/fixtures.js';
+import { testConfig } from '../test/harness/gateway-config.js';
+import { post, startFixtures, type Fixtures } from '../test/harness/gateway-fixtures.js';
 
 /** A stand-in for the security extension: headers decide the caller. */
 function testExtension(schemas: GraphQLSchema[]): GatewayExtension {

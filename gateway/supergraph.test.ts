@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { describeRequirement, mergeRequirements } from './access.js';
 import { applyLibraryEnvironment } from './config.js';
 import { SupergraphError, prepareSupergraph } from './supergraph.js';
-import { composeFixture } from '../test/gateway/fixtures.js';
+import { composeFixture } from '../test/harness/gateway-fixtures.js';
 
 const shop = gql`
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@authenticated", "@requiresScopes", "@inaccessible"])

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { useLocalDb } from './test-helpers.js';
+import { useLocalDb } from './testing.js';
 
 const ctx = useLocalDb();
 

@@ -1,6 +1,6 @@
 import { Decimal128, Double, Int32, Long, MongoBulkWriteError, MongoServerError, ObjectId, UUID } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { useLocalDb } from './test-helpers.js';
+import { useLocalDb } from './testing.js';
 
 const ctx = useLocalDb();
 

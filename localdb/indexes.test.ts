@@ -1,6 +1,6 @@
 import { ObjectId, type Document } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { useLocalDb } from './test-helpers.js';
+import { useLocalDb } from './testing.js';
 
 const ctx = useLocalDb({ ttlIntervalMs: 100 });
 

@@ -1,7 +1,7 @@
 import mongoose, { type Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalDb, type LocalDb } from './index.js';
-import { quietLogger } from './test-helpers.js';
+import { quietLogger } from './testing.js';
 
 let db: LocalDb;
 let conn: Connection;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLocalDb, type LocalDb } from './index.js';
-import { quietLogger, type Loose } from './test-helpers.js';
+import { quietLogger, type Loose } from './testing.js';
 
 const dirs: string[] = [];
 function tempDir(): string {

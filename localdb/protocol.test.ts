@@ -6,7 +6,7 @@ import { COMMANDS } from './commands/index.js';
 import type { Handler } from './context.js';
 import { crc32c } from './crc.js';
 import { startLocalDb } from './index.js';
-import { quietLogger, useLocalDb } from './test-helpers.js';
+import { quietLogger, useLocalDb } from './testing.js';
 
 const ctx = useLocalDb();
 

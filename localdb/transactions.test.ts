@@ -1,7 +1,7 @@
 import { MongoClient, MongoServerError } from 'mongodb';
 import mongoose from 'mongoose';
 import { describe, expect, it } from 'vitest';
-import { useLocalDb } from './test-helpers.js';
+import { useLocalDb } from './testing.js';
 
 const ctx = useLocalDb();
 

@@ -3,7 +3,7 @@
  *
  * Subscription fan-out of one gateway process. The gateway runs in its own process (the gateway core
  * with the subscriptions extension on one port), the subgraphs in another (localdb in memory and
- * the fixture subgraphs feed/catalog/people, see gateway/subscriptions/fixtures.ts), and N WebSocket
+ * the fixture subgraphs feed/catalog/people, see test/harness/subscription-fixtures.ts), and N WebSocket
  * clients speaking graphql-transport-ws hold the same subscription, each under its own id, whose
  * payload has fields from the three subgraphs. This process sends R tick mutations per second
  * through the gateway's HTTP endpoint for S seconds and prints: delivery latency (mutation sent →
@@ -29,9 +29,9 @@ import { startLocalDb } from '../localdb/index.js';
 import { loadGatewayConfig } from '../gateway/config.js';
 import { createGateway } from '../gateway/server.js';
 import { createSubscriptionsExtension } from '../gateway/subscriptions/extension.js';
-import { FIXTURE_SECRET, TICKED, composeFixtureSupergraph, startCatalog, startFeed, startPeople } from '../gateway/subscriptions/fixtures.js';
+import { FIXTURE_SECRET, TICKED, composeFixtureSupergraph, startCatalog, startFeed, startPeople } from '../test/harness/subscription-fixtures.js';
 import type { SubscriptionStats } from '../gateway/subscriptions/server.js';
-import { createLogger } from '../subgraphs/kit/logger.js';
+import { createLogger } from '../platform/logger.js';
 import { NativeClientsUnavailable, buildNativeClients, startNativeClients, type NativeClients } from './bench/native-clients.js';
 
 type Msg = { type: string; [k: string]: unknown };

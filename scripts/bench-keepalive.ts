@@ -20,9 +20,9 @@ import { parseArgs } from 'node:util';
 import { gql } from 'graphql-tag';
 import { loadGatewayConfig } from '../gateway/config.js';
 import { createGateway, type GatewayServer } from '../gateway/server.js';
-import { FIXTURE_SECRET, composeFixture } from '../test/gateway/fixtures.js';
-import { startKeepAliveProxy, type KeepAliveProxy } from '../test/gateway/keepalive-proxy.js';
-import { startStockSubgraph, type StockSubgraph } from '../test/gateway/stock-subgraph.js';
+import { FIXTURE_SECRET, composeFixture } from '../test/harness/gateway-fixtures.js';
+import { startKeepAliveProxy, type KeepAliveProxy } from '../test/harness/keepalive-proxy.js';
+import { startStockSubgraph, type StockSubgraph } from '../test/harness/stock-subgraph.js';
 
 const LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])`;
 const catalogTypeDefs = gql`

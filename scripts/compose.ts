@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { composeServices } from '@apollo/composition';
 import { GraphQLError, Source, parse, type DocumentNode } from 'graphql';
-import { DEFAULT_PORTS, SUBGRAPH_NAMES } from '../subgraphs/kit/config.js';
+import { DEFAULT_PORTS, SUBGRAPH_NAMES } from '../platform/config.js';
 
 export const SCHEMA_DIR = fileURLToPath(new URL('../schema', import.meta.url));
 export const SUPERGRAPH_FILE = 'supergraph.graphql';

@@ -11,10 +11,10 @@
  * seeded in production.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, SUBGRAPH_NAMES, loadCommonConfig } from '../subgraphs/kit/config.js';
+import { ConfigError, SUBGRAPH_NAMES, loadCommonConfig } from '../platform/config.js';
 import { databaseName, openConnection } from '../subgraphs/kit/db.js';
 import { datasetsOf, planDemoSeed } from '../subgraphs/kit/demo.js';
-import { runMain } from '../subgraphs/kit/process.js';
+import { runMain } from '../platform/process.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { only: { type: 'string', multiple: true }, organizer: { type: 'string' } }, strict: true });

@@ -4,8 +4,8 @@
  * tests run it on ephemeral ports with an in-memory localdb.
  */
 import { startLocalDb, type LocalDb } from '../localdb/index.js';
-import { SUBGRAPH_NAMES, type SubgraphName } from '../subgraphs/kit/config.js';
-import type { Logger } from '../subgraphs/kit/logger.js';
+import { SUBGRAPH_NAMES, type SubgraphName } from '../platform/config.js';
+import type { Logger } from '../platform/logger.js';
 import { createPeers } from '../subgraphs/kit/peers.js';
 import { runSubgraph, type RunningSubgraph } from '../subgraphs/run.js';
 import { subgraphEnvName, type GatewayConfig } from '../gateway/config.js';

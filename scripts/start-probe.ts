@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { loadAuthConfig } from '../gateway/auth/config.js';
 import { issueToken } from '../gateway/auth/jwt.js';
-import { SUBGRAPH_NAMES } from '../subgraphs/kit/config.js';
+import { SUBGRAPH_NAMES } from '../platform/config.js';
 import { demoId } from '../subgraphs/kit/ids.js';
 
 const ROOT = resolve(import.meta.dirname, '..');

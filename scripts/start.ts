@@ -7,9 +7,9 @@
  * at the latest SHUTDOWN_EXIT_MARGIN_MS after that.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_PORTS, SUBGRAPH_NAMES, readPort } from '../subgraphs/kit/config.js';
-import { runMain, shutdownDeadlineMs, stopOnSignals } from '../subgraphs/kit/process.js';
-import { createLogSink, createLogger } from '../subgraphs/kit/logger.js';
+import { DEFAULT_PORTS, SUBGRAPH_NAMES, readPort } from '../platform/config.js';
+import { runMain, shutdownDeadlineMs, stopOnSignals } from '../platform/process.js';
+import { createLogSink, createLogger } from '../platform/logger.js';
 import { loadGatewayConfig } from '../gateway/config.js';
 import { startStack } from './stack.js';
 

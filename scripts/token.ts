@@ -8,7 +8,7 @@
  * identity provider or POST /oauth/token.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../subgraphs/kit/config.js';
+import { ConfigError } from '../platform/config.js';
 import { loadAuthConfig } from '../gateway/auth/config.js';
 import { issueToken } from '../gateway/auth/jwt.js';
 import { SCOPES, isScope, scopesForRoles } from '../gateway/shield/scopes.js';

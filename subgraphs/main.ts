@@ -6,10 +6,11 @@
  * outside production. Stops on SIGTERM/SIGINT, exiting at the latest after
  * DEFAULT_SHUTDOWN_DEADLINE_MS.
  */
-import { ConfigError, loadSubgraphConfig } from './kit/config.js';
-import { createLogger } from './kit/logger.js';
+import { ConfigError } from '../platform/config.js';
+import { loadSubgraphConfig } from './kit/config.js';
+import { createLogger } from '../platform/logger.js';
 import { createPeers } from './kit/peers.js';
-import { DEFAULT_SHUTDOWN_DEADLINE_MS, runMain, stopOnSignals } from './kit/process.js';
+import { DEFAULT_SHUTDOWN_DEADLINE_MS, runMain, stopOnSignals } from '../platform/process.js';
 import { runSubgraph } from './run.js';
 import { startLocalDb } from '../localdb/index.js';
 

@@ -1,6 +1,6 @@
 /** The four subgraphs by name: their module factories and demo-data seeders. */
 import type { Connection } from 'mongoose';
-import type { SubgraphName } from './kit/config.js';
+import type { SubgraphName } from '../platform/config.js';
 import type { DemoSeedPlan } from './kit/demo.js';
 import type { SubgraphDeps, SubgraphModule } from './kit/module.js';
 import { createEventsSubgraph } from './events/index.js';

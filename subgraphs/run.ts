@@ -3,10 +3,10 @@
  * builds the module, optionally seeds demo data, and serves it over HTTP and graphql-ws.
  */
 import type { Connection } from 'mongoose';
-import type { NodeEnv, SubgraphName } from './kit/config.js';
+import type { NodeEnv, SubgraphName } from '../platform/config.js';
 import { datasetsOf, planDemoSeed, type DemoSeedPlan } from './kit/demo.js';
 import { databaseName, openConnection, pingProbe } from './kit/db.js';
-import type { Logger } from './kit/logger.js';
+import type { Logger } from '../platform/logger.js';
 import type { SubgraphModule } from './kit/module.js';
 import { startSubgraphServer, type SubgraphServer } from './kit/server.js';
 import { createSubgraphLive } from './kit/livefeed.js';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLE_SCOPES } from '../gateway/shield/scopes.js';
 import { demoOrganizer, demoRegistration, demoUser } from '../subgraphs/kit/demo.js';
 import { demoId } from '../subgraphs/kit/ids.js';
-import { expectSpecError, startE2E, type E2E } from './e2e/harness.js';
+import { expectSpecError, startE2E, type E2E } from './harness/e2e.js';
 
 const EVENT = (i: number) => demoId('event', i).toHexString();
 const USER = (i: number) => demoUser(i).id;

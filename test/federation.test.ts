@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO, demoEventPrice, demoRegistration, demoUser } from '../subgraphs/kit/demo.js';
 import { demoId } from '../subgraphs/kit/ids.js';
-import { demoUserIndexById, expectSpecError, readDoc, startE2E, type E2E } from './e2e/harness.js';
+import { demoUserIndexById, expectSpecError, readDoc, startE2E, type E2E } from './harness/e2e.js';
 
 /** Payment status of a demo registration, as the payments seed derives it from the registration's. */
 const SEEDED_PAYMENT_STATUS = { CONFIRMED: 'SUCCEEDED', PENDING: 'REQUIRES_PAYMENT', CANCELLED: 'REFUNDED' } as const;

@@ -8,10 +8,10 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { auditServer } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ErrorCode } from '../subgraphs/kit/errors.js';
+import type { ErrorCode } from '../platform/errors.js';
 import { loadAuthConfig } from '../gateway/auth/config.js';
-import { expectSpecError } from './e2e/harness.js';
-import { startTestStack, type TestStack } from './stack.js';
+import { expectSpecError } from './harness/e2e.js';
+import { startTestStack, type TestStack } from './harness/stack.js';
 
 /** The audit sends ~60 anonymous requests at once: the anonymous tier is raised for this file (it stays enforced). */
 const ENV = { RATE_LIMIT_ANONYMOUS: '100000/50000/200' };

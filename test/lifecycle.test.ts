@@ -12,10 +12,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SUBGRAPH_NAMES } from '../subgraphs/kit/config.js';
-import { shutdownDeadlineMs } from '../subgraphs/kit/process.js';
+import { SUBGRAPH_NAMES } from '../platform/config.js';
+import { shutdownDeadlineMs } from '../platform/process.js';
 import { freePorts } from '../scripts/start-probe.js';
-import { PRODUCTION_SECRETS, exitWithin, groupGone, killGroup, liveProcessesInGroup, spawnInGroup, waitForOutput, type Spawned } from './processes.js';
+import { PRODUCTION_SECRETS, exitWithin, groupGone, killGroup, liveProcessesInGroup, spawnInGroup, waitForOutput, type Spawned } from './harness/processes.js';
 
 /** Generous bound for a start on a busy machine; a start normally takes a few seconds. */
 const START_MS = 40_000;
@@ -135,7 +135,7 @@ describe('SIGTERM sent to npm reaches the product', () => {
 
 describe('shutdown deadline', () => {
   const fixture = (args: string[], readStdout = true): Spawned =>
-    track(spawnInGroup(process.execPath, ['--import', 'tsx', 'test/lifecycle-fixture.ts', ...args], { readStdout }));
+    track(spawnInGroup(process.execPath, ['--import', 'tsx', 'test/harness/lifecycle-fixture.ts', ...args], { readStdout }));
 
   it('a stop that never finishes ends at the deadline with status 1 and says so', async () => {
     const p = fixture(['--hang', '--deadline', '1000']);

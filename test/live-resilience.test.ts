@@ -8,10 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalDb, type LocalDb } from '../localdb/index.js';
 import { redisReachable } from '../subgraphs/kit/bus.js';
-import type { SubgraphName } from '../subgraphs/kit/config.js';
+import type { SubgraphName } from '../platform/config.js';
 import { decodeCursor, encodeCursor } from '../subgraphs/kit/livefeed.js';
 import type { RunningSubgraph } from '../subgraphs/run.js';
-import { eventually } from '../gateway/subscriptions/fixtures.js';
+import { eventually } from './harness/subscription-fixtures.js';
 import {
   adminToken,
   eventWithPaidRegistrations,
@@ -24,7 +24,7 @@ import {
   type LiveRegistration,
   type LiveStream,
   type LiveSettings,
-} from './live-harness.js';
+} from './harness/live.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 

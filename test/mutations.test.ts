@@ -5,7 +5,7 @@
  */
 import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectionCounts, expectSpecError, readDoc, startE2E, type E2E } from './e2e/harness.js';
+import { collectionCounts, expectSpecError, readDoc, startE2E, type E2E } from './harness/e2e.js';
 import { EVENT_MUTATIONS } from './e2e/mutations/events.js';
 import { INTEGRATION_MUTATIONS } from './e2e/mutations/integrations.js';
 import { PAYMENT_MUTATIONS } from './e2e/mutations/payments.js';

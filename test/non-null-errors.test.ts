@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoRegistration } from '../subgraphs/kit/demo.js';
 import { encodeCursor } from '../subgraphs/kit/livefeed.js';
 import { outboxModels } from '../subgraphs/kit/outbox.js';
-import { expectSpecError, readDoc, startE2E, type E2E } from './e2e/harness.js';
-import type { GraphQLResponse } from './stack.js';
+import { expectSpecError, readDoc, startE2E, type E2E } from './harness/e2e.js';
+import type { GraphQLResponse } from './harness/stack.js';
 
 let t: E2E;
 let eventId: string;

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoUser } from '../subgraphs/kit/demo.js';
 import { demoId } from '../subgraphs/kit/ids.js';
-import { countCommands, startE2E, type CommandCounter, type E2E } from './e2e/harness.js';
+import { countCommands, startE2E, type CommandCounter, type E2E } from './harness/e2e.js';
 import { ATTENDEE, SLOT, SPEAKER } from './e2e/mutations/fixtures.js';
 
 const EVENTS = 50;

@@ -11,13 +11,13 @@ import { Types } from 'mongoose';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLE_SCOPES } from '../gateway/shield/scopes.js';
-import { eventually } from '../gateway/subscriptions/fixtures.js';
+import { eventually } from './harness/subscription-fixtures.js';
 import { demoOrganizer, demoRegistration, demoUser } from '../subgraphs/kit/demo.js';
 import { demoId } from '../subgraphs/kit/ids.js';
 import { encodeCursor } from '../subgraphs/kit/livefeed.js';
 import { outboxModels } from '../subgraphs/kit/outbox.js';
-import { collectionCounts, expectSpecError, startE2E, type E2E } from './e2e/harness.js';
-import type { GraphQLResponse } from './stack.js';
+import { collectionCounts, expectSpecError, startE2E, type E2E } from './harness/e2e.js';
+import type { GraphQLResponse } from './harness/stack.js';
 
 const EVENT = (i: number) => demoId('event', i).toHexString();
 const USER = (i: number) => demoUser(i).id;

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO, demoRegistration, demoUser } from '../subgraphs/kit/demo.js';
 import { demoId } from '../subgraphs/kit/ids.js';
-import { expectSpecError, startE2E, walkPages, type E2E } from './e2e/harness.js';
+import { expectSpecError, startE2E, walkPages, type E2E } from './harness/e2e.js';
 
 const CREATED_EVENTS = 45;
 const DAY = 86_400_000;

@@ -7,8 +7,8 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectSpecError } from './e2e/harness.js';
-import { startTestStack, type TestStack } from './stack.js';
+import { expectSpecError } from './harness/e2e.js';
+import { startTestStack, type TestStack } from './harness/stack.js';
 
 const PRODUCTION = { NODE_ENV: 'production', JWT_SECRET: 's'.repeat(40), INTERNAL_SECRET: 'i'.repeat(40), RATE_LIMIT_ANONYMOUS: '100000/50000/50' };
 

@@ -4,7 +4,7 @@ import { createApiKeyVerifier } from './apikey.js';
 import { createAuthenticator } from './authenticate.js';
 import { createTokenVerifier, issueToken } from './jwt.js';
 import { createPeopleDirectory } from './people.js';
-import { OWNER_ID, startTestPeople, type TestPeople } from './testing.js';
+import { OWNER_ID, startTestPeople, type TestPeople } from '../../test/harness/people.js';
 import { createUserStatusVerifier } from './users.js';
 
 const config = loadAuthConfig({ NODE_ENV: 'test' });

@@ -5,9 +5,9 @@
  * one upstream call. Keys are kept only as SHA-256 digests.
  */
 import { createHash } from 'node:crypto';
-import { BoundedCache } from '../../subgraphs/kit/bounded-cache.js';
-import { appError } from '../../subgraphs/kit/errors.js';
-import type { Principal } from '../../subgraphs/kit/principal.js';
+import { BoundedCache } from '../../platform/bounded-cache.js';
+import { appError } from '../../platform/errors.js';
+import type { Principal } from '../../platform/principal.js';
 import { isScope } from '../shield/scopes.js';
 import type { Authenticated } from './jwt.js';
 import type { ApiClientRecord, PeopleDirectory } from './people.js';

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT, generateKeyPair } from 'jose';
 import { demoId } from '../../subgraphs/kit/ids.js';
-import { PRINCIPAL_HEADER, signPrincipal } from '../../subgraphs/kit/principal.js';
-import { DEMO_USERS, startTestStack, type GraphQLResponse, type TestStack } from '../../test/stack.js';
+import { PRINCIPAL_HEADER, signPrincipal } from '../../platform/principal.js';
+import { DEMO_USERS, startTestStack, type GraphQLResponse, type TestStack } from '../../test/harness/stack.js';
 import { ROLE_SCOPES } from '../shield/scopes.js';
 import { loadAuthConfig } from './config.js';
 

@@ -4,9 +4,9 @@
  */
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { OperationDefinitionNode } from 'graphql';
-import { appError } from '../../subgraphs/kit/errors.js';
-import { sendError, sendJson } from '../../subgraphs/kit/http.js';
-import { hasScope, type Principal } from '../../subgraphs/kit/principal.js';
+import { appError } from '../../platform/errors.js';
+import { sendError, sendJson } from '../../platform/http.js';
+import { hasScope, type Principal } from '../../platform/principal.js';
 import type { GatewayRoute } from '../types.js';
 import { describeMutation, type AuditLog } from './audit.js';
 import type { Authenticator } from './authenticate.js';

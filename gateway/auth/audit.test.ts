@@ -4,7 +4,7 @@ import { parse, type OperationDefinitionNode } from 'graphql';
 import { MongoClient } from 'mongodb';
 import { pino } from 'pino';
 import { startLocalDb, type LocalDb } from '../../localdb/index.js';
-import { createLogger } from '../../subgraphs/kit/logger.js';
+import { createLogger } from '../../platform/logger.js';
 import { AUDIT_COLLECTION, AUDIT_DB, createAuditLog, describeMutation, type AuditEntry } from './audit.js';
 
 const op = (text: string) => parse(text).definitions[0] as OperationDefinitionNode;

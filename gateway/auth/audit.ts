@@ -5,8 +5,8 @@
  */
 import { MongoClient, ObjectId, type Collection } from 'mongodb';
 import { Kind, valueFromASTUntyped, type OperationDefinitionNode, type ValueNode } from 'graphql';
-import type { Logger } from '../../subgraphs/kit/logger.js';
-import type { Principal } from '../../subgraphs/kit/principal.js';
+import type { Logger } from '../../platform/logger.js';
+import type { Principal } from '../../platform/principal.js';
 
 export const AUDIT_DB = 'eventgraph_gateway';
 export const AUDIT_COLLECTION = 'audit_log';

@@ -4,8 +4,8 @@
  * is the anonymous caller; a credential that does not verify is refused (never downgraded to
  * anonymous), and so is one whose user is erased or unknown (users; partners' owners).
  */
-import { appError } from '../../subgraphs/kit/errors.js';
-import { ANONYMOUS, type Principal } from '../../subgraphs/kit/principal.js';
+import { appError } from '../../platform/errors.js';
+import { ANONYMOUS, type Principal } from '../../platform/principal.js';
 import type { ApiKeyVerifier } from './apikey.js';
 import type { Authenticated, TokenVerifier } from './jwt.js';
 import type { UserStatusVerifier } from './users.js';

@@ -3,7 +3,7 @@
  * authorization behaviour, introspection, rate and abuse limits. The only place in the security
  * modules that reads `process.env`; everything is validated into a typed object at start.
  */
-import { ConfigError, loadCommonConfig, readEnum, readUrl, type NodeEnv } from '../../subgraphs/kit/config.js';
+import { ConfigError, loadCommonConfig, readEnum, readUrl, type NodeEnv } from '../../platform/config.js';
 import { readBool, readInt } from '../config.js';
 
 type Env = Record<string, string | undefined>;

@@ -10,8 +10,8 @@ import { createClient } from 'graphql-ws';
 import { Types } from 'mongoose';
 import WebSocket from 'ws';
 import { demoId } from '../../subgraphs/kit/ids.js';
-import { expectSpecError, readDoc, startE2E, type E2E } from '../../test/e2e/harness.js';
-import type { GraphQLResponse } from '../../test/stack.js';
+import { expectSpecError, readDoc, startE2E, type E2E } from '../../test/harness/e2e.js';
+import type { GraphQLResponse } from '../../test/harness/stack.js';
 import { ROLE_SCOPES } from '../shield/scopes.js';
 
 /** The gateway trusts a user status this long (ms); tests wait a little longer for it to lapse. */

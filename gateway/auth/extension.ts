@@ -13,9 +13,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
 import type { DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode } from 'graphql';
-import { appError, isAppError } from '../../subgraphs/kit/errors.js';
-import type { Logger } from '../../subgraphs/kit/logger.js';
-import { hasScope, type Principal } from '../../subgraphs/kit/principal.js';
+import { appError, isAppError } from '../../platform/errors.js';
+import type { Logger } from '../../platform/logger.js';
+import { hasScope, type Principal } from '../../platform/principal.js';
 import type { GatewayContext, GatewayExtension, GatewayRoute } from '../types.js';
 import { createOperationGate, type Admission } from '../limits/gate.js';
 import { createMemoryRateLimiter, rateLimitHeaders, type RateLimiter } from '../limits/ratelimit.js';

@@ -5,11 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { createLogger } from '../../subgraphs/kit/logger.js';
+import { createLogger } from '../../platform/logger.js';
 import { createGateway, type GatewayServer } from '../server.js';
 import type { GatewayExtension } from '../types.js';
-import { testConfig } from '../../test/gateway/config.js';
-import { FIXTURE_SECRET, post, startFixtures, type Fixtures } from '../../test/gateway/fixtures.js';
+import { testConfig } from '../../test/harness/gateway-config.js';
+import { FIXTURE_SECRET, post, startFixtures, type Fixtures } from '../../test/harness/gateway-fixtures.js';
 import { loadAuthConfig } from './config.js';
 import { createSecurityExtension } from './extension.js';
 import { issueToken } from './jwt.js';

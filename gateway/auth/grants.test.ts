@@ -8,8 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { demoId } from '../../subgraphs/kit/ids.js';
-import { expectSpecError, startE2E, type E2E } from '../../test/e2e/harness.js';
-import { DEMO_USERS, type GraphQLResponse } from '../../test/stack.js';
+import { expectSpecError, startE2E, type E2E } from '../../test/harness/e2e.js';
+import { DEMO_USERS, type GraphQLResponse } from '../../test/harness/stack.js';
 import { ROLE_SCOPES } from '../shield/scopes.js';
 import { loadAuthConfig } from './config.js';
 import { createPeopleDirectory } from './people.js';

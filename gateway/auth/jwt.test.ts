@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT, exportJWK, exportSPKI, generateKeyPair, type CryptoKey, type JWTPayload } from 'jose';
-import { ConfigError } from '../../subgraphs/kit/config.js';
+import { ConfigError } from '../../platform/config.js';
 import { DEV_JWT_SECRET, loadAuthConfig, type JwtConfig } from './config.js';
 import { createTokenVerifier, issueToken } from './jwt.js';
 

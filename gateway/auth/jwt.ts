@@ -9,8 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, importSPKI, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type CryptoKey } from 'jose';
 import { GraphQLError } from 'graphql';
-import { appError } from '../../subgraphs/kit/errors.js';
-import type { Principal, PrincipalKind } from '../../subgraphs/kit/principal.js';
+import { appError } from '../../platform/errors.js';
+import type { Principal, PrincipalKind } from '../../platform/principal.js';
 import { isScope } from '../shield/scopes.js';
 import type { JwtConfig } from './config.js';
 

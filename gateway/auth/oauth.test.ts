@@ -1,12 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../subgraphs/kit/logger.js';
+import { createLogger } from '../../platform/logger.js';
 import { loadAuthConfig } from './config.js';
 import { createTokenVerifier } from './jwt.js';
 import { createOAuthTokenRoute, grantScopes } from './oauth.js';
 import { createPeopleDirectory } from './people.js';
-import { OWNER_ID, startTestPeople, type TestClient, type TestPeople } from './testing.js';
+import { OWNER_ID, startTestPeople, type TestClient, type TestPeople } from '../../test/harness/people.js';
 import { createUserStatusVerifier } from './users.js';
 
 const config = loadAuthConfig({ NODE_ENV: 'test' });

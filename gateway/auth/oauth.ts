@@ -8,9 +8,9 @@
  * follow §5.2 and every answer carries `Cache-Control: no-store`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isAppError } from '../../subgraphs/kit/errors.js';
-import { HttpError, readBody } from '../../subgraphs/kit/http.js';
-import type { Logger } from '../../subgraphs/kit/logger.js';
+import { isAppError } from '../../platform/errors.js';
+import { HttpError, readBody } from '../../platform/http.js';
+import type { Logger } from '../../platform/logger.js';
 import type { GatewayRoute } from '../types.js';
 import { isScope } from '../shield/scopes.js';
 import type { JwtConfig } from './config.js';

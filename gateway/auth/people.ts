@@ -3,8 +3,8 @@
  * `verifyApiKey`, `verifyClientCredentials` and `userStatus` are `@inaccessible` in the public
  * graph, so the gateway calls the subgraph itself over HTTP with its own signed internal principal.
  */
-import { appError } from '../../subgraphs/kit/errors.js';
-import { PRINCIPAL_HEADER, signPrincipal } from '../../subgraphs/kit/principal.js';
+import { appError } from '../../platform/errors.js';
+import { PRINCIPAL_HEADER, signPrincipal } from '../../platform/principal.js';
 
 /** An API client as the people subgraph describes it. */
 export interface ApiClientRecord {

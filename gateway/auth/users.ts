@@ -6,9 +6,9 @@
  * user share one call. When the people subgraph cannot be asked the answer is 503
  * SERVICE_UNAVAILABLE, never remembered.
  */
-import { BoundedCache } from '../../subgraphs/kit/bounded-cache.js';
-import { appError } from '../../subgraphs/kit/errors.js';
-import type { Principal } from '../../subgraphs/kit/principal.js';
+import { BoundedCache } from '../../platform/bounded-cache.js';
+import { appError } from '../../platform/errors.js';
+import type { Principal } from '../../platform/principal.js';
 import type { PeopleDirectory } from './people.js';
 
 export interface UserStatusVerifier {

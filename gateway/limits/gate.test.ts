@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { getIntrospectionQuery, parse } from 'graphql';
-import { ConfigError } from '../../subgraphs/kit/config.js';
+import { ConfigError } from '../../platform/config.js';
 import { loadAuthConfig } from '../auth/config.js';
 import { PRINCIPALS, testSchema } from '../shield/testing.js';
 import { analyzeOperation, selectOperation } from './analyze.js';

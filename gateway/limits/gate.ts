@@ -7,8 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { GraphQLError, parse, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
-import { appError } from '../../subgraphs/kit/errors.js';
-import type { Principal } from '../../subgraphs/kit/principal.js';
+import { appError } from '../../platform/errors.js';
+import type { Principal } from '../../platform/principal.js';
 import type { OperationLimits, Tier, TierLimit } from '../auth/config.js';
 import { analyzeOperation, selectOperation, type OperationAnalysis } from './analyze.js';
 import { rateLimitHeaders, type RateLimiter, type Release } from './ratelimit.js';

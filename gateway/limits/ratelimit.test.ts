@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { createLogger } from '../../subgraphs/kit/logger.js';
+import { createLogger } from '../../platform/logger.js';
 import { DEFAULT_TIER_LIMITS, type TierLimit } from '../auth/config.js';
 import { createMemoryRateLimiter, rateLimitHeaders } from './ratelimit.js';
 import { createRedisRateLimiter } from './redis.js';

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Logger } from '../../subgraphs/kit/logger.js';
+import type { Logger } from '../../platform/logger.js';
 import { createMemoryRateLimiter, decide, type RateLimiter, type Release } from './ratelimit.js';
 
 /** KEYS[1] bucket hash; ARGV capacity, refill per ms, units. Returns {tokens before take, now ms}. */

@@ -11,8 +11,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parse, print, type DocumentNode } from 'graphql';
-import { ConfigError } from '../../subgraphs/kit/config.js';
-import { appError } from '../../subgraphs/kit/errors.js';
+import { ConfigError } from '../../platform/config.js';
+import { appError } from '../../platform/errors.js';
 
 export interface Safelist {
   /** Number of operations on the list. */

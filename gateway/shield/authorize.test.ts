@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse, print, validate, type DocumentNode } from 'graphql';
-import type { Principal } from '../../subgraphs/kit/principal.js';
+import type { Principal } from '../../platform/principal.js';
 import { authorizeDocument } from './authorize.js';
 import { completeResult } from './complete.js';
 import { createFieldGuard, type IntrospectionPolicy } from './rules.js';

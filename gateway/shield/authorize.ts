@@ -8,7 +8,7 @@
  * what gets planned, so callers with different rights never share a query plan.
  */
 import { GraphQLError, Kind, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FieldNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
-import type { Principal } from '../../subgraphs/kit/principal.js';
+import type { Principal } from '../../platform/principal.js';
 import { possibleObjectTypes, shieldContext, type FieldGuard } from './rules.js';
 import { selectOperation } from '../limits/analyze.js';
 import { pruneDocument } from './prune.js';

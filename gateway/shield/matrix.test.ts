@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoId } from '../../subgraphs/kit/ids.js';
-import { DEMO_USERS, startTestStack, type GraphQLResponse, type TestStack } from '../../test/stack.js';
+import { DEMO_USERS, startTestStack, type GraphQLResponse, type TestStack } from '../../test/harness/stack.js';
 import { ROLE_SCOPES } from './scopes.js';
 
 const EVENT0 = demoId('event', 0).toHexString();

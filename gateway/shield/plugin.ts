@@ -13,8 +13,8 @@
 import { createHash } from 'node:crypto';
 import { HeaderMap, type ApolloServerPlugin, type BaseContext, type GraphQLRequestContext, type GraphQLRequestListener } from '@apollo/server';
 import { buildASTSchema, getOperationAST, parse, print, printSchema, type DocumentNode, type GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
-import { appError, toSpecError } from '../../subgraphs/kit/errors.js';
-import type { Principal } from '../../subgraphs/kit/principal.js';
+import { appError, toSpecError } from '../../platform/errors.js';
+import type { Principal } from '../../platform/principal.js';
 import { authorizeDocument, type Authorization } from './authorize.js';
 import { completeResult } from './complete.js';
 import { createFieldGuard, type AccessRules, type FieldGuard, type IntrospectionPolicy } from './rules.js';

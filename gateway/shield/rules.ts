@@ -14,8 +14,8 @@
 import { GraphQLError, buildSchema, getNamedType, isInterfaceType, isObjectType, type GraphQLCompositeType, type GraphQLObjectType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import { allow, and, deny, or, rule, shield, type IRule } from 'graphql-shield';
 import type { IMiddlewareFunction } from 'graphql-middleware';
-import { appError } from '../../subgraphs/kit/errors.js';
-import { hasScope, type Principal } from '../../subgraphs/kit/principal.js';
+import { appError } from '../../platform/errors.js';
+import { hasScope, type Principal } from '../../platform/principal.js';
 import { describeRequirement, mergeRequirements, type AccessRequirement } from '../access.js';
 
 type ShieldRule = ReturnType<typeof and> | IRule;

@@ -2,7 +2,7 @@
  * The scope vocabulary of the public API. Scopes are declared on fields in subgraph SDL with
  * `@requiresScopes`; tokens and API clients carry them. `admin` implies every scope.
  */
-import { hasScope, type Principal } from '../../subgraphs/kit/principal.js';
+import { hasScope, type Principal } from '../../platform/principal.js';
 
 export const SCOPES = [
   'events:read',

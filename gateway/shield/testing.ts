@@ -3,7 +3,7 @@
  * non-null fields and a guarded type, so every way of reaching a field can be exercised.
  */
 import { buildSchema } from 'graphql';
-import type { Principal } from '../../subgraphs/kit/principal.js';
+import type { Principal } from '../../platform/principal.js';
 import type { AccessRequirement } from '../access.js';
 
 export const TEST_SDL = /* GraphQL */ `

@@ -9,8 +9,8 @@ import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCursor } from '../../subgraphs/kit/livefeed.js';
 import { outboxModels } from '../../subgraphs/kit/outbox.js';
-import { DEMO_USERS, startTestStack, type TestStack } from '../../test/stack.js';
-import { eventually } from './fixtures.js';
+import { DEMO_USERS, startTestStack, type TestStack } from '../../test/harness/stack.js';
+import { eventually } from '../../test/harness/subscription-fixtures.js';
 
 const ENV = { NODE_ENV: 'test', LOG_LEVEL: 'silent', RATE_LIMIT_USER: '100000/100000/100' };
 

@@ -5,7 +5,7 @@
  * exactly those.
  */
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { errorExtensions, toSpecError, type ErrorCode } from '../../subgraphs/kit/errors.js';
+import { errorExtensions, toSpecError, type ErrorCode } from '../../platform/errors.js';
 
 /** Carries the spec-shaped errors a subscription ends with. */
 export class SubscriptionEnded extends Error {

@@ -6,8 +6,8 @@
  */
 import type { DocumentNode, ExecutionResult, GraphQLError, GraphQLFormattedError } from 'graphql';
 import { executeQueryPlan, type buildOperationContext, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
-import type { Logger } from '../../subgraphs/kit/logger.js';
-import { toSpecError } from '../../subgraphs/kit/errors.js';
+import type { Logger } from '../../platform/logger.js';
+import { toSpecError } from '../../platform/errors.js';
 import { withCompletionErrors } from '../errors.js';
 import type { SchemaState } from './schema.js';
 import type { SubscriptionPlan } from './plan.js';

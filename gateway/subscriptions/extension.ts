@@ -7,8 +7,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { DocumentNode } from 'graphql';
-import type { Logger } from '../../subgraphs/kit/logger.js';
-import type { Principal } from '../../subgraphs/kit/principal.js';
+import type { Logger } from '../../platform/logger.js';
+import type { Principal } from '../../platform/principal.js';
 import type { GatewayConfig } from '../config.js';
 import type { PreparedSupergraph } from '../supergraph.js';
 import type { GatewayExtension, GatewayState } from '../types.js';

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FanOut, writeNextFrames, type FanOutTarget } from './fanout.js';
-import { eventually } from './fixtures.js';
+import { eventually } from '../../test/harness/subscription-fixtures.js';
 
 let url: string;
 const http = createServer();

@@ -11,7 +11,7 @@
  * Anonymous callers all share one key; so do the many screens of one account.
  */
 import { createHash } from 'node:crypto';
-import type { Principal } from '../../subgraphs/kit/principal.js';
+import type { Principal } from '../../platform/principal.js';
 
 /** JSON with object keys sorted at every level, so equal values give equal text. */
 export function canonicalJson(value: unknown): string {

@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { GraphQLError, getOperationAST, getVariableValues, print, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
-import type { Logger } from '../../subgraphs/kit/logger.js';
-import type { Principal } from '../../subgraphs/kit/principal.js';
+import type { Logger } from '../../platform/logger.js';
+import type { Principal } from '../../platform/principal.js';
 import { withoutSuggestions } from '../errors.js';
 import { codedError, formatError } from './errors.js';
 import { subscriptionKey } from './key.js';

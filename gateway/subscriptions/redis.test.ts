@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalDb, type LocalDb } from '../../localdb/index.js';
 import { redisReachable } from '../../subgraphs/kit/bus.js';
 import type { SubgraphServer } from '../../subgraphs/kit/server.js';
-import { FIXTURE_SECRET, composeFixtures, eventually, fixtureLogger, observe, startCatalog, startFeed, startPeople, type FeedFixture } from './fixtures.js';
+import { FIXTURE_SECRET, composeFixtures, eventually, fixtureLogger, observe, startCatalog, startFeed, startPeople, type FeedFixture } from '../../test/harness/subscription-fixtures.js';
 import { createSubscriptionServer, type SubscriptionServer } from './server.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';

@@ -6,10 +6,10 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalDb, type LocalDb } from '../../localdb/index.js';
-import { appError } from '../../subgraphs/kit/errors.js';
-import { ANONYMOUS, type Principal } from '../../subgraphs/kit/principal.js';
+import { appError } from '../../platform/errors.js';
+import { ANONYMOUS, type Principal } from '../../platform/principal.js';
 import type { SubgraphServer } from '../../subgraphs/kit/server.js';
-import { FIXTURE_SECRET, TICKED, composeFixtures, eventually, fixtureLogger, observe, startCatalog, startFeed, startPeople, type FeedFixture } from './fixtures.js';
+import { FIXTURE_SECRET, TICKED, composeFixtures, eventually, fixtureLogger, observe, startCatalog, startFeed, startPeople, type FeedFixture } from '../../test/harness/subscription-fixtures.js';
 import type { SupergraphInput } from './schema.js';
 import { createSubscriptionServer, type SubscriptionServer, type SubscriptionServerOptions } from './server.js';
 

@@ -13,9 +13,9 @@
 import type { DocumentNode, ExecutionResult, GraphQLFormattedError } from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
 import { buildOperationContext } from '@apollo/gateway';
-import { toSpecError } from '../../subgraphs/kit/errors.js';
-import type { Logger } from '../../subgraphs/kit/logger.js';
-import { signPrincipal, type Principal } from '../../subgraphs/kit/principal.js';
+import { toSpecError } from '../../platform/errors.js';
+import type { Logger } from '../../platform/logger.js';
+import { signPrincipal, type Principal } from '../../platform/principal.js';
 import { executeEvent, type EventInput } from './execute.js';
 import { FanOut, type FanOutTarget } from './fanout.js';
 import type { Authorized } from './prepare.js';

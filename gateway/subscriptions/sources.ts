@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { RemoteGraphQLDataSource, type GraphQLDataSource } from '@apollo/gateway';
-import { CORRELATION_HEADER } from '../../subgraphs/kit/http.js';
-import { PRINCIPAL_HEADER, signPrincipal, type Principal } from '../../subgraphs/kit/principal.js';
+import { CORRELATION_HEADER } from '../../platform/http.js';
+import { PRINCIPAL_HEADER, signPrincipal, type Principal } from '../../platform/principal.js';
 
 export interface FetchSources {
   /** Data sources per subgraph name for the fetches of a per-event plan. */

@@ -9,8 +9,8 @@
  */
 import { createClient, type Client, type ExecutionResult, type Sink, type SubscribePayload } from 'graphql-ws';
 import WebSocket from 'ws';
-import type { Logger } from '../../subgraphs/kit/logger.js';
-import { signPrincipal, type Principal } from '../../subgraphs/kit/principal.js';
+import type { Logger } from '../../platform/logger.js';
+import { signPrincipal, type Principal } from '../../platform/principal.js';
 
 /** The principal the gateway presents on its connections to subgraphs. */
 export const GATEWAY_PRINCIPAL: Principal = Object.freeze({ kind: 'internal', sub: 'gateway', scopes: ['admin'], roles: [] }) as Principal;

@@ -37,7 +37,7 @@ export class NativeClientsUnavailable extends Error {
 }
 
 const SOURCE = fileURLToPath(new URL('./wsclients.c', import.meta.url));
-const CACHE_DIR = fileURLToPath(new URL('../../node_modules/.cache/eventgraph-bench/', import.meta.url));
+const CACHE_DIR = fileURLToPath(new URL('../../node_modules/.cache/eventgraph-bench', import.meta.url));
 const STOP_GRACE_MS = 5_000;
 /** How long connecting and subscribing may take: at least a minute, more for many clients. */
 const readyTimeoutMs = (subscribers: number) => Math.max(60_000, subscribers * 10);

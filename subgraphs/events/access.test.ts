@@ -5,7 +5,7 @@
  */
 import { Types } from 'mongoose';
 import { describe, expect, it } from 'vitest';
-import { ANONYMOUS, type Principal } from '../kit/principal.js';
+import { ANONYMOUS, type Principal } from '../../platform/principal.js';
 import { internalPrincipal, partnerPrincipal, userPrincipal } from '../kit/testing.js';
 import {
   actorId,

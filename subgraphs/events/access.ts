@@ -17,9 +17,9 @@
  * held by a user is a read grant over every event.
  */
 import type { Types } from 'mongoose';
-import { appError } from '../kit/errors.js';
+import { appError } from '../../platform/errors.js';
 import { isAdmin, isInternal, requireAllowed, requireScope } from '../kit/authz.js';
-import { hasScope, type Principal } from '../kit/principal.js';
+import { hasScope, type Principal } from '../../platform/principal.js';
 import type { EventDoc, RegistrationDoc } from './models.js';
 
 type Organized = Pick<EventDoc, 'organizerId'>;

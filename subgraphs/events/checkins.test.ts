@@ -2,7 +2,7 @@
 import { Types } from 'mongoose';
 import { describe, expect, it } from 'vitest';
 import { userPrincipal } from '../kit/testing.js';
-import { assignStaff, callers, expectError, newUserId, ok, outboxCount, publishedEvent as published, register, serveEvents, type EventsTestSubgraph } from './test-support.js';
+import { assignStaff, callers, expectError, newUserId, ok, outboxCount, publishedEvent as published, register, serveEvents, type EventsTestSubgraph } from './testing.js';
 
 let t: EventsTestSubgraph;
 const who = callers();

@@ -1,7 +1,7 @@
 /** Event and session mutations: happy paths, invalid input with targets, transitions, object rules, outbox. */
 import { Types } from 'mongoose';
 import { describe, expect, it } from 'vitest';
-import { EVENT_FIELDS, callers, createEvent, eventInput, expectError, newUserId, ok, outboxCount, publishedEvent, serveEvents, type EventsTestSubgraph } from './test-support.js';
+import { EVENT_FIELDS, callers, createEvent, eventInput, expectError, newUserId, ok, outboxCount, publishedEvent, serveEvents, type EventsTestSubgraph } from './testing.js';
 
 let t: EventsTestSubgraph;
 const who = callers();

@@ -3,7 +3,7 @@
  * input path as `target` (e.g. `input.endsAt`); values come out trimmed and typed for the models.
  */
 import type { Types } from 'mongoose';
-import { badInput } from '../kit/errors.js';
+import { badInput } from '../../platform/errors.js';
 import { toObjectId } from '../kit/ids.js';
 import { checkHttpUrl, checkInt, checkRange, checkText, checkTimeZone, optionalText } from '../kit/validation.js';
 import { DESCRIPTION_MAX, REASON_MAX, TITLE_MAX, type VenueDoc } from './models.js';

@@ -6,9 +6,9 @@
  */
 import { Types } from 'mongoose';
 import { describe, expect, it } from 'vitest';
-import type { Principal } from '../kit/principal.js';
+import type { Principal } from '../../platform/principal.js';
 import { partnerPrincipal, userPrincipal } from '../kit/testing.js';
-import { REG_FIELDS, assignStaff, callers, expectError, newUserId, ok, outboxCount, publishedEvent, register, serveEvents, type EventsTestSubgraph } from './test-support.js';
+import { REG_FIELDS, assignStaff, callers, expectError, newUserId, ok, outboxCount, publishedEvent, register, serveEvents, type EventsTestSubgraph } from './testing.js';
 
 let t: EventsTestSubgraph;
 const who = callers();

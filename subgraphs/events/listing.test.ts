@@ -1,7 +1,7 @@
 /** Queries: pagination, filters and order, draft visibility, federation entities, principal checks. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PRINCIPAL_HEADER, signPrincipal } from '../kit/principal.js';
-import { callers, createEvent, expectError, ok, publishedEvent, register, startEvents, type EventsTestSubgraph } from './test-support.js';
+import { PRINCIPAL_HEADER, signPrincipal } from '../../platform/principal.js';
+import { callers, createEvent, expectError, ok, publishedEvent, register, startEvents, type EventsTestSubgraph } from './testing.js';
 
 let t: EventsTestSubgraph;
 const who = callers();

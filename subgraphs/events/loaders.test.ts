@@ -6,7 +6,7 @@ import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventsModels } from './models.js';
 import { newTicketCode } from './service-registrations.js';
-import { callers, ok, startEvents, type EventsTestSubgraph } from './test-support.js';
+import { callers, ok, startEvents, type EventsTestSubgraph } from './testing.js';
 
 let t: EventsTestSubgraph;
 const who = callers();

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { partnerPrincipal, userPrincipal } from '../kit/testing.js';
-import { REG_FIELDS, callers, newUserId, ok, publishedEvent, register, serveEvents, type EventsTestSubgraph } from './test-support.js';
+import { REG_FIELDS, callers, newUserId, ok, publishedEvent, register, serveEvents, type EventsTestSubgraph } from './testing.js';
 
 let t: EventsTestSubgraph;
 const who = callers();

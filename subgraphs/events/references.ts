@@ -4,7 +4,7 @@
  * reference to someone who does not exist, or whose data was erased, is refused and nothing is
  * written. One call per write, whatever the number of ids.
  */
-import { appError, notFound } from '../kit/errors.js';
+import { appError, notFound } from '../../platform/errors.js';
 import type { Peers } from '../kit/peers.js';
 import type { EventsContext } from './loaders.js';
 

@@ -2,7 +2,7 @@
 import { Types } from 'mongoose';
 import { describe, expect, it } from 'vitest';
 import { userPrincipal } from '../kit/testing.js';
-import { REG_FIELDS, callers, createEvent, expectError, newUserId, ok, outboxCount, publishedEvent, register, serveEvents, type EventsTestSubgraph } from './test-support.js';
+import { REG_FIELDS, callers, createEvent, expectError, newUserId, ok, outboxCount, publishedEvent, register, serveEvents, type EventsTestSubgraph } from './testing.js';
 
 let t: EventsTestSubgraph;
 const who = callers();

@@ -5,7 +5,7 @@ import { demoId } from '../kit/ids.js';
 import { userPrincipal } from '../kit/testing.js';
 import { eventsModels } from './models.js';
 import { DEMO_CHECK_IN_STAFF, seedEvents } from './seed.js';
-import { ok, serveEvents, type EventsTestSubgraph } from './test-support.js';
+import { ok, serveEvents, type EventsTestSubgraph } from './testing.js';
 
 let t: EventsTestSubgraph;
 

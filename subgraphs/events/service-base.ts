@@ -3,8 +3,8 @@
  * domain events with the change, and the per-item error shape of batch mutations.
  */
 import type { ClientSession, Connection } from 'mongoose';
-import { isAppError } from '../kit/errors.js';
-import type { Logger } from '../kit/logger.js';
+import { isAppError } from '../../platform/errors.js';
+import type { Logger } from '../../platform/logger.js';
 import { inTransaction, recordEvents, type DomainEvent } from '../kit/outbox.js';
 import { withInputErrors } from '../kit/validation.js';
 import type { EventsModels } from './models.js';

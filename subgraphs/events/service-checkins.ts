@@ -7,7 +7,7 @@
  */
 import { Types } from 'mongoose';
 import { requireScope } from '../kit/authz.js';
-import { appError, badInput } from '../kit/errors.js';
+import { appError, badInput } from '../../platform/errors.js';
 import { toObjectId } from '../kit/ids.js';
 import { isDuplicateKeyError } from '../kit/validation.js';
 import { invalidTransition, requireCheckIn } from './access.js';

@@ -1,7 +1,7 @@
 /** Event operations: lookups with draft visibility, the filtered list, and the event lifecycle. */
 import { Types, type ClientSession, type QueryFilter } from 'mongoose';
 import { requireScope } from '../kit/authz.js';
-import { appError, badInput, notFound } from '../kit/errors.js';
+import { appError, badInput, notFound } from '../../platform/errors.js';
 import { toObjectId } from '../kit/ids.js';
 import { escapeRegex } from '../kit/input.js';
 import { decodeCursor, paginate, type PageArgs } from '../kit/pagination.js';

@@ -6,7 +6,7 @@
  */
 import type { Types } from 'mongoose';
 import { requireAuthenticated } from '../kit/authz.js';
-import { notFound } from '../kit/errors.js';
+import { notFound } from '../../platform/errors.js';
 import { toObjectId } from '../kit/ids.js';
 import { actsFor, canSeeRegistration, invalidTransition, requireAnswerInvitation, requireCancelRegistration, requireConfirmRegistration } from './access.js';
 import { registrationEvent } from './events.js';

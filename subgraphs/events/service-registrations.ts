@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { Types, type ClientSession } from 'mongoose';
 import { requireAuthenticated } from '../kit/authz.js';
-import { appError, badInput, notFound } from '../kit/errors.js';
+import { appError, badInput, notFound } from '../../platform/errors.js';
 import { toObjectId } from '../kit/ids.js';
 import type { PageArgs } from '../kit/pagination.js';
 import { isDuplicateKeyError } from '../kit/validation.js';

@@ -3,7 +3,7 @@
  * at the people subgraph before the write).
  */
 import type { ClientSession, Types } from 'mongoose';
-import { notFound } from '../kit/errors.js';
+import { notFound } from '../../platform/errors.js';
 import { toObjectId } from '../kit/ids.js';
 import { canSeeEvent, invalidTransition, requireManageEvent } from './access.js';
 import { sessionEvent, type SessionEventType } from './events.js';

@@ -3,7 +3,7 @@
  * watch its check-ins, and nothing else. Assigned users are checked at the people subgraph first.
  */
 import { Types } from 'mongoose';
-import { badInput, notFound } from '../kit/errors.js';
+import { badInput, notFound } from '../../platform/errors.js';
 import { toObjectId } from '../kit/ids.js';
 import { canSeeEvent, invalidTransition, requireManageEvent, requireSeeCheckInStaff } from './access.js';
 import { refreshEvent, type EventsContext } from './loaders.js';

@@ -6,7 +6,7 @@
  * fields are read fresh during subscriptions that stay open for hours.
  */
 import { requireAuthenticated } from '../kit/authz.js';
-import { notFound } from '../kit/errors.js';
+import { notFound } from '../../platform/errors.js';
 import { toObjectId } from '../kit/ids.js';
 import type { LiveFeed, LiveRecord } from '../kit/live.js';
 import { mapIterator } from '../kit/streams.js';

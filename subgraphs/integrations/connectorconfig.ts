@@ -2,7 +2,7 @@
  * Connector settings: kind-specific validation of `config` and `mapping`, and redaction of secret
  * values before a config leaves the service.
  */
-import { badInput } from '../kit/errors.js';
+import { badInput } from '../../platform/errors.js';
 import { assertSafeJson, isPlainObject, requireOutboundUrl, requireString } from '../kit/input.js';
 import type { ConnectorKind } from './models.js';
 

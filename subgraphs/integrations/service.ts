@@ -1,11 +1,11 @@
 /** Connector rules: kind-specific settings, lifecycle (ACTIVE ⇄ PAUSED, ERROR), deletion, listing. */
 import type { Types } from 'mongoose';
-import { appError, notFound } from '../kit/errors.js';
+import { appError, notFound } from '../../platform/errors.js';
 import { requireScope } from '../kit/authz.js';
 import { toObjectId } from '../kit/ids.js';
 import { requireEnum, requireString, withDbErrors } from '../kit/input.js';
 import { paginate, type Connection as Page, type PageArgs } from '../kit/pagination.js';
-import type { Principal } from '../kit/principal.js';
+import type { Principal } from '../../platform/principal.js';
 import { restoreRedacted, validateConfig, validateMapping } from './connectorconfig.js';
 import { CONNECTOR_KINDS, type ConnectorDoc, type ConnectorStatus, type IntegrationsModels } from './models.js';
 

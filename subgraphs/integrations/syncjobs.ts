@@ -4,13 +4,13 @@
  * change and its outbox event are written in one transaction.
  */
 import type { ClientSession, Connection } from 'mongoose';
-import { appError, badInput, notFound } from '../kit/errors.js';
+import { appError, badInput, notFound } from '../../platform/errors.js';
 import { requireScope } from '../kit/authz.js';
 import { toObjectId } from '../kit/ids.js';
 import { mapDbError, requireEnum, requireInt, requireString } from '../kit/input.js';
 import { inTransaction, recordEvents } from '../kit/outbox.js';
 import { paginate, type Connection as Page, type PageArgs } from '../kit/pagination.js';
-import type { Principal } from '../kit/principal.js';
+import type { Principal } from '../../platform/principal.js';
 import { syncChanged } from './events.js';
 import type { IntegrationsLoaders } from './loaders.js';
 import { SYNC_KINDS, SYNC_STATUSES, type IntegrationsModels, type SyncJobDoc, type SyncStatus } from './models.js';

@@ -3,12 +3,12 @@
  * retry policy bounds, and a signing secret shown once. Deliveries are listed per subscription.
  */
 import { randomBytes } from 'node:crypto';
-import { badInput, notFound } from '../kit/errors.js';
+import { badInput, notFound } from '../../platform/errors.js';
 import { requireScope } from '../kit/authz.js';
 import { toObjectId } from '../kit/ids.js';
 import { requireInt, requireOutboundUrl, withDbErrors } from '../kit/input.js';
 import { paginate, type Connection as Page, type PageArgs } from '../kit/pagination.js';
-import type { Principal } from '../kit/principal.js';
+import type { Principal } from '../../platform/principal.js';
 import type { IntegrationsModels, WebhookDeliveryDoc, WebhookSubscriptionDoc } from './models.js';
 import { READ, WRITE } from './service.js';
 

@@ -3,8 +3,8 @@
  * rules (`@authenticated`, `@requiresScopes`) are enforced by the gateway; services repeat the
  * essential ones because a subgraph can be reached with any validly signed principal.
  */
-import { appError } from './errors.js';
-import { hasScope, type Principal } from './principal.js';
+import { appError } from '../../platform/errors.js';
+import { hasScope, type Principal } from '../../platform/principal.js';
 
 /** Service-to-service caller (the gateway's own lookups, workers). */
 export function isInternal(p: Principal): boolean {

@@ -10,7 +10,7 @@
  * order by `seq`, drop duplicates and backfill gaps from the outbox, which stays the source of truth.
  */
 import { Redis } from 'ioredis';
-import type { Logger } from './logger.js';
+import type { Logger } from '../../platform/logger.js';
 
 /** One outbox record as carried by the bus. */
 export interface BusRecord {

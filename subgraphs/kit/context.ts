@@ -1,6 +1,6 @@
 /** What every subgraph resolver receives. `TLoaders` is the subgraph's own per-request DataLoaders. */
-import type { Logger } from './logger.js';
-import type { Principal } from './principal.js';
+import type { Logger } from '../../platform/logger.js';
+import type { Principal } from '../../platform/principal.js';
 
 export interface BaseSubgraphContext {
   principal: Principal;

@@ -8,7 +8,7 @@
  * request, by name, with a real organizer — is the event catalogue (see {@link planDemoSeed}).
  */
 import { Types } from 'mongoose';
-import { ConfigError, type SubgraphName } from './config.js';
+import { ConfigError, type SubgraphName } from '../../platform/config.js';
 import { demoId } from './ids.js';
 
 /** The parts of the demo data, by the subgraph that holds them. */

@@ -1,7 +1,7 @@
 /** Identifier helpers: ids are ObjectId hex strings on the graph. */
 import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
-import { badInput } from './errors.js';
+import { badInput } from '../../platform/errors.js';
 
 /** Parses an ID argument; an invalid id is BAD_USER_INPUT at `target`. */
 export function toObjectId(id: unknown, target = 'id'): Types.ObjectId {

@@ -3,7 +3,7 @@
  * BAD_USER_INPUT with the field path as `target`. Also: duplicate-key errors as CONFLICT on the input
  * field, regex escaping for search filters, and a guard for free-form JSON that is stored.
  */
-import { appError, badInput, isAppError } from './errors.js';
+import { appError, badInput, isAppError } from '../../platform/errors.js';
 import { checkHttpUrl, checkInt, checkText, fromMongooseError, isDuplicateKeyError } from './validation.js';
 
 export interface DbErrorOptions {

@@ -10,11 +10,11 @@
  * most `bufferLimit` records and still loses nothing.
  */
 import type { Connection } from 'mongoose';
-import { appError } from './errors.js';
+import { appError } from '../../platform/errors.js';
 import type { Bus, BusRecord } from './bus.js';
 import { createBus } from './bus.js';
 import type { LiveFeed, LiveRecord } from './live.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../../platform/logger.js';
 import { outboxModels } from './outbox.js';
 import { createRelay, type Relay } from './relay.js';
 

@@ -7,7 +7,7 @@ import type { DocumentNode, GraphQLSchema } from 'graphql';
 import type { Connection } from 'mongoose';
 import type { BaseSubgraphContext } from './context.js';
 import type { LiveFeed } from './live.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../../platform/logger.js';
 import type { RouteHandler } from './server.js';
 
 export interface SubgraphDeps {

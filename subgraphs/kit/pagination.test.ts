@@ -7,7 +7,7 @@ import { Schema, Types, type Connection, type Model } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalDb } from '../../localdb/index.js';
 import { openConnection } from './db.js';
-import { badInput } from './errors.js';
+import { badInput } from '../../platform/errors.js';
 import { clearLoaders } from './loaders.js';
 import { connectionLoader, paginate, type Connection as Page, type PageArgs } from './pagination.js';
 

@@ -9,7 +9,7 @@
 import DataLoader from 'dataloader';
 import type { Model, QueryFilter } from 'mongoose';
 import { Types } from 'mongoose';
-import { badInput } from './errors.js';
+import { badInput } from '../../platform/errors.js';
 import { maybeObjectId } from './ids.js';
 
 export const DEFAULT_PAGE_SIZE = 20;

@@ -10,9 +10,9 @@ import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPeopleSubgraph } from '../people/index.js';
 import { peopleModels } from '../people/models.js';
-import { DEV_INTERNAL_SECRET } from './config.js';
+import { DEV_INTERNAL_SECRET } from '../../platform/config.js';
 import { createPeers, NO_PEERS, peersFrom } from './peers.js';
-import { PRINCIPAL_HEADER, verifyPrincipal } from './principal.js';
+import { PRINCIPAL_HEADER, verifyPrincipal } from '../../platform/principal.js';
 import { startTestSubgraph, type TestSubgraph } from './testing.js';
 
 let people: TestSubgraph;

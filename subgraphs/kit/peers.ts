@@ -7,10 +7,10 @@
  * The runner builds one client per subgraph (`createPeers`) and hands it to the module in
  * `settings.peers`; the module reads it with `peersFrom`.
  */
-import { appError } from './errors.js';
-import { CORRELATION_HEADER } from './http.js';
-import { PRINCIPAL_HEADER, signPrincipal } from './principal.js';
-import type { SubgraphName } from './config.js';
+import { appError } from '../../platform/errors.js';
+import { CORRELATION_HEADER } from '../../platform/http.js';
+import { PRINCIPAL_HEADER, signPrincipal } from '../../platform/principal.js';
+import type { SubgraphName } from '../../platform/config.js';
 
 /** Where a peer answers: a URL, or a function answering it (for peers started on ephemeral ports). */
 export type PeerUrl = string | (() => string | undefined);

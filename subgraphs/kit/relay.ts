@@ -15,7 +15,7 @@
  */
 import type { Connection } from 'mongoose';
 import type { Bus, BusRecord } from './bus.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../../platform/logger.js';
 import { onOutboxCommit, outboxModels, type OutboxRecord } from './outbox.js';
 
 export interface RelayOptions {

@@ -3,7 +3,7 @@
  * (any JSON value).
  */
 import { GraphQLScalarType, Kind, type ValueNode } from 'graphql';
-import { appError } from './errors.js';
+import { appError } from '../../platform/errors.js';
 
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 

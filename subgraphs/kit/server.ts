@@ -14,10 +14,10 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import type { GraphQLSchema } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { appError, toSpecError } from './errors.js';
-import { CORRELATION_HEADER, HttpError, correlationIdOf, executeApolloHttp, parseJson, readBody, sendError, sendJson } from './http.js';
-import type { Logger } from './logger.js';
-import { InvalidPrincipalError, PRINCIPAL_HEADER, verifyPrincipal, type Principal } from './principal.js';
+import { appError, toSpecError } from '../../platform/errors.js';
+import { CORRELATION_HEADER, HttpError, correlationIdOf, executeApolloHttp, parseJson, readBody, sendError, sendJson } from '../../platform/http.js';
+import type { Logger } from '../../platform/logger.js';
+import { InvalidPrincipalError, PRINCIPAL_HEADER, verifyPrincipal, type Principal } from '../../platform/principal.js';
 import type { BaseSubgraphContext } from './context.js';
 
 /** An extra HTTP route (e.g. `POST /webhooks/stripe`). Return true when handled. */

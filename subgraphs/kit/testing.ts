@@ -7,12 +7,12 @@ import { createClient } from 'graphql-ws';
 import mongoose, { type Connection } from 'mongoose';
 import WebSocket from 'ws';
 import { startLocalDb } from '../../localdb/index.js';
-import { DEV_INTERNAL_SECRET } from './config.js';
+import { DEV_INTERNAL_SECRET } from '../../platform/config.js';
 import type { LiveFeed, LiveRecord } from './live.js';
 import { createSubgraphLive } from './livefeed.js';
-import { createLogger } from './logger.js';
+import { createLogger } from '../../platform/logger.js';
 import type { SubgraphDeps, SubgraphModule } from './module.js';
-import { PRINCIPAL_HEADER, signPrincipal, type Principal } from './principal.js';
+import { PRINCIPAL_HEADER, signPrincipal, type Principal } from '../../platform/principal.js';
 import { startSubgraphServer } from './server.js';
 
 /** A GraphQL response as the tests read it. */

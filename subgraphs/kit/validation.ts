@@ -5,7 +5,7 @@
  */
 import mongoose from 'mongoose';
 import type { GraphQLError } from 'graphql';
-import { appError, badInput } from './errors.js';
+import { appError, badInput } from '../../platform/errors.js';
 
 /** One invalid field: `target` is the input path (e.g. `input.endsAt`). */
 export interface FieldError {

@@ -7,7 +7,7 @@
  */
 import type { Types } from 'mongoose';
 import { isAdmin, isInternal, requireAllowed } from '../kit/authz.js';
-import { hasScope, type Principal } from '../kit/principal.js';
+import { hasScope, type Principal } from '../../platform/principal.js';
 import type { PaymentDoc } from './models.js';
 
 const OBJECT_ID_RE = /^[0-9a-f]{24}$/i;

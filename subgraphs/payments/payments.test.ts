@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventsSubgraph } from '../events/index.js';
 import { seedEvents } from '../events/seed.js';
-import { DEV_INTERNAL_SECRET } from '../kit/config.js';
+import { DEV_INTERNAL_SECRET } from '../../platform/config.js';
 import { DEMO, demoEventPrice, demoRegistration } from '../kit/demo.js';
 import { demoId } from '../kit/ids.js';
 import { outboxModels } from '../kit/outbox.js';

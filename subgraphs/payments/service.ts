@@ -5,14 +5,14 @@
  * written in one transaction.
  */
 import { Types, type ClientSession, type Connection } from 'mongoose';
-import { appError, badInput, notFound } from '../kit/errors.js';
+import { appError, badInput, notFound } from '../../platform/errors.js';
 import { requireAllowed, requireScope } from '../kit/authz.js';
 import { toObjectId } from '../kit/ids.js';
 import { mapDbError, requireEnum, requireInt, requireString } from '../kit/input.js';
 import { inTransaction, recordEvents } from '../kit/outbox.js';
 import { paginate, type Connection as Page, type PageArgs } from '../kit/pagination.js';
 import type { PeerCallOptions, Peers } from '../kit/peers.js';
-import type { Principal } from '../kit/principal.js';
+import type { Principal } from '../../platform/principal.js';
 import { paymentListScope, requireChangePayment, requireReadPayment } from './access.js';
 import { paymentChanged } from './events.js';
 import { issueInvoice } from './invoices.js';

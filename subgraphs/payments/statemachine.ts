@@ -1,5 +1,5 @@
 /** The payment status machine: which status may follow which. */
-import { appError } from '../kit/errors.js';
+import { appError } from '../../platform/errors.js';
 import type { PaymentStatus } from './models.js';
 
 /** Allowed next statuses for each status. */

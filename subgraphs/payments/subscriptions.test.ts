@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventsSubgraph } from '../events/index.js';
 import { seedEvents } from '../events/seed.js';
-import { DEV_INTERNAL_SECRET } from '../kit/config.js';
+import { DEV_INTERNAL_SECRET } from '../../platform/config.js';
 import { demoRegistration } from '../kit/demo.js';
 import { demoId } from '../kit/ids.js';
 import { createPeers } from '../kit/peers.js';
-import { ANONYMOUS } from '../kit/principal.js';
+import { ANONYMOUS } from '../../platform/principal.js';
 import { codes, startTestSubgraph, userPrincipal, type TestSubgraph } from '../kit/testing.js';
 import { createPaymentsSubgraph } from './index.js';
 

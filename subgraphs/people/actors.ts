@@ -5,10 +5,10 @@
  * Also answers the gateway's `userStatus` lookups.
  */
 import { Types } from 'mongoose';
-import { appError } from '../kit/errors.js';
+import { appError } from '../../platform/errors.js';
 import { isInternal, requireAuthenticated } from '../kit/authz.js';
 import { maybeObjectId } from '../kit/ids.js';
-import type { Principal } from '../kit/principal.js';
+import type { Principal } from '../../platform/principal.js';
 import type { PeopleModels, UserDoc } from './models.js';
 
 /**

@@ -9,11 +9,11 @@
  * reach every object (`global`).
  */
 import type { Types } from 'mongoose';
-import { appError, badInput, notFound } from '../kit/errors.js';
+import { appError, badInput, notFound } from '../../platform/errors.js';
 import { isAdmin, isInternal, requireAllowed, requireAuthenticated } from '../kit/authz.js';
 import { maybeObjectId, toObjectId } from '../kit/ids.js';
 import { paginate, type Connection as Page, type PageArgs } from '../kit/pagination.js';
-import type { Principal } from '../kit/principal.js';
+import type { Principal } from '../../platform/principal.js';
 import { requireString, withDbErrors } from '../kit/input.js';
 import { CREDENTIAL_CHECK_COMMENT, type ActorCheck } from './actors.js';
 import { hashSecret, keyPrefixOf, newCredentials, parseApiKey, secretMatches } from './credentials.js';

@@ -1,5 +1,5 @@
 /** Speaker profile and preference updates (validated into `$set` documents), and the GDPR export shape. */
-import { badInput } from '../kit/errors.js';
+import { badInput } from '../../platform/errors.js';
 import { optionalString, requireHttpUrl, requireString } from '../kit/input.js';
 import { checkTimeZone } from '../kit/validation.js';
 import type { ApiClientDoc, OrganizationDoc, UserDoc } from './models.js';

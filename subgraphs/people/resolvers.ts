@@ -1,5 +1,5 @@
 /** People resolvers: thin mappings onto the services and per-request loaders. */
-import { appError } from '../kit/errors.js';
+import { appError } from '../../platform/errors.js';
 import { scalarResolvers } from '../kit/scalars.js';
 import type { PageArgs } from '../kit/pagination.js';
 import type { ActorCheck } from './actors.js';

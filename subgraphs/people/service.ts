@@ -4,12 +4,12 @@
  * owner is), and writes to an erased user are refused: erasure is final.
  */
 import type { Connection, Types } from 'mongoose';
-import { appError, badInput, notFound } from '../kit/errors.js';
+import { appError, badInput, notFound } from '../../platform/errors.js';
 import { isAdmin, isInternal, isSelf, requireAllowed, requireAuthenticated } from '../kit/authz.js';
 import { toObjectId } from '../kit/ids.js';
 import { inTransaction, recordEvents } from '../kit/outbox.js';
 import { paginate, type Connection as Page, type PageArgs } from '../kit/pagination.js';
-import { hasScope, type Principal } from '../kit/principal.js';
+import { hasScope, type Principal } from '../../platform/principal.js';
 import { escapeRegex, optionalString, requireEmail, requireString, withDbErrors } from '../kit/input.js';
 import type { ActorCheck } from './actors.js';
 import { userErased } from './events.js';

@@ -1,9 +1,9 @@
 /** Mutation table rows of the events subgraph. */
 import { expect } from 'vitest';
-import { DEMO_USERS } from '../../stack.js';
+import { DEMO_USERS } from '../../harness/stack.js';
 import { ROLE_SCOPES } from '../../../gateway/shield/scopes.js';
 import { demoId } from '../../../subgraphs/kit/ids.js';
-import type { E2E } from '../harness.js';
+import type { E2E } from '../../harness/e2e.js';
 import { ATTENDEE, FUTURE, SLOT, SPEAKER, newEvent, newRegistration, newSession, publishedEvent, uid, type MutationCase } from './fixtures.js';
 
 const EVENT_0 = demoId('event', 0).toHexString();

@@ -3,9 +3,9 @@
  * admin) for the rows that need something to act on.
  */
 import { randomUUID } from 'node:crypto';
-import type { SubgraphName } from '../../../subgraphs/kit/config.js';
+import type { SubgraphName } from '../../../platform/config.js';
 import { demoUser } from '../../../subgraphs/kit/demo.js';
-import type { E2E } from '../harness.js';
+import type { E2E } from '../../harness/e2e.js';
 
 /** An invalid call: the operation, the input path the error must point at, the document it must leave alone. */
 export interface InvalidCall {

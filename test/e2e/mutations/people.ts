@@ -1,6 +1,6 @@
 /** Mutation table rows of the people subgraph. */
 import { expect } from 'vitest';
-import { DEMO_USERS } from '../../stack.js';
+import { DEMO_USERS } from '../../harness/stack.js';
 import { newApiClient, newUser, uid, type MutationCase } from './fixtures.js';
 
 const USER_FIELDS = 'id name email roles';

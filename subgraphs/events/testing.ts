@@ -4,9 +4,9 @@
  */
 import { Types } from 'mongoose';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { DEV_INTERNAL_SECRET } from '../kit/config.js';
+import { DEV_INTERNAL_SECRET } from '../../platform/config.js';
 import { createPeers } from '../kit/peers.js';
-import type { Principal } from '../kit/principal.js';
+import type { Principal } from '../../platform/principal.js';
 import { startTestSubgraph, userPrincipal, type GqlResult, type TestSubgraph } from '../kit/testing.js';
 import { createPeopleSubgraph } from '../people/index.js';
 import { peopleModels } from '../people/models.js';

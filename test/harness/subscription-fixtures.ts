@@ -15,11 +15,11 @@ import type { BaseSubgraphContext } from '../../subgraphs/kit/context.js';
 import { openConnection } from '../../subgraphs/kit/db.js';
 import type { LiveRecord } from '../../subgraphs/kit/live.js';
 import { createSubgraphLive, type SubgraphLive } from '../../subgraphs/kit/livefeed.js';
-import { createLogger, type Logger } from '../../subgraphs/kit/logger.js';
+import { createLogger, type Logger } from '../../platform/logger.js';
 import { inTransaction, recordEvents } from '../../subgraphs/kit/outbox.js';
 import { startSubgraphServer, type SubgraphServer } from '../../subgraphs/kit/server.js';
-import { prepareSupergraph } from '../supergraph.js';
-import type { SupergraphInput } from './schema.js';
+import { prepareSupergraph } from '../../gateway/supergraph.js';
+import type { SupergraphInput } from '../../gateway/subscriptions/schema.js';
 
 export const FIXTURE_SECRET = 'subscriptions-fixture-secret-0123456789';
 const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])';

@@ -9,9 +9,9 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { gql } from 'graphql-tag';
 import type { DocumentNode } from 'graphql';
-import { badInput } from '../../subgraphs/kit/errors.js';
-import { createLogger } from '../../subgraphs/kit/logger.js';
-import type { Principal } from '../../subgraphs/kit/principal.js';
+import { badInput } from '../../platform/errors.js';
+import { createLogger } from '../../platform/logger.js';
+import type { Principal } from '../../platform/principal.js';
 import { startSubgraphServer, type SubgraphServer } from '../../subgraphs/kit/server.js';
 import type { BaseSubgraphContext } from '../../subgraphs/kit/context.js';
 

@@ -3,7 +3,7 @@
  * organizer in it, and helpers to create and revoke partner API clients through its GraphQL API.
  */
 import { demoId } from '../../subgraphs/kit/ids.js';
-import type { Principal } from '../../subgraphs/kit/principal.js';
+import type { Principal } from '../../platform/principal.js';
 import { internalPrincipal, startTestSubgraph, userPrincipal, type TestSubgraph } from '../../subgraphs/kit/testing.js';
 import { PARTNER_SCOPES } from '../../subgraphs/people/apiclients.js';
 import { createPeopleSubgraph } from '../../subgraphs/people/index.js';

@@ -4,11 +4,11 @@
  * counting across the four subgraph connections.
  */
 import { expect } from 'vitest';
-import { SUBGRAPH_NAMES, type SubgraphName } from '../../subgraphs/kit/config.js';
+import { SUBGRAPH_NAMES, type SubgraphName } from '../../platform/config.js';
 import { DEMO, demoUser } from '../../subgraphs/kit/demo.js';
-import { DOCS_BASE, ERROR_CODES, type ErrorCode } from '../../subgraphs/kit/errors.js';
+import { DOCS_BASE, ERROR_CODES, type ErrorCode } from '../../platform/errors.js';
 import { CREDENTIAL_CHECK_COMMENT } from '../../subgraphs/people/actors.js';
-import { DEMO_USERS, startTestStack, type GraphQLResponse, type TestStack, type TestStackOptions } from '../stack.js';
+import { DEMO_USERS, startTestStack, type GraphQLResponse, type TestStack, type TestStackOptions } from './stack.js';
 
 /**
  * The user tier's budget, raised for tests that send a few hundred operations in a minute (the

@@ -6,8 +6,8 @@
  */
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createLogger } from '../subgraphs/kit/logger.js';
-import { runMain, stopOnSignals } from '../subgraphs/kit/process.js';
+import { createLogger } from '../../platform/logger.js';
+import { runMain, stopOnSignals } from '../../platform/process.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { flood: { type: 'boolean', default: false }, hang: { type: 'boolean', default: false }, deadline: { type: 'string', default: '2000' } }, strict: true });

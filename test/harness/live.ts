@@ -7,17 +7,17 @@
 import { createServer } from 'node:net';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import type { SubgraphName } from '../subgraphs/kit/config.js';
-import { demoUser } from '../subgraphs/kit/demo.js';
-import { createLogger, type Logger } from '../subgraphs/kit/logger.js';
-import { createPeers } from '../subgraphs/kit/peers.js';
-import { runSubgraph, type RunningSubgraph, type RunSubgraphOptions } from '../subgraphs/run.js';
-import { loadGatewayConfig, subgraphEnvName, type GatewayConfig } from '../gateway/config.js';
-import { loadAuthConfig, type AuthConfig } from '../gateway/auth/config.js';
-import { issueToken } from '../gateway/auth/jwt.js';
-import { createExtensions } from '../gateway/extensions.js';
-import { createGateway, type GatewayServer } from '../gateway/server.js';
-import type { SubscriptionsExtension } from '../gateway/subscriptions/extension.js';
+import type { SubgraphName } from '../../platform/config.js';
+import { demoUser } from '../../subgraphs/kit/demo.js';
+import { createLogger, type Logger } from '../../platform/logger.js';
+import { createPeers } from '../../subgraphs/kit/peers.js';
+import { runSubgraph, type RunningSubgraph, type RunSubgraphOptions } from '../../subgraphs/run.js';
+import { loadGatewayConfig, subgraphEnvName, type GatewayConfig } from '../../gateway/config.js';
+import { loadAuthConfig, type AuthConfig } from '../../gateway/auth/config.js';
+import { issueToken } from '../../gateway/auth/jwt.js';
+import { createExtensions } from '../../gateway/extensions.js';
+import { createGateway, type GatewayServer } from '../../gateway/server.js';
+import type { SubscriptionsExtension } from '../../gateway/subscriptions/extension.js';
 
 const ENV: Record<string, string> = { NODE_ENV: 'test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', RATE_LIMIT_USER: '100000/100000/100' };
 

@@ -3,13 +3,13 @@
  * the gateway on ephemeral ports), with helpers to mint tokens and send GraphQL over real HTTP.
  */
 import { randomUUID } from 'node:crypto';
-import { SUBGRAPH_NAMES } from '../subgraphs/kit/config.js';
-import { createLogger } from '../subgraphs/kit/logger.js';
-import { demoId } from '../subgraphs/kit/ids.js';
-import { loadGatewayConfig, type GatewayConfig } from '../gateway/config.js';
-import { loadAuthConfig } from '../gateway/auth/config.js';
-import { issueToken, type TokenClaims } from '../gateway/auth/jwt.js';
-import { startStack, type Stack } from '../scripts/stack.js';
+import { SUBGRAPH_NAMES } from '../../platform/config.js';
+import { createLogger } from '../../platform/logger.js';
+import { demoId } from '../../subgraphs/kit/ids.js';
+import { loadGatewayConfig, type GatewayConfig } from '../../gateway/config.js';
+import { loadAuthConfig } from '../../gateway/auth/config.js';
+import { issueToken, type TokenClaims } from '../../gateway/auth/jwt.js';
+import { startStack, type Stack } from '../../scripts/stack.js';
 
 export interface GraphQLResponse<T = any> {
   status: number;

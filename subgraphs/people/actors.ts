@@ -6,9 +6,10 @@
  */
 import { Types } from 'mongoose';
 import { appError } from '../../platform/errors.js';
-import { isInternal, requireAuthenticated } from '../kit/authz.js';
+import { requireAuthenticated } from '../kit/authz.js';
 import { maybeObjectId } from '../kit/ids.js';
 import type { Principal } from '../../platform/principal.js';
+import { requireReadUserStatus } from './access.js';
 import type { PeopleModels, UserDoc } from './models.js';
 
 /**
@@ -67,7 +68,7 @@ export function createActorCheck(m: PeopleModels) {
 
     /** For the gateway (internal callers only): does `id` name a user, and was it erased? */
     async userStatus(p: Principal, id: unknown): Promise<UserStatus> {
-      if (!isInternal(p)) throw appError('FORBIDDEN', undefined, { details: 'User status is for internal callers only' });
+      requireReadUserStatus(p);
       const state = await stateOf(id);
       return { id: String(id), exists: state !== 'unknown', erased: state === 'erased' };
     },

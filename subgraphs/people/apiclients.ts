@@ -6,15 +6,27 @@
  * grants only scopes its own token holds, and the client acts for that organizer (owner-bound); a
  * partner client creating a client grants only scopes it holds itself, and the new client has the
  * same owner (and the same reach); an admin grants any partner scope, and the client's scopes then
- * reach every object (`global`).
+ * reach every object (`global`). The rules themselves are in access.ts.
  */
 import type { Types } from 'mongoose';
 import { appError, badInput, notFound } from '../../platform/errors.js';
-import { isAdmin, isInternal, requireAllowed, requireAuthenticated } from '../kit/authz.js';
-import { maybeObjectId, toObjectId } from '../kit/ids.js';
+import { requireAuthenticated } from '../kit/authz.js';
+import { toObjectId } from '../kit/ids.js';
 import { paginate, type Connection as Page, type PageArgs } from '../kit/pagination.js';
 import type { Principal } from '../../platform/principal.js';
 import { requireString, withDbErrors } from '../kit/input.js';
+import {
+  grantOf,
+  grantsAnyScope,
+  requireActsForClientOwner,
+  requireApiClientListScope,
+  requireChangeApiClient,
+  requireCreateApiClient,
+  requireGrantable,
+  requireRevokeApiClient,
+  requireVerifyCredentials,
+  type Grant,
+} from './access.js';
 import { CREDENTIAL_CHECK_COMMENT, type ActorCheck } from './actors.js';
 import { hashSecret, keyPrefixOf, newCredentials, parseApiKey, secretMatches } from './credentials.js';
 import type { ApiClientDoc, PeopleModels } from './models.js';
@@ -63,62 +75,22 @@ function scopeList(value: unknown): string[] {
   return [...new Set(value as string[])];
 }
 
-function requireInternalCaller(p: Principal): void {
-  if (!isInternal(p)) throw appError('FORBIDDEN', undefined, { details: 'Credential verification is for internal callers only' });
-}
-
-/** Who grants the scopes of a new or changed client, and what follows from it. */
-interface Grantor {
-  ownerId: Types.ObjectId;
-  /** The new client's scopes reach every object (an admin granted them). */
-  global: boolean;
-  /** Scopes the grantor holds; `all` for admins. */
-  held: readonly string[] | 'all';
-  /** How refusals name the grantor. */
-  who: string;
-}
-
-/**
- * FORBIDDEN naming every requested scope the grantor does not hold; the target points at the
- * first of them in the input list.
- */
-function requireHeld(requested: unknown, scopes: readonly string[], { held, who }: Pick<Grantor, 'held' | 'who'>): void {
-  if (held === 'all') return;
-  const missing = scopes.filter((s) => !held.includes(s));
-  if (missing.length === 0) return;
-  const index = (requested as unknown[]).indexOf(missing[0]);
-  const list = missing.map((s) => `'${s}'`).join(', ');
-  throw appError('FORBIDDEN', 'A credential cannot carry scopes its creator does not hold', {
-    target: `input.scopes.${index}`,
-    details: `${who} ${who === 'You' ? 'do' : 'does'} not hold ${list}, so ${missing.length === 1 ? 'it' : 'they'} cannot be granted`,
-    extra: { scopes: missing },
-  });
-}
-
 /** The API client service over the people models. */
 export function createApiClientService(m: PeopleModels, actors: ActorCheck) {
   /**
    * The grantor of a new client: an organizer or admin user (the owner), or a partner client
    * (whose owner becomes the owner). Erased or unknown users and revoked clients are refused.
    */
-  async function grantorOf(p: Principal): Promise<Grantor> {
+  async function grantorOf(p: Principal): Promise<Grant & { ownerId: Types.ObjectId }> {
     requireAuthenticated(p);
-    if (p.kind === 'user') {
-      await actors.requireActiveUser(p.sub, 'user');
-      requireAllowed(p, isAdmin(p) || p.roles.includes('organizer'), 'Only organizers, admins and partner clients may create API clients');
-      const ownerId = toObjectId(p.sub);
-      return isAdmin(p) ? { ownerId, global: true, held: 'all', who: 'An admin' } : { ownerId, global: false, held: p.scopes, who: 'You' };
-    }
-    if (p.kind === 'partner' && p.clientId) {
-      const caller = await m.ApiClient.findOne({ clientId: p.clientId }).lean<ApiClientDoc>().exec();
-      if (!caller || caller.revokedAt) throw appError('UNAUTHENTICATED', 'The credentials are not valid', { details: 'the calling client is not known or has been revoked' });
-      if (p.ownerId && p.ownerId !== caller.ownerId.toHexString()) throw appError('FORBIDDEN', undefined, { details: 'The calling client acts for another owner' });
-      await actors.requireActiveUser(caller.ownerId, 'owner');
-      // What the caller holds now: its token's scopes, within the client's current scopes.
-      const held = p.scopes.filter((s) => caller.scopes.includes(s));
-      return { ownerId: caller.ownerId, global: caller.global === true, held, who: 'The calling client' };
-    }
-    throw appError('FORBIDDEN', undefined, { details: 'Only organizers, admins and partner clients may create API clients' });
+    if (p.kind === 'user') await actors.requireActiveUser(p.sub, 'user');
+    requireCreateApiClient(p);
+    if (p.kind === 'user') return { ownerId: toObjectId(p.sub), ...grantOf(p) };
+    const caller = p.clientId ? await m.ApiClient.findOne({ clientId: p.clientId }).lean<ApiClientDoc>().exec() : null;
+    if (!caller || caller.revokedAt) throw appError('UNAUTHENTICATED', 'The credentials are not valid', { details: 'the calling client is not known or has been revoked' });
+    requireActsForClientOwner(p, caller);
+    await actors.requireActiveUser(caller.ownerId, 'owner');
+    return { ownerId: caller.ownerId, ...grantOf(p, caller) };
   }
 
   return {
@@ -130,7 +102,7 @@ export function createApiClientService(m: PeopleModels, actors: ActorCheck) {
       const grantor = await grantorOf(p);
       const name = requireString(input.name, 'input.name', { max: 200 });
       const scopes = scopeList(input.scopes);
-      requireHeld(input.scopes, scopes, grantor);
+      requireGrantable(input.scopes, scopes, grantor);
       const { ownerId, global } = grantor;
       const cred = newCredentials();
       const key = hashSecret(cred.apiKey);
@@ -163,15 +135,14 @@ export function createApiClientService(m: PeopleModels, actors: ActorCheck) {
       await actors.requireActive(p);
       const client = await m.ApiClient.findById(_id).lean<ApiClientDoc>().exec();
       if (!client) throw notFound('ApiClient', String(id));
-      const privileged = (p.kind === 'user' && isAdmin(p)) || isInternal(p);
-      requireAllowed(p, privileged || (p.kind === 'user' && p.sub === client.ownerId.toHexString()), 'Only the owner or an admin may change this client');
+      requireChangeApiClient(p, client);
       if (client.revokedAt) throw appError('INVALID_STATE_TRANSITION', 'A revoked client cannot be changed', { target: 'id', details: `ApiClient '${String(id)}' has been revoked` });
       const set: Record<string, unknown> = {};
       if (input.name !== undefined && input.name !== null) set.name = requireString(input.name, 'input.name', { max: 200 });
       if (input.scopes !== undefined && input.scopes !== null) {
         set.scopes = scopeList(input.scopes);
-        if (!privileged) {
-          requireHeld(input.scopes, set.scopes as string[], { held: p.scopes, who: 'You' });
+        if (!grantsAnyScope(p)) {
+          requireGrantable(input.scopes, set.scopes as string[], { held: p.scopes, who: 'You' });
           set.global = false;
         }
       }
@@ -187,7 +158,7 @@ export function createApiClientService(m: PeopleModels, actors: ActorCheck) {
       await actors.requireActive(p);
       const client = await m.ApiClient.findById(_id).lean<ApiClientDoc>().exec();
       if (!client) throw notFound('ApiClient', String(id));
-      requireAllowed(p, isAdmin(p) || isInternal(p) || (p.kind === 'user' && p.sub === client.ownerId.toHexString()), 'Only the owner or an admin may revoke this client');
+      requireRevokeApiClient(p, client);
       if (client.revokedAt) return client;
       const updated = await m.ApiClient.findOneAndUpdate({ _id, revokedAt: null }, { $set: { revokedAt: new Date() } }, { returnDocument: 'after' }).lean<ApiClientDoc>().exec();
       return updated ?? (await m.ApiClient.findById(_id).lean<ApiClientDoc>().exec())!;
@@ -195,16 +166,12 @@ export function createApiClientService(m: PeopleModels, actors: ActorCheck) {
 
     /** The caller's clients; admins see all. */
     async list(p: Principal, page: PageArgs): Promise<Page<ApiClientDoc>> {
-      requireAuthenticated(p);
-      if (isAdmin(p) || isInternal(p)) return paginate(m.ApiClient, { page });
-      const ownerId = p.kind === 'user' ? maybeObjectId(p.sub) : null;
-      requireAllowed(p, ownerId !== null, 'Only users own API clients');
-      return paginate(m.ApiClient, { filter: { ownerId: ownerId! }, page });
+      return paginate(m.ApiClient, { filter: requireApiClientListScope(p), page });
     },
 
     /** Resolves an API key; null when unknown or wrong. Revoked clients come back with `revoked` and no scopes. */
     async verifyApiKey(p: Principal, key: unknown): Promise<ApiClientPrincipal | null> {
-      requireInternalCaller(p);
+      requireVerifyCredentials(p);
       if (typeof key !== 'string') return null;
       const parsed = parseApiKey(key);
       if (!parsed) return null;
@@ -215,7 +182,7 @@ export function createApiClientService(m: PeopleModels, actors: ActorCheck) {
 
     /** Checks OAuth2 client credentials; null when unknown or wrong. */
     async verifyClientCredentials(p: Principal, clientId: unknown, clientSecret: unknown): Promise<ApiClientPrincipal | null> {
-      requireInternalCaller(p);
+      requireVerifyCredentials(p);
       if (typeof clientId !== 'string' || typeof clientSecret !== 'string' || clientId.length > 200 || clientSecret.length > 500) return null;
       const client = await m.ApiClient.findOne({ clientId }).comment(CREDENTIAL_CHECK_COMMENT).lean<ApiClientDoc>().exec();
       if (!client || !secretMatches(clientSecret, client.secretSalt, client.secretHash)) return null;

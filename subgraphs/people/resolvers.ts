@@ -1,12 +1,12 @@
 /** People resolvers: thin mappings onto the services and per-request loaders. */
-import { appError } from '../../platform/errors.js';
 import { scalarResolvers } from '../kit/scalars.js';
 import type { PageArgs } from '../kit/pagination.js';
 import type { ActorCheck } from './actors.js';
 import type { ApiClientService } from './apiclients.js';
 import type { PeopleContext } from './loaders.js';
 import type { ApiClientDoc, OrganizationDoc, UserDoc } from './models.js';
-import { canSeeEmail, canSeePrivate, type PeopleService } from './service.js';
+import { requireSeeEmail, requireSeePrivate } from './access.js';
+import type { PeopleService } from './service.js';
 
 type Args = Record<string, any>;
 const id = (doc: { _id: { toHexString(): string } }): string => doc._id.toHexString();
@@ -20,16 +20,13 @@ function organizerIdsOf(ref: Record<string, unknown>): string[] | undefined {
   return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
 }
 
-function privateField<K extends keyof UserDoc>(field: K, allowed: (ctx: PeopleContext, u: UserParent) => boolean, who: string) {
+/** A private field of User: its value for callers who may see the user's private data, FORBIDDEN for others. */
+function privateField<K extends 'preferences' | 'consents'>(field: K) {
   return (u: UserParent, _: Args, ctx: PeopleContext): UserDoc[K] => {
-    if (!allowed(ctx, u)) throw appError('FORBIDDEN', undefined, { details: `Only ${who} may read ${String(field)}` });
+    requireSeePrivate(ctx.principal, id(u), field);
     return u[field];
   };
 }
-
-const PRIVATE_READERS = 'the user, people:read holders and admins';
-const seesPrivate = (ctx: PeopleContext, u: UserParent) => canSeePrivate(ctx.principal, id(u));
-const seesEmail = (ctx: PeopleContext, u: UserParent) => canSeeEmail(ctx.principal, id(u), u.organizerIdsOfRegisteredEvents);
 
 /** The resolver map of the people subgraph. */
 export function peopleResolvers(people: PeopleService, clients: ApiClientService, actors: ActorCheck) {
@@ -70,9 +67,12 @@ export function peopleResolvers(people: PeopleService, clients: ApiClientService
         return user && organizerIds ? { ...user, organizerIdsOfRegisteredEvents: organizerIds } : user;
       },
       id,
-      email: privateField('email', seesEmail, 'the user, organizers of events they are registered for, people:read holders and admins'),
-      preferences: privateField('preferences', seesPrivate, PRIVATE_READERS),
-      consents: privateField('consents', seesPrivate, PRIVATE_READERS),
+      email: (u: UserParent, _: Args, ctx: PeopleContext) => {
+        requireSeeEmail(ctx.principal, id(u), u.organizerIdsOfRegisteredEvents);
+        return u.email;
+      },
+      preferences: privateField('preferences'),
+      consents: privateField('consents'),
       speakerProfile: (u: UserDoc) => u.speakerProfile ?? null,
       organization: (u: UserDoc, _: Args, ctx: PeopleContext) => (u.organizationId ? ctx.loaders.organization.load(u.organizationId.toHexString()) : null),
     },

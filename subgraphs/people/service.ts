@@ -1,47 +1,30 @@
 /**
- * Domain rules for users and organizations: validation, visibility, consent, GDPR export and
- * erasure. Every write is refused when its author is an erased or unknown user (or a partner whose
+ * Domain rules for users and organizations: validation, consent, GDPR export and erasure (who may
+ * do what is in access.ts). Every write is refused when its author is an erased or unknown user (or a partner whose
  * owner is), and writes to an erased user are refused: erasure is final.
  */
 import type { Connection, Types } from 'mongoose';
 import { appError, badInput, notFound } from '../../platform/errors.js';
-import { isAdmin, isInternal, isSelf, requireAllowed, requireAuthenticated } from '../kit/authz.js';
+import { requireAuthenticated } from '../kit/authz.js';
 import { toObjectId } from '../kit/ids.js';
 import { inTransaction, recordEvents } from '../kit/outbox.js';
 import { paginate, type Connection as Page, type PageArgs } from '../kit/pagination.js';
-import { hasScope, type Principal } from '../../platform/principal.js';
+import type { Principal } from '../../platform/principal.js';
 import { escapeRegex, optionalString, requireEmail, requireString, withDbErrors } from '../kit/input.js';
+import {
+  requireAssignRoles,
+  requireChangeUser,
+  requireCreateWithRoles,
+  requireEraseUsers,
+  requireExportUserData,
+  requireListUsers,
+  requireManagePeople,
+  requireMoveBetweenOrganizations,
+} from './access.js';
 import type { ActorCheck } from './actors.js';
 import { userErased } from './events.js';
 import { ROLES, type ConsentDoc, type ConsentPurpose, type OrganizationDoc, type PeopleModels, type Role, type UserDoc } from './models.js';
 import { profileUpdate, preferencesUpdate, toExport } from './profile.js';
-
-/** May see email, preferences and consents of `userId`: the user, `people:read`/`people:write` holders, admins, internal callers. */
-export function canSeePrivate(p: Principal, userId: string): boolean {
-  return isSelf(p, userId) || isInternal(p) || hasScope(p, 'people:read') || hasScope(p, 'people:write');
-}
-
-/**
- * May see the email of `userId`: whoever may see their private data, and the organizers of the
- * events they hold a non-cancelled registration for. `organizerIds` is
- * `User.organizerIdsOfRegisteredEvents`, which the events subgraph resolves and the gateway passes
- * in the entity representation (`@requires`). It can be trusted: a representation only comes from
- * the gateway, which fills the field from the events subgraph's answer alone (the field is
- * `@inaccessible`, so clients can neither select nor supply it), and this subgraph accepts only
- * gateway-signed principals and is not reachable by clients.
- */
-export function canSeeEmail(p: Principal, userId: string, organizerIds: readonly string[] | undefined): boolean {
-  return canSeePrivate(p, userId) || (p.kind === 'user' && !!p.sub && !!organizerIds?.includes(p.sub));
-}
-
-/** May change `userId`: the user, `people:write` holders, admins, internal callers. */
-export function canWrite(p: Principal, userId: string): boolean {
-  return isSelf(p, userId) || isInternal(p) || hasScope(p, 'people:write');
-}
-
-function canManage(p: Principal): boolean {
-  return isInternal(p) || hasScope(p, 'people:write');
-}
 
 function roleList(value: unknown, target: string): Role[] {
   if (!Array.isArray(value)) throw badInput(target, 'must be a list of roles');
@@ -99,7 +82,7 @@ export function createPeopleService(m: PeopleModels, conn: Connection, actors: A
 
   return {
     async listUsers(p: Principal, args: PageArgs & { role?: unknown; search?: unknown }): Promise<Page<UserDoc>> {
-      requireAllowed(p, isInternal(p) || hasScope(p, 'people:read'), "The 'people:read' scope is required");
+      requireListUsers(p);
       const filter: Record<string, unknown> = {};
       if (args.role !== undefined && args.role !== null) filter.roles = roleList([args.role], 'role')[0];
       const search = optionalString(args.search, 'search', { min: 0, max: 100 });
@@ -112,13 +95,11 @@ export function createPeopleService(m: PeopleModels, conn: Connection, actors: A
 
     async createUser(p: Principal, input: Record<string, unknown>): Promise<UserDoc> {
       await actors.requireActive(p);
-      requireAllowed(p, canManage(p), "The 'people:write' scope is required");
+      requireManagePeople(p);
       const name = requireString(input.name, 'input.name', { max: 200 });
       const email = requireEmail(input.email, 'input.email');
       const roles = input.roles === undefined || input.roles === null ? (['attendee'] as Role[]) : roleList(input.roles, 'input.roles');
-      if (roles.some((r) => r === 'admin' || r === 'organizer') && !isAdmin(p) && !isInternal(p)) {
-        throw appError('FORBIDDEN', undefined, { target: 'input.roles', details: 'Only admins may create organizers and admins' });
-      }
+      requireCreateWithRoles(p, roles);
       const organizationId = input.organizationId ? await assertOrganization(input.organizationId, 'input.organizationId') : null;
       const created = await withDbErrors(() => m.User.create({ name, email, roles, organizationId }), EMAIL_CONFLICT);
       return created.toObject() as UserDoc;
@@ -127,12 +108,12 @@ export function createPeopleService(m: PeopleModels, conn: Connection, actors: A
     async updateUser(p: Principal, id: unknown, input: Record<string, unknown>): Promise<UserDoc> {
       const _id = toObjectId(id, 'id');
       await actors.requireActive(p);
-      requireAllowed(p, canWrite(p, _id.toHexString()), 'Only the user or a people:write holder may change a user');
+      requireChangeUser(p, _id.toHexString(), 'user');
       const set: Record<string, unknown> = {};
       if (input.name !== undefined && input.name !== null) set.name = requireString(input.name, 'input.name', { max: 200 });
       if (input.email !== undefined && input.email !== null) set.email = requireEmail(input.email, 'input.email');
       if (input.organizationId !== undefined) {
-        if (!canManage(p)) throw appError('FORBIDDEN', undefined, { target: 'input.organizationId', details: 'Only people:write holders may move users between organizations' });
+        requireMoveBetweenOrganizations(p);
         set.organizationId = input.organizationId === null ? null : await assertOrganization(input.organizationId, 'input.organizationId');
       }
       if (Object.keys(set).length === 0) return changeableUser(id, 'id');
@@ -142,7 +123,7 @@ export function createPeopleService(m: PeopleModels, conn: Connection, actors: A
     async updateProfile(p: Principal, id: unknown, input: Record<string, unknown>): Promise<UserDoc> {
       await actors.requireActive(p);
       const user = await existingUser(id, 'id');
-      requireAllowed(p, canWrite(p, user._id.toHexString()), 'Only the user or a people:write holder may change a profile');
+      requireChangeUser(p, user._id.toHexString(), 'profile');
       if (user.erasedAt) throw erased(user._id.toHexString(), 'id');
       return setFields(user._id, profileUpdate(user, input));
     },
@@ -150,7 +131,7 @@ export function createPeopleService(m: PeopleModels, conn: Connection, actors: A
     async updatePreferences(p: Principal, id: unknown, input: Record<string, unknown>): Promise<UserDoc> {
       const _id = toObjectId(id, 'id');
       await actors.requireActive(p);
-      requireAllowed(p, canWrite(p, _id.toHexString()), 'Only the user or a people:write holder may change preferences');
+      requireChangeUser(p, _id.toHexString(), 'preferences');
       const set = preferencesUpdate(input);
       if (Object.keys(set).length === 0) return changeableUser(id, 'id');
       return setFields(_id, set);
@@ -159,7 +140,7 @@ export function createPeopleService(m: PeopleModels, conn: Connection, actors: A
     async setConsent(p: Principal, userId: unknown, purpose: ConsentPurpose, granted: unknown): Promise<UserDoc> {
       await actors.requireActive(p);
       const user = await existingUser(userId, 'userId');
-      requireAllowed(p, canWrite(p, user._id.toHexString()), 'Only the user may change their consent');
+      requireChangeUser(p, user._id.toHexString(), 'consent');
       if (user.erasedAt) throw erased(user._id.toHexString(), 'userId');
       if (typeof granted !== 'boolean') throw badInput('granted', 'must be a boolean');
       const now = new Date();
@@ -177,7 +158,7 @@ export function createPeopleService(m: PeopleModels, conn: Connection, actors: A
 
     async assignRoles(p: Principal, userId: unknown, roles: unknown): Promise<UserDoc> {
       await actors.requireActive(p);
-      requireAllowed(p, isAdmin(p) || isInternal(p), 'Only admins may assign roles');
+      requireAssignRoles(p);
       const _id = toObjectId(userId, 'userId');
       const list = roleList(roles, 'roles');
       await changeableUser(userId, 'userId');
@@ -186,7 +167,7 @@ export function createPeopleService(m: PeopleModels, conn: Connection, actors: A
 
     async createOrganization(p: Principal, input: Record<string, unknown>): Promise<OrganizationDoc> {
       await actors.requireActive(p);
-      requireAllowed(p, canManage(p), "The 'people:write' scope is required");
+      requireManagePeople(p);
       const name = requireString(input.name, 'input.name', { max: 200 });
       const slug = input.slug === undefined || input.slug === null ? slugify(name) : requireString(input.slug, 'input.slug', { max: 80 });
       const org = await withDbErrors(() => m.Organization.create({ name, slug }), { conflicts: { slug: 'input.slug' }, conflictMessage: 'An organization with this slug already exists' });
@@ -195,7 +176,7 @@ export function createPeopleService(m: PeopleModels, conn: Connection, actors: A
 
     async exportData(p: Principal, userId: unknown): Promise<Record<string, unknown>> {
       const user = await existingUser(userId, 'userId');
-      requireAllowed(p, isSelf(p, user._id.toHexString()) || isAdmin(p) || isInternal(p), 'Only the user or an admin may export their data');
+      requireExportUserData(p, user._id.toHexString());
       const [organization, clients] = await Promise.all([
         user.organizationId ? m.Organization.findById(user.organizationId).lean<OrganizationDoc>().exec() : null,
         m.ApiClient.find({ ownerId: user._id }).sort({ _id: 1 }).lean().exec(),
@@ -205,7 +186,7 @@ export function createPeopleService(m: PeopleModels, conn: Connection, actors: A
 
     async eraseUser(p: Principal, userId: unknown): Promise<UserDoc> {
       await actors.requireActive(p);
-      requireAllowed(p, isAdmin(p) || isInternal(p), 'Only admins may erase users');
+      requireEraseUsers(p);
       const user = await existingUser(userId, 'userId');
       if (user.erasedAt) return user;
       const id = user._id.toHexString();

@@ -1,16 +1,16 @@
 /** Integrations resolvers: thin mappings onto the services and per-request loaders. */
-import { requireScope } from '../kit/authz.js';
 import { toObjectId } from '../kit/ids.js';
 import { clearLoaders } from '../kit/loaders.js';
 import type { LiveFeed } from '../kit/live.js';
 import type { PageArgs } from '../kit/pagination.js';
 import { scalarResolvers } from '../kit/scalars.js';
 import { mapIterator } from '../kit/streams.js';
+import { requireReadIntegrations } from './access.js';
 import { redact } from './connectorconfig.js';
 import { syncJobFromJson, syncTopic } from './events.js';
 import type { IntegrationsContext } from './loaders.js';
 import type { ConnectorDoc, SyncJobDoc, WebhookDeliveryDoc } from './models.js';
-import { READ, type ConnectorService } from './service.js';
+import type { ConnectorService } from './service.js';
 import type { SyncJobService } from './syncjobs.js';
 import type { RevealedSubscription, WebhookService } from './webhooks.js';
 
@@ -54,7 +54,7 @@ export function integrationsResolvers(connectors: ConnectorService, jobs: SyncJo
     Subscription: {
       syncProgress: {
         subscribe: (_: unknown, a: Args, ctx: Ctx) => {
-          requireScope(ctx.principal, READ);
+          requireReadIntegrations(ctx.principal);
           const jobId = toObjectId(a.jobId, 'jobId').toHexString();
           return mapIterator(live.subscribe(syncTopic(jobId), a.after), (rec) => {
             clearLoaders(ctx.loaders);
@@ -88,7 +88,7 @@ export function integrationsResolvers(connectors: ConnectorService, jobs: SyncJo
     Event: {
       __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
       connectors: (e: { id: string }, _: Args, ctx: Ctx) => {
-        requireScope(ctx.principal, READ);
+        requireReadIntegrations(ctx.principal);
         return ctx.loaders.connectorsByEvent.load(e.id);
       },
       syncJobs: (e: { id: string }, a: Args, ctx: Ctx) => jobs.forEvent(ctx.principal, ctx.loaders, e.id, a as PageArgs),

@@ -1,16 +1,13 @@
 /** Connector rules: kind-specific settings, lifecycle (ACTIVE ⇄ PAUSED, ERROR), deletion, listing. */
 import type { Types } from 'mongoose';
 import { appError, notFound } from '../../platform/errors.js';
-import { requireScope } from '../kit/authz.js';
 import { toObjectId } from '../kit/ids.js';
 import { requireEnum, requireString, withDbErrors } from '../kit/input.js';
 import { paginate, type Connection as Page, type PageArgs } from '../kit/pagination.js';
 import type { Principal } from '../../platform/principal.js';
+import { requireReadIntegrations, requireWriteIntegrations } from './access.js';
 import { restoreRedacted, validateConfig, validateMapping } from './connectorconfig.js';
 import { CONNECTOR_KINDS, type ConnectorDoc, type ConnectorStatus, type IntegrationsModels } from './models.js';
-
-export const READ = 'integrations:read';
-export const WRITE = 'integrations:write';
 
 const optionalId = (v: unknown, target: string): Types.ObjectId | null => (v === undefined || v === null ? null : toObjectId(v, target));
 
@@ -23,7 +20,7 @@ export function createConnectorService(m: IntegrationsModels) {
   }
 
   async function setStatus(p: Principal, id: unknown, from: ConnectorStatus[], to: ConnectorStatus): Promise<ConnectorDoc> {
-    requireScope(p, WRITE);
+    requireWriteIntegrations(p);
     const c = await existing(id);
     if (!from.includes(c.status)) throw appError('INVALID_STATE_TRANSITION', `A ${c.status} connector cannot become ${to}`, { target: 'id', extra: { from: c.status, to } });
     const updated = await m.Connector.findOneAndUpdate({ _id: c._id, status: c.status }, { $set: { status: to } }, { returnDocument: 'after' }).lean<ConnectorDoc>().exec();
@@ -35,18 +32,18 @@ export function createConnectorService(m: IntegrationsModels) {
     existing,
 
     async get(p: Principal, connector: ConnectorDoc | null): Promise<ConnectorDoc | null> {
-      requireScope(p, READ);
+      requireReadIntegrations(p);
       return connector;
     },
 
     list(p: Principal, args: PageArgs & { kind?: unknown }): Promise<Page<ConnectorDoc>> {
-      requireScope(p, READ);
+      requireReadIntegrations(p);
       const filter = args.kind === undefined || args.kind === null ? {} : { kind: requireEnum(args.kind, 'kind', CONNECTOR_KINDS) };
       return paginate(m.Connector, { filter, page: args });
     },
 
     async create(p: Principal, input: Record<string, unknown>): Promise<ConnectorDoc> {
-      requireScope(p, WRITE);
+      requireWriteIntegrations(p);
       const kind = requireEnum(input.kind, 'input.kind', CONNECTOR_KINDS);
       const name = requireString(input.name, 'input.name', { max: 200 });
       const config = validateConfig(kind, input.config);
@@ -58,7 +55,7 @@ export function createConnectorService(m: IntegrationsModels) {
     },
 
     async update(p: Principal, id: unknown, input: Record<string, unknown>): Promise<ConnectorDoc> {
-      requireScope(p, WRITE);
+      requireWriteIntegrations(p);
       const c = await existing(id);
       const set: Record<string, unknown> = {};
       if (input.name !== undefined && input.name !== null) set.name = requireString(input.name, 'input.name', { max: 200 });
@@ -75,7 +72,7 @@ export function createConnectorService(m: IntegrationsModels) {
     resume: (p: Principal, id: unknown) => setStatus(p, id, ['PAUSED', 'ERROR'], 'ACTIVE'),
 
     async remove(p: Principal, id: unknown): Promise<string> {
-      requireScope(p, WRITE);
+      requireWriteIntegrations(p);
       const c = await existing(id);
       if (await m.SyncJob.exists({ connectorId: c._id, active: true })) {
         throw appError('CONFLICT', 'The connector has a queued or running sync job; cancel it first', { target: 'id' });

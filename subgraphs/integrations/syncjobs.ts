@@ -5,16 +5,16 @@
  */
 import type { ClientSession, Connection } from 'mongoose';
 import { appError, badInput, notFound } from '../../platform/errors.js';
-import { requireScope } from '../kit/authz.js';
 import { toObjectId } from '../kit/ids.js';
 import { mapDbError, requireEnum, requireInt, requireString } from '../kit/input.js';
 import { inTransaction, recordEvents } from '../kit/outbox.js';
 import { paginate, type Connection as Page, type PageArgs } from '../kit/pagination.js';
 import type { Principal } from '../../platform/principal.js';
+import { requireReadIntegrations, requireWriteIntegrations } from './access.js';
 import { syncChanged } from './events.js';
 import type { IntegrationsLoaders } from './loaders.js';
 import { SYNC_KINDS, SYNC_STATUSES, type IntegrationsModels, type SyncJobDoc, type SyncStatus } from './models.js';
-import { READ, WRITE, type ConnectorService } from './service.js';
+import type { ConnectorService } from './service.js';
 
 /** Errors kept per job (the oldest are kept; later ones are counted in the last message). */
 export const MAX_JOB_ERRORS = 1000;
@@ -59,12 +59,12 @@ export function createSyncJobService(m: IntegrationsModels, conn: Connection, co
 
   return {
     async get(p: Principal, job: SyncJobDoc | null): Promise<SyncJobDoc | null> {
-      requireScope(p, READ);
+      requireReadIntegrations(p);
       return job;
     },
 
     list(p: Principal, args: PageArgs & { status?: unknown; connectorId?: unknown }): Promise<Page<SyncJobDoc>> {
-      requireScope(p, READ);
+      requireReadIntegrations(p);
       const filter: Record<string, unknown> = {};
       if (args.status !== undefined && args.status !== null) filter.status = requireEnum(args.status, 'status', SYNC_STATUSES);
       if (args.connectorId !== undefined && args.connectorId !== null) filter.connectorId = toObjectId(args.connectorId, 'connectorId');
@@ -73,12 +73,12 @@ export function createSyncJobService(m: IntegrationsModels, conn: Connection, co
 
     /** An event's sync jobs (Event.syncJobs): one query for the events of a whole list. */
     forEvent(p: Principal, loaders: IntegrationsLoaders, eventId: unknown, args: PageArgs): Promise<Page<SyncJobDoc>> {
-      requireScope(p, READ);
+      requireReadIntegrations(p);
       return loaders.syncJobsByEvent.load({ parentId: toObjectId(eventId, 'id').toHexString(), first: args.first, after: args.after });
     },
 
     async start(p: Principal, connectorId: unknown, kind: unknown): Promise<SyncJobDoc> {
-      requireScope(p, WRITE);
+      requireWriteIntegrations(p);
       const jobKind = kind === undefined || kind === null ? 'FULL' : requireEnum(kind, 'kind', SYNC_KINDS);
       const c = await connectors.existing(connectorId, 'connectorId');
       if (c.status !== 'ACTIVE') throw appError('INVALID_STATE_TRANSITION', `A ${c.status} connector cannot sync; resume it first`, { target: 'connectorId' });
@@ -98,7 +98,7 @@ export function createSyncJobService(m: IntegrationsModels, conn: Connection, co
     },
 
     cancel(p: Principal, id: unknown): Promise<SyncJobDoc> {
-      requireScope(p, WRITE);
+      requireWriteIntegrations(p);
       const _id = toObjectId(id, 'id');
       return inTransaction(conn, async (session) => {
         const job = await load(session, _id.toHexString(), 'id');
@@ -108,7 +108,7 @@ export function createSyncJobService(m: IntegrationsModels, conn: Connection, co
     },
 
     report(p: Principal, args: { jobId: unknown; processed: unknown; total?: unknown; errors?: unknown; checkpoint?: unknown; outcome?: unknown }): Promise<SyncJobDoc> {
-      requireScope(p, WRITE);
+      requireWriteIntegrations(p);
       const _id = toObjectId(args.jobId, 'jobId');
       const processed = requireInt(args.processed, 'processed', { min: 0 });
       const total = args.total === undefined || args.total === null ? undefined : requireInt(args.total, 'total', { min: 0 });

@@ -4,13 +4,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { badInput, notFound } from '../../platform/errors.js';
-import { requireScope } from '../kit/authz.js';
 import { toObjectId } from '../kit/ids.js';
 import { requireInt, requireOutboundUrl, withDbErrors } from '../kit/input.js';
 import { paginate, type Connection as Page, type PageArgs } from '../kit/pagination.js';
 import type { Principal } from '../../platform/principal.js';
+import { requireReadIntegrations, requireWriteIntegrations } from './access.js';
 import type { IntegrationsModels, WebhookDeliveryDoc, WebhookSubscriptionDoc } from './models.js';
-import { READ, WRITE } from './service.js';
 
 /** The webhook event catalogue (domain spec §6.1). */
 export const WEBHOOK_EVENTS = [
@@ -65,22 +64,22 @@ export function createWebhookService(m: IntegrationsModels) {
 
   return {
     async get(p: Principal, sub: WebhookSubscriptionDoc | null): Promise<WebhookSubscriptionDoc | null> {
-      requireScope(p, READ);
+      requireReadIntegrations(p);
       return sub;
     },
 
     list(p: Principal, page: PageArgs): Promise<Page<WebhookSubscriptionDoc>> {
-      requireScope(p, READ);
+      requireReadIntegrations(p);
       return paginate(m.WebhookSubscription, { page });
     },
 
     deliveries(p: Principal, args: PageArgs & { subscriptionId: unknown }): Promise<Page<WebhookDeliveryDoc>> {
-      requireScope(p, READ);
+      requireReadIntegrations(p);
       return paginate(m.WebhookDelivery, { filter: { subscriptionId: toObjectId(args.subscriptionId, 'subscriptionId') }, page: args, direction: -1 });
     },
 
     async create(p: Principal, input: Record<string, unknown>): Promise<RevealedSubscription> {
-      requireScope(p, WRITE);
+      requireWriteIntegrations(p);
       const url = requireOutboundUrl(input.url, 'input.url');
       const events = eventList(input.events, 'input.events');
       const policy = input.retryPolicy === undefined || input.retryPolicy === null ? DEFAULT_RETRY_POLICY : retryPolicy(input.retryPolicy, 'input.retryPolicy');
@@ -90,7 +89,7 @@ export function createWebhookService(m: IntegrationsModels) {
     },
 
     async update(p: Principal, id: unknown, input: Record<string, unknown>): Promise<WebhookSubscriptionDoc> {
-      requireScope(p, WRITE);
+      requireWriteIntegrations(p);
       const sub = await existing(id);
       const set: Record<string, unknown> = {};
       if (input.url !== undefined && input.url !== null) set.url = requireOutboundUrl(input.url, 'input.url');
@@ -107,7 +106,7 @@ export function createWebhookService(m: IntegrationsModels) {
     },
 
     async remove(p: Principal, id: unknown): Promise<string> {
-      requireScope(p, WRITE);
+      requireWriteIntegrations(p);
       const sub = await existing(id);
       await m.WebhookSubscription.deleteOne({ _id: sub._id }).exec();
       return sub._id.toHexString();

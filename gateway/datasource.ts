@@ -15,7 +15,7 @@ import { GraphQLError } from 'graphql';
 import { ERROR_CODES, type ErrorCode } from '../platform/errors.js';
 import { CORRELATION_HEADER } from '../platform/http.js';
 import type { Logger } from '../platform/logger.js';
-import { ANONYMOUS, PRINCIPAL_HEADER, signPrincipal } from '../platform/principal.js';
+import { ANONYMOUS, PRINCIPAL_HEADER, createPrincipalSigner } from '../platform/principal.js';
 import { batchesTo, createBatchingFetcher, type BatchingOptions, type SubgraphBatching } from './batching.js';
 import type { Fetcher } from './fetcher.js';
 import type { GatewayContext, GatewayExtension } from './types.js';
@@ -81,6 +81,7 @@ function isGatewayContext(value: unknown): value is GatewayContext {
 /** Creates the data-source registry of one gateway. */
 export function createDataSources({ fetcher, internalSecret, extensions, logger, batching = 'off', batchingOptions = {} }: DataSourceOptions): DataSources {
   const byName = new Map<string, RemoteGraphQLDataSource<GatewayContext>>();
+  const signer = createPrincipalSigner({ secret: internalSecret });
   const hooks = extensions.filter((e) => e.willSendSubgraphRequest);
 
   function build({ name, url = '' }: { name: string; url?: string }): RemoteGraphQLDataSource<GatewayContext> {
@@ -101,7 +102,7 @@ export function createDataSources({ fetcher, internalSecret, extensions, logger,
         const http = options.request.http;
         if (!http) return;
         http.headers.set(CORRELATION_HEADER, ctx?.correlationId ?? randomUUID());
-        http.headers.set(PRINCIPAL_HEADER, await signPrincipal(ctx?.principal ?? ANONYMOUS, internalSecret));
+        http.headers.set(PRINCIPAL_HEADER, await signer.sign(ctx?.principal ?? ANONYMOUS));
         if (!ctx) return;
         const { query, operationName, variables, extensions: ext } = options.request;
         for (const e of hooks) {

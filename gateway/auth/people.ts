@@ -4,7 +4,7 @@
  * graph, so the gateway calls the subgraph itself over HTTP with its own signed internal principal.
  */
 import { appError } from '../../platform/errors.js';
-import { PRINCIPAL_HEADER, signPrincipal } from '../../platform/principal.js';
+import { PRINCIPAL_HEADER, createPrincipalSigner, type Principal } from '../../platform/principal.js';
 
 /** An API client as the people subgraph describes it. */
 export interface ApiClientRecord {
@@ -77,12 +77,15 @@ function toStatus(value: unknown): UserStatusRecord {
   return { exists: v.exists, erased: v.erased };
 }
 
-/** Creates the client. Each call signs a fresh short-lived internal principal. */
+/** Creates the client. Each call carries a short-lived signed internal principal. */
 export function createPeopleDirectory(opts: PeopleDirectoryOptions): PeopleDirectory {
   const { url, internalSecret, timeoutMs = 5000, correlationId = () => undefined } = opts;
+  // One principal, re-signed every 12 s (a fifth of its 60 s lifetime).
+  const signer = createPrincipalSigner({ secret: internalSecret, ttlSeconds: 60, maxEntries: 1 });
+  const gateway: Principal = { kind: 'internal', sub: 'gateway', scopes: ['admin'], roles: [] };
 
   async function call(query: string, variables: Record<string, string>, field: string): Promise<unknown> {
-    const principal = await signPrincipal({ kind: 'internal', sub: 'gateway', scopes: ['admin'], roles: [] }, internalSecret, 60);
+    const principal = await signer.sign(gateway);
     const cid = correlationId();
     let res: Response;
     try {

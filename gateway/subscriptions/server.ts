@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import { makeServer, handleProtocols, type ServerOptions } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../platform/logger.js';
-import { ANONYMOUS, type Principal } from '../../platform/principal.js';
+import { ANONYMOUS, createPrincipalSigner, type Principal } from '../../platform/principal.js';
 import { codedError, refusal, toErrorMessage } from './errors.js';
 import { prepareSubscription, type Admit, type Authorize } from './prepare.js';
 import { buildSchemaState, type SchemaState, type SupergraphInput } from './schema.js';
@@ -119,15 +119,16 @@ function credentialsOf(params: Readonly<Record<string, unknown>> | undefined, re
 /** Creates the subscription endpoint. Throws when the supergraph cannot be served. */
 export function createSubscriptionServer(opts: SubscriptionServerOptions): SubscriptionServer {
   const { internalSecret, logger, authenticate, authorize, admit, clientAddress = (req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown', path = '/graphql', maxBufferedBytes = 1 << 20, keepAliveMs = 12_000, connectionInitWaitMs = 3_000, exposeErrors = false, sources, fetcher, maxPendingEvents, minPassIntervalMs, backoffMs, shutdownGraceMs = 2_000 } = opts;
+  const signer = createPrincipalSigner({ secret: internalSecret });
   const counters: SharedCounters = { upstreamOpened: 0, upstreamResubscribed: 0, planExecutions: 0, eventsDelivered: 0, fanOutMs: 0, socketWrites: 0 };
   let slowConsumerDisconnects = 0;
   let expiredDisconnects = 0;
   let version = 1;
-  const build = (input: SupergraphInput, v: number) => buildSchemaState(input, v, sources ?? standaloneSources(input.subgraphs, internalSecret, fetcher));
+  const build = (input: SupergraphInput, v: number) => buildSchemaState(input, v, sources ?? standaloneSources(input.subgraphs, signer, fetcher));
   let state: SchemaState = build(opts.supergraph, version);
   const runtimeFor = (s: SchemaState) => {
-    const pool = createUpstreamPool({ wsUrls: s.wsUrls, internalSecret, logger });
-    return { pool, hub: createHub({ pool, internalSecret, logger, counters, exposeErrors, maxPendingEvents, minPassIntervalMs, backoffMs }) };
+    const pool = createUpstreamPool({ wsUrls: s.wsUrls, signer, logger });
+    return { pool, hub: createHub({ pool, signer, logger, counters, exposeErrors, maxPendingEvents, minPassIntervalMs, backoffMs }) };
   };
   let runtime: { pool: UpstreamPool; hub: SubscriptionHub } = runtimeFor(state);
   const conns = new Map<WebSocket, Conn>();

@@ -15,7 +15,7 @@ import type { SubscribePayload } from 'graphql-ws';
 import { buildOperationContext } from '@apollo/gateway';
 import { toSpecError } from '../../platform/errors.js';
 import type { Logger } from '../../platform/logger.js';
-import { signPrincipal, type Principal } from '../../platform/principal.js';
+import type { Principal, PrincipalSigner } from '../../platform/principal.js';
 import { executeEvent, type EventInput } from './execute.js';
 import { FanOut, type FanOutTarget } from './fanout.js';
 import type { Authorized } from './prepare.js';
@@ -58,7 +58,8 @@ export interface SharedCounters {
 
 export interface SharedDeps {
   pool: UpstreamPool;
-  internalSecret: string;
+  /** Signs the subscriber's principal into the upstream subscription. */
+  signer: PrincipalSigner;
   logger: Logger;
   counters: SharedCounters;
   exposeErrors: boolean;
@@ -163,7 +164,7 @@ export class SharedSubscription {
     if (plan.afterVariable) upstreamVariables[plan.afterVariable] = this.cursor;
     let principal: string;
     try {
-      principal = await signPrincipal(this.spec.principal, this.deps.internalSecret);
+      principal = await this.deps.signer.sign(this.spec.principal);
     } catch (err) {
       this.deps.logger.error({ err }, 'could not sign the subscription principal');
       return this.close([{ message: 'Unexpected error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);

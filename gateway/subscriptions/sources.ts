@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { RemoteGraphQLDataSource, type GraphQLDataSource } from '@apollo/gateway';
 import { CORRELATION_HEADER } from '../../platform/http.js';
-import { PRINCIPAL_HEADER, signPrincipal, type Principal } from '../../platform/principal.js';
+import { PRINCIPAL_HEADER, type Principal, type PrincipalSigner } from '../../platform/principal.js';
 
 export interface FetchSources {
   /** Data sources per subgraph name for the fetches of a per-event plan. */
@@ -23,8 +23,8 @@ interface StandaloneContext extends Record<string, unknown> {
   correlationId: string;
 }
 
-/** Data sources for subgraphs reached directly, signing the caller with the internal secret. */
-export function standaloneSources(subgraphs: readonly { name: string; url: string }[], internalSecret: string, fetcher?: DataSourceFetcher): FetchSources {
+/** Data sources for subgraphs reached directly, signing the caller with `signer`. */
+export function standaloneSources(subgraphs: readonly { name: string; url: string }[], signer: PrincipalSigner, fetcher?: DataSourceFetcher): FetchSources {
   const map: Record<string, GraphQLDataSource<StandaloneContext>> = {};
   for (const s of subgraphs) {
     map[s.name] = new RemoteGraphQLDataSource<StandaloneContext>({
@@ -34,7 +34,7 @@ export function standaloneSources(subgraphs: readonly { name: string; url: strin
         const headers = request.http?.headers;
         if (!headers) return;
         headers.set(CORRELATION_HEADER, context.correlationId ?? randomUUID());
-        headers.set(PRINCIPAL_HEADER, await signPrincipal(context.principal, internalSecret));
+        headers.set(PRINCIPAL_HEADER, await signer.sign(context.principal));
       },
     });
   }

@@ -10,7 +10,7 @@
 import { createClient, type Client, type ExecutionResult, type Sink, type SubscribePayload } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { Logger } from '../../platform/logger.js';
-import { signPrincipal, type Principal } from '../../platform/principal.js';
+import type { Principal, PrincipalSigner } from '../../platform/principal.js';
 
 /** The principal the gateway presents on its connections to subgraphs. */
 export const GATEWAY_PRINCIPAL: Principal = Object.freeze({ kind: 'internal', sub: 'gateway', scopes: ['admin'], roles: [] }) as Principal;
@@ -18,7 +18,8 @@ export const GATEWAY_PRINCIPAL: Principal = Object.freeze({ kind: 'internal', su
 export interface UpstreamPoolOptions {
   /** Subgraph name → graphql-ws URL. */
   wsUrls: Map<string, string>;
-  internalSecret: string;
+  /** Signs the gateway's connection principal. */
+  signer: PrincipalSigner;
   logger: Logger;
   /** Ping interval that detects a dead subgraph connection. Default 10 s. */
   keepAliveMs?: number;
@@ -33,7 +34,7 @@ export interface UpstreamPool {
 
 /** Creates the pool; connections open lazily on the first subscription to each subgraph. */
 export function createUpstreamPool(opts: UpstreamPoolOptions): UpstreamPool {
-  const { wsUrls, internalSecret, logger, keepAliveMs = 10_000 } = opts;
+  const { wsUrls, signer, logger, keepAliveMs = 10_000 } = opts;
   const clients = new Map<string, Client>();
   let disposed = false;
 
@@ -50,7 +51,7 @@ export function createUpstreamPool(opts: UpstreamPoolOptions): UpstreamPool {
       retryAttempts: 0,
       keepAlive: keepAliveMs,
       connectionAckWaitTimeout: 10_000,
-      connectionParams: async () => ({ principal: await signPrincipal(GATEWAY_PRINCIPAL, internalSecret) }),
+      connectionParams: async () => ({ principal: await signer.sign(GATEWAY_PRINCIPAL) }),
       on: {
         connected: () => logger.debug({ subgraph: serviceName }, 'subscription connection to subgraph open'),
         closed: (event) => logger.debug({ subgraph: serviceName, code: (event as { code?: number }).code }, 'subscription connection to subgraph closed'),

@@ -9,7 +9,7 @@
  */
 import { appError } from '../../platform/errors.js';
 import { CORRELATION_HEADER } from '../../platform/http.js';
-import { PRINCIPAL_HEADER, signPrincipal } from '../../platform/principal.js';
+import { PRINCIPAL_HEADER, createPrincipalSigner, type Principal } from '../../platform/principal.js';
 import type { SubgraphName } from '../../platform/config.js';
 
 /** Where a peer answers: a URL, or a function answering it (for peers started on ephemeral ports). */
@@ -50,9 +50,12 @@ export function peerUnavailable(peer: string, why: string): Error {
   return appError('SERVICE_UNAVAILABLE', `The ${peer} service cannot be reached right now; nothing was changed, retry later`, { details: `the ${peer} service ${why}` });
 }
 
-/** Creates the client. Each call signs a short-lived internal principal. */
+/** Creates the client. Each call carries a short-lived signed internal principal. */
 export function createPeers(opts: PeersOptions): Peers {
   const { self, internalSecret, urls, timeoutMs = 5000 } = opts;
+  // One principal, re-signed every 12 s (a fifth of its 60 s lifetime).
+  const signer = createPrincipalSigner({ secret: internalSecret, ttlSeconds: 60, maxEntries: 1 });
+  const internal: Principal = { kind: 'internal', sub: self, scopes: [], roles: [] };
 
   function urlOf(peer: SubgraphName): string {
     const configured = urls[peer];
@@ -63,7 +66,7 @@ export function createPeers(opts: PeersOptions): Peers {
 
   async function query<T extends Record<string, unknown>>(peer: SubgraphName, text: string, variables: Record<string, unknown> = {}, call: PeerCallOptions = {}): Promise<T> {
     const url = urlOf(peer);
-    const principal = await signPrincipal({ kind: 'internal', sub: self, scopes: [], roles: [] }, internalSecret, 60);
+    const principal = await signer.sign(internal);
     let res: Response;
     try {
       res = await fetch(url, {

@@ -17,7 +17,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { appError, toSpecError } from '../../platform/errors.js';
 import { CORRELATION_HEADER, HttpError, correlationIdOf, executeApolloHttp, parseJson, readBody, sendError, sendJson } from '../../platform/http.js';
 import type { Logger } from '../../platform/logger.js';
-import { InvalidPrincipalError, PRINCIPAL_HEADER, verifyPrincipal, type Principal } from '../../platform/principal.js';
+import { InvalidPrincipalError, PRINCIPAL_HEADER, createPrincipalVerifier, type Principal } from '../../platform/principal.js';
 import type { BaseSubgraphContext } from './context.js';
 
 /** An extra HTTP route (e.g. `POST /webhooks/stripe`). Return true when handled. */
@@ -56,6 +56,7 @@ export interface SubgraphServer {
 /** Starts a subgraph server and resolves once it listens. */
 export async function startSubgraphServer<TContext extends BaseSubgraphContext>(opts: SubgraphServerOptions<TContext>): Promise<SubgraphServer> {
   const { name, schema, buildContext, logger, internalSecret, port = 0, host = '127.0.0.1', ready = async () => true, routes = [], requireInternalConnection = true, exposeErrors = false, maxBodyBytes = 1_000_000, plugins = [] } = opts;
+  const principals = createPrincipalVerifier({ secret: internalSecret });
 
   const apollo = new ApolloServer<TContext>({
     schema,
@@ -103,7 +104,7 @@ export async function startSubgraphServer<TContext extends BaseSubgraphContext>(
     if (path !== '/graphql' && path !== '/') return sendError(res, 'RESOURCE_NOT_FOUND', 'Not found', correlationId);
     let principal: Principal;
     try {
-      principal = await verifyPrincipal(req.headers[PRINCIPAL_HEADER], internalSecret);
+      principal = await principals.verify(req.headers[PRINCIPAL_HEADER]);
     } catch (err) {
       if (err instanceof InvalidPrincipalError) return sendError(res, 'UNAUTHENTICATED', 'The caller principal is not valid', correlationId, err.message);
       throw err;
@@ -119,7 +120,7 @@ export async function startSubgraphServer<TContext extends BaseSubgraphContext>(
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
         try {
-          const p = await verifyPrincipal(params.principal, internalSecret);
+          const p = await principals.verify(params.principal);
           if (requireInternalConnection && p.kind !== 'internal') return false;
           ctx.extra.connectionPrincipal = p;
           return true;
@@ -133,7 +134,7 @@ export async function startSubgraphServer<TContext extends BaseSubgraphContext>(
         let principal = ctx.extra.connectionPrincipal as Principal;
         if (ext.principal !== undefined) {
           try {
-            principal = await verifyPrincipal(ext.principal, internalSecret);
+            principal = await principals.verify(ext.principal);
           } catch {
             throw appError('UNAUTHENTICATED', 'The caller principal is not valid');
           }

@@ -6,7 +6,8 @@
  * - `npm run seed` in production refuses without `--only`, refuses the parts holding people or
  *   credentials, and with `--only events --organizer <id>` loads the event catalogue alone;
  * - runSubgraph refuses to seed demo data when told NODE_ENV is production;
- * - the container files start `node` directly and seed nothing but production-safe parts.
+ * - the container files start `node` directly on the compiled product and seed nothing but
+ *   production-safe parts.
  */
 import { MongoClient } from 'mongodb';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -188,15 +189,17 @@ describe('the container files', () => {
     const compose = await readFile(join(ROOT, 'docker-compose.yml'), 'utf8');
     const commands = [...compose.matchAll(/^\s*command: (\[.*\])$/gm)].map((m) => JSON.parse(m[1]) as string[]).filter((c) => c[0] !== 'mongod' && c[0] !== 'mongosh');
     expect(commands.length).toBeGreaterThanOrEqual(6);
-    for (const command of commands) expect(command.slice(0, 3), command.join(' ')).toEqual(['node', '--import', 'tsx']);
-    const seeds = commands.filter((c) => c.includes('scripts/seed.ts'));
+    // The compiled product (Dockerfile: npm run build), run by node without a TypeScript loader.
+    for (const command of commands) expect(command.slice(0, 2), command.join(' ')).toEqual(['node', expect.stringMatching(/^dist\/[\w/]+\.js$/)]);
+    const seeds = commands.filter((c) => c.includes('dist/scripts/seed.js'));
+    expect(seeds).toHaveLength(1);
     for (const command of seeds) {
       const only = command[command.indexOf('--only') + 1];
       expect(command.indexOf('--only'), command.join(' ')).toBeGreaterThan(0);
       expect(only.split(',').every((d) => (PRODUCTION_DATASETS as readonly string[]).includes(d)), command.join(' ')).toBe(true);
     }
     const dockerfile = await readFile(join(ROOT, 'Dockerfile'), 'utf8');
-    expect(dockerfile).toMatch(/^CMD \["node", "--import", "tsx", "gateway\/main\.ts"\]$/m);
+    expect(dockerfile).toMatch(/^CMD \["node", "dist\/gateway\/main\.js"\]$/m);
   });
 });
 

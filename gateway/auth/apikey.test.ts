@@ -64,6 +64,21 @@ describe('API keys through the people subgraph', () => {
     expect(t.clientLookups()).toBe(1);
   });
 
+  it('keeps at most maxEntries keys, asking again for the least recently used one', async () => {
+    const [a, b, c] = await Promise.all([t.createClient(['events:read']), t.createClient(['events:read']), t.createClient(['events:read'])]);
+    const verifier = createApiKeyVerifier({ directory: createPeopleDirectory({ url: t.people.url, internalSecret: config.internalSecret }), ttlMs: 30_000, negativeTtlMs: 5_000, maxEntries: 2 });
+    await verifier.verify(a.apiKey);
+    await verifier.verify(b.apiKey);
+    await verifier.verify(a.apiKey); // a is now the most recently used
+    await verifier.verify(c.apiKey); // b goes
+    t.resetLookups();
+    await verifier.verify(a.apiKey);
+    await verifier.verify(c.apiKey);
+    expect(t.clientLookups()).toBe(0);
+    expect((await verifier.verify(b.apiKey)).principal.clientId).toBe(b.clientId);
+    expect(t.clientLookups()).toBe(1);
+  });
+
   it('answers SERVICE_UNAVAILABLE (not a refusal, not cached) when the people subgraph cannot be reached', async () => {
     const verifier = createApiKeyVerifier({ directory: createPeopleDirectory({ url: 'http://127.0.0.1:1/graphql', internalSecret: config.internalSecret }), ttlMs: 30_000, negativeTtlMs: 30_000 });
     expect((await codeOf(verifier.verify('eg_live_AAAAAAAAAAAAAAAAAAAAAAAA'))).code).toBe('SERVICE_UNAVAILABLE');

@@ -5,7 +5,7 @@
  * one upstream call. Keys are kept only as SHA-256 digests.
  */
 import { createHash } from 'node:crypto';
-import { BoundedCache } from '../../platform/bounded-cache.js';
+import { LRUCache } from 'lru-cache';
 import { appError } from '../../platform/errors.js';
 import type { Principal } from '../../platform/principal.js';
 import { isScope } from '../shield/scopes.js';
@@ -21,11 +21,12 @@ export interface ApiKeyVerifierOptions {
   directory: PeopleDirectory;
   ttlMs: number;
   negativeTtlMs: number;
+  /** Keys remembered (least recently used go first). Default 10 000. */
   maxEntries?: number;
   now?: () => number;
 }
 
-type Entry = { principal: Principal | null; ownerId: string | null; reason: string; expires: number };
+type Entry = { principal: Principal | null; ownerId: string | null; reason: string };
 
 /**
  * The partner principal of an API client: it acts for its owner (`ownerId`) unless an admin
@@ -39,17 +40,18 @@ export function partnerPrincipal(client: ApiClientRecord): Principal {
 /** Creates the verifier with its own cache. */
 export function createApiKeyVerifier(opts: ApiKeyVerifierOptions): ApiKeyVerifier {
   const { directory, ttlMs, negativeTtlMs, maxEntries = 10_000, now = Date.now } = opts;
-  const cache = new BoundedCache<Entry>(maxEntries);
+  const cache = new LRUCache<string, Entry>({ max: maxEntries, perf: { now }, ttlResolution: 0 });
   const inFlight = new Map<string, Promise<Entry>>();
 
   async function lookup(key: string, digest: string): Promise<Entry> {
     const client = await directory.verifyApiKey(key);
     const entry: Entry = !client
-      ? { principal: null, ownerId: null, reason: 'the API key is not known', expires: now() + negativeTtlMs }
+      ? { principal: null, ownerId: null, reason: 'the API key is not known' }
       : client.revoked
-        ? { principal: null, ownerId: null, reason: 'the API key has been revoked', expires: now() + negativeTtlMs }
-        : { principal: partnerPrincipal(client), ownerId: client.ownerId, reason: '', expires: now() + ttlMs };
-    cache.set(digest, entry);
+        ? { principal: null, ownerId: null, reason: 'the API key has been revoked' }
+        : { principal: partnerPrincipal(client), ownerId: client.ownerId, reason: '' };
+    const ttl = entry.principal ? ttlMs : negativeTtlMs;
+    if (ttl > 0) cache.set(digest, entry, { ttl });
     return entry;
   }
 
@@ -58,7 +60,7 @@ export function createApiKeyVerifier(opts: ApiKeyVerifierOptions): ApiKeyVerifie
       if (key.length < 8 || key.length > 512) throw appError('UNAUTHENTICATED', 'The API key is not valid', { details: 'the API key is malformed' });
       const digest = createHash('sha256').update(key).digest('hex');
       let entry = cache.get(digest);
-      if (!entry || entry.expires <= now()) {
+      if (!entry) {
         let pending = inFlight.get(digest);
         if (!pending) {
           pending = lookup(key, digest).finally(() => inFlight.delete(digest));

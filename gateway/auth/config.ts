@@ -64,11 +64,15 @@ export interface AuthConfig {
   apiKeyCacheTtlMs: number;
   /** How long an unknown or revoked key is remembered as refused. */
   apiKeyNegativeTtlMs: number;
+  /** API keys the cache holds; past that the least recently used are asked again. */
+  apiKeyCacheMaxEntries: number;
   /**
    * How long the people subgraph's answer on a user (exists, erased) is trusted before asking
    * again (≤ 60 s, so an erasure takes effect within that time at every gateway).
    */
   userStatusCacheTtlMs: number;
+  /** Users whose status the cache holds; past that the least recently used are asked again. */
+  userStatusCacheMaxEntries: number;
   /** `partial`: denied fields become null with an error; `reject`: the whole operation fails. */
   onDeny: 'partial' | 'reject';
   /** `on`: everyone; `scoped`: schema:read (or admin); `off`: nobody. */
@@ -134,7 +138,9 @@ export function loadAuthConfig(env: Env = process.env): AuthConfig {
     oauthTokenTtlSeconds: readInt(env, 'OAUTH_TOKEN_TTL_SECONDS', 900, 60, 3600),
     apiKeyCacheTtlMs,
     apiKeyNegativeTtlMs: readInt(env, 'API_KEY_NEGATIVE_TTL_MS', 5_000, 0, apiKeyCacheTtlMs || 60_000),
+    apiKeyCacheMaxEntries: readInt(env, 'API_KEY_CACHE_MAX_ENTRIES', 10_000, 1, 1_000_000),
     userStatusCacheTtlMs: readInt(env, 'USER_STATUS_CACHE_TTL_MS', 10_000, 0, 60_000),
+    userStatusCacheMaxEntries: readInt(env, 'USER_STATUS_CACHE_MAX_ENTRIES', 100_000, 1, 1_000_000),
     onDeny: readEnum(env, 'AUTH_ON_DENY', ['partial', 'reject'], 'partial'),
     introspection: readEnum(env, 'INTROSPECTION', ['on', 'off', 'scoped'], production ? 'scoped' : 'on'),
     safelistPath: env.SAFELIST_PATH || undefined,

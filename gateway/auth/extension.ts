@@ -116,10 +116,10 @@ export async function createSecurityExtension(opts: SecurityOptions): Promise<Se
     },
     internalSecret: auth.internalSecret,
   });
-  const users = opts.checkUsers === false ? undefined : createUserStatusVerifier({ directory, ttlMs: auth.userStatusCacheTtlMs });
+  const users = opts.checkUsers === false ? undefined : createUserStatusVerifier({ directory, ttlMs: auth.userStatusCacheTtlMs, maxEntries: auth.userStatusCacheMaxEntries });
   const authenticator = createAuthenticator({
     tokens: createTokenVerifier(auth.jwt),
-    apiKeys: createApiKeyVerifier({ directory, ttlMs: auth.apiKeyCacheTtlMs, negativeTtlMs: auth.apiKeyNegativeTtlMs }),
+    apiKeys: createApiKeyVerifier({ directory, ttlMs: auth.apiKeyCacheTtlMs, negativeTtlMs: auth.apiKeyNegativeTtlMs, maxEntries: auth.apiKeyCacheMaxEntries }),
     users,
   });
 

@@ -186,6 +186,8 @@ describe('auth config', () => {
     expect(loadAuthConfig({ RATE_LIMIT_PARTNER: '600/150/40' }).tiers.partner).toEqual({ perMinute: 600, burst: 150, concurrency: 40 });
     expect(() => loadAuthConfig({ RATE_LIMIT_USER: '60/20' })).toThrow(/RATE_LIMIT_USER/);
     expect(() => loadAuthConfig({ API_KEY_CACHE_TTL_MS: '120000' })).toThrow(/API_KEY_CACHE_TTL_MS/);
+    expect(loadAuthConfig({ API_KEY_CACHE_MAX_ENTRIES: '500', USER_STATUS_CACHE_MAX_ENTRIES: '2000' })).toMatchObject({ apiKeyCacheMaxEntries: 500, userStatusCacheMaxEntries: 2000 });
+    expect(() => loadAuthConfig({ USER_STATUS_CACHE_MAX_ENTRIES: '0' })).toThrow(/USER_STATUS_CACHE_MAX_ENTRIES/);
     expect(loadAuthConfig({ AUTH_ON_DENY: 'reject' }).onDeny).toBe('reject');
   });
 });

@@ -6,7 +6,7 @@
  * user share one call. When the people subgraph cannot be asked the answer is 503
  * SERVICE_UNAVAILABLE, never remembered.
  */
-import { BoundedCache } from '../../platform/bounded-cache.js';
+import { LRUCache } from 'lru-cache';
 import { appError } from '../../platform/errors.js';
 import type { Principal } from '../../platform/principal.js';
 import type { PeopleDirectory } from './people.js';
@@ -24,12 +24,12 @@ export interface UserStatusVerifierOptions {
   directory: PeopleDirectory;
   /** How long an answer is trusted; 0 asks every time. */
   ttlMs: number;
+  /** Users remembered (least recently used go first). Default 100 000. */
   maxEntries?: number;
   now?: () => number;
 }
 
 type UserState = 'active' | 'erased' | 'unknown';
-type Entry = { state: UserState; expires: number };
 
 const OBJECT_ID = /^[0-9a-fA-F]{24}$/;
 
@@ -40,20 +40,20 @@ function refused(details: string): Error {
 /** Creates the verifier with its own cache. */
 export function createUserStatusVerifier(opts: UserStatusVerifierOptions): UserStatusVerifier {
   const { directory, ttlMs, maxEntries = 100_000, now = Date.now } = opts;
-  const cache = new BoundedCache<Entry>(maxEntries);
+  const cache = new LRUCache<string, UserState>({ max: maxEntries, perf: { now }, ttlResolution: 0 });
   const inFlight = new Map<string, Promise<UserState>>();
 
   async function lookup(key: string): Promise<UserState> {
     const status = await directory.userStatus(key);
     const state: UserState = !status.exists ? 'unknown' : status.erased ? 'erased' : 'active';
-    if (ttlMs > 0) cache.set(key, { state, expires: now() + ttlMs });
+    if (ttlMs > 0) cache.set(key, state, { ttl: ttlMs });
     return state;
   }
 
   function stateOf(userId: string): Promise<UserState> {
     const key = userId.toLowerCase();
     const hit = cache.get(key);
-    if (hit && hit.expires > now()) return Promise.resolve(hit.state);
+    if (hit) return Promise.resolve(hit);
     let pending = inFlight.get(key);
     if (!pending) {
       pending = lookup(key).finally(() => inFlight.delete(key));

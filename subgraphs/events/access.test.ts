@@ -13,6 +13,7 @@ import {
   canCancelRegistration,
   canCheckIn,
   canConfirmRegistration,
+  canCreateEvents,
   canListUserRegistrations,
   canManageEvent,
   canManageRegistrations,
@@ -21,8 +22,10 @@ import {
   canSeeCheckInStaff,
   canSeeEvent,
   canSeeRegistration,
+  canUseCheckIn,
   canWatchCheckIns,
   registrationMode,
+  visibleEventsFilter,
 } from './access.js';
 import type { EventDoc, RegistrationDoc } from './models.js';
 
@@ -98,6 +101,7 @@ const TABLE: Row[] = [
   { rule: 'canSeeEvent (a draft)', check: (p) => canSeeEvent(p, draft), yes: ['organizerWriteKey', 'organizer', 'organizerKey', 'organizerReadOnlyKey', ...GLOBAL_WRITE] },
   { rule: 'canSeeEvent (published)', check: (p) => canSeeEvent(p, event), yes: ALL },
   { rule: 'canManageEvent', check: (p) => canManageEvent(p, event), yes: ['organizerWriteKey', 'organizer', 'organizerKey', 'organizerReadOnlyKey', ...GLOBAL_WRITE] },
+  { rule: 'canCreateEvents', check: (p) => canCreateEvents(p), yes: ['organizer', 'otherOrganizer', 'organizerKey', 'otherOrganizerKey', ...GLOBAL_WRITE] },
   { rule: 'canOrganizeFor (the organizer)', check: (p) => canOrganizeFor(p, ORGANIZER), yes: ['organizer', 'organizerKey', ...GLOBAL_WRITE] },
   { rule: 'canReadRegistrations', check: (p) => canReadRegistrations(p, event), yes: ['organizer', 'organizerKey', 'organizerWriteKey', 'reader', 'admin', 'internal', 'globalPartner', 'globalReader'] },
   { rule: 'canSeeRegistration', check: (p) => canSeeRegistration(p, registration, event), yes: ['organizer', 'organizerKey', 'organizerWriteKey', 'attendee', 'attendeeKey', 'reader', 'admin', 'internal', 'globalPartner', 'globalReader'] },
@@ -106,6 +110,7 @@ const TABLE: Row[] = [
   { rule: 'canConfirmRegistration', check: (p) => canConfirmRegistration(p, event), yes: ['organizerWriteKey', 'organizer', 'organizerKey', ...GLOBAL_WRITE] },
   { rule: 'canCancelRegistration', check: (p) => canCancelRegistration(p, registration, event), yes: ['organizerWriteKey', 'organizer', 'organizerKey', 'attendee', 'attendeeKey', ...GLOBAL_WRITE] },
   { rule: 'canAnswerInvitation', check: (p) => canAnswerInvitation(p, registration), yes: ['attendee', 'attendeeKey'] },
+  { rule: 'canUseCheckIn', check: (p) => canUseCheckIn(p), yes: ['organizer', 'otherOrganizer', 'staff', 'unassignedStaff', 'organizerKey', 'otherOrganizerKey', 'staffKey', ...GLOBAL_WRITE] },
   { rule: 'canCheckIn', check: (p) => canCheckIn(p, event), yes: ['organizer', 'organizerKey', 'staff', 'staffKey', ...GLOBAL_WRITE] },
   { rule: 'canWatchCheckIns', check: (p) => canWatchCheckIns(p, event), yes: ['organizerWriteKey', 'organizer', 'organizerKey', 'staff', 'staffKey', 'reader', 'admin', 'internal', 'globalPartner', 'globalReader'] },
   { rule: 'canSeeCheckInStaff', check: (p) => canSeeCheckInStaff(p, event), yes: ['organizerWriteKey', 'organizer', 'organizerKey', 'organizerReadOnlyKey', ...GLOBAL_WRITE] },
@@ -126,6 +131,32 @@ describe('events object rules', () => {
     expect(got).toEqual(Object.fromEntries(ALL.map((c) => [c, modes[c] ?? null])));
     // An organizer registering themself at their own event is the attendee.
     expect(registrationMode(CALLERS.organizer, event, ORGANIZER)).toBe('self');
+  });
+
+  it('visibleEventsFilter: no condition for global events:write powers, published and cancelled events plus their own drafts for the rest', () => {
+    const published = { status: { $in: ['PUBLISHED', 'CANCELLED'] } };
+    const ownDrafts = (owner: string) => ({ $or: [published, { organizerId: new Types.ObjectId(owner) }] });
+    const got = Object.fromEntries(ALL.map((c) => [c, visibleEventsFilter(CALLERS[c])]));
+    expect(got).toEqual({
+      organizer: ownDrafts(ORGANIZER),
+      otherOrganizer: ownDrafts(OTHER_ORGANIZER),
+      staff: ownDrafts(STAFF),
+      unassignedStaff: ownDrafts(CALLERS.unassignedStaff.sub ?? ''),
+      attendee: ownDrafts(ATTENDEE),
+      stranger: ownDrafts(SOMEONE),
+      reader: ownDrafts(CALLERS.reader.sub ?? ''),
+      admin: null,
+      internal: null,
+      anonymous: published,
+      globalPartner: null,
+      globalReader: published,
+      organizerKey: ownDrafts(ORGANIZER),
+      organizerReadOnlyKey: ownDrafts(ORGANIZER),
+      organizerWriteKey: ownDrafts(ORGANIZER),
+      otherOrganizerKey: ownDrafts(OTHER_ORGANIZER),
+      staffKey: ownDrafts(STAFF),
+      attendeeKey: ownDrafts(ATTENDEE),
+    });
   });
 
   it('a partner acts for its owner; users for themselves; nobody else acts for a user', () => {

@@ -16,9 +16,9 @@
  * organizer (and, for check-ins, its check-in staff) act on that event only. `registrations:read`
  * held by a user is a read grant over every event.
  */
-import type { Types } from 'mongoose';
+import { Types } from 'mongoose';
 import { appError } from '../../platform/errors.js';
-import { isAdmin, isInternal, requireAllowed, requireScope } from '../kit/authz.js';
+import { isAdmin, isInternal, requireAllowed, requireAuthenticated, requireScope } from '../kit/authz.js';
 import { hasScope, type Principal } from '../../platform/principal.js';
 import type { EventDoc, RegistrationDoc } from './models.js';
 
@@ -91,6 +91,29 @@ export function seesAllDrafts(p: Principal): boolean {
   return grantsEverywhere(p, 'events:write');
 }
 
+/**
+ * The condition `canSeeEvent` puts on a list of events, as a query filter: none (null) for callers
+ * who see every draft; published and cancelled events, and the drafts the caller (or its owner)
+ * organizes, for everyone else.
+ */
+export function visibleEventsFilter(p: Principal): Record<string, unknown> | null {
+  if (seesAllDrafts(p)) return null;
+  const me = actorId(p);
+  const visible = { status: { $in: ['PUBLISHED', 'CANCELLED'] } };
+  return me ? { $or: [visible, { organizerId: new Types.ObjectId(me) }] } : visible;
+}
+
+/** Creating events at all: events:write holders, admins, internal callers (for whom is canOrganizeFor). */
+export function canCreateEvents(p: Principal): boolean {
+  return p.kind !== 'anonymous' && (isInternal(p) || hasScope(p, 'events:write'));
+}
+
+/** UNAUTHENTICATED for anonymous callers; FORBIDDEN unless the caller may create events. */
+export function requireCreateEvents(p: Principal): void {
+  requireAuthenticated(p);
+  if (!canCreateEvents(p)) throw appError('FORBIDDEN', undefined, { details: "The 'events:write' scope is required" });
+}
+
 /** Changing an event, its sessions, its schedule and its check-in staff: events:write plus the rule above. */
 export function requireManageEvent(p: Principal, ev: Organized): void {
   requireScope(p, 'events:write');
@@ -100,6 +123,16 @@ export function requireManageEvent(p: Principal, ev: Organized): void {
 /** Creating an event organized by `organizerId`: the caller for themself, or a global events:write power. */
 export function canOrganizeFor(p: Principal, organizerId: string): boolean {
   return actsFor(p, organizerId, 'events:write') || grantsEverywhere(p, 'events:write');
+}
+
+/** FORBIDDEN (at `input.organizerId`) unless the caller may create an event organized by `organizerId`. */
+export function requireOrganizeFor(p: Principal, organizerId: string): void {
+  if (!canOrganizeFor(p, organizerId)) throw appError('FORBIDDEN', undefined, { details: 'Only admins can create events for another organizer', target: 'input.organizerId' });
+}
+
+/** FORBIDDEN (at `input.parentId`) unless the caller may add sub-events to the series: whoever may manage it. */
+export function requireAddSubEvent(p: Principal, series: Organized): void {
+  if (!canManageEvent(p, series)) throw appError('FORBIDDEN', undefined, { details: 'Only the organizer of the series can add sub-events', target: 'input.parentId' });
 }
 
 /**
@@ -191,6 +224,21 @@ export function canAnswerInvitation(p: Principal, reg: Attended): boolean {
 /** FORBIDDEN unless the caller is the invited attendee. */
 export function requireAnswerInvitation(p: Principal, reg: Attended): void {
   requireAllowed(p, canAnswerInvitation(p, reg), 'Only the invited attendee can accept or decline this invitation');
+}
+
+/**
+ * Checking in at all: checkins:write holders, admins, internal callers. Checked before any
+ * registration or ticket is looked up, so a caller without it learns nothing about them; which
+ * events the caller checks in at is canCheckIn.
+ */
+export function canUseCheckIn(p: Principal): boolean {
+  return p.kind !== 'anonymous' && (isInternal(p) || hasScope(p, 'checkins:write'));
+}
+
+/** UNAUTHENTICATED for anonymous callers; FORBIDDEN unless the caller may check in at all. */
+export function requireUseCheckIn(p: Principal): void {
+  requireAuthenticated(p);
+  if (!canUseCheckIn(p)) throw appError('FORBIDDEN', undefined, { details: "The 'checkins:write' scope is required" });
 }
 
 /** Checking attendees in: checkins:write held by the event's organizer or check-in staff, or a global power. */

@@ -6,11 +6,10 @@
  * check-in staff, global powers; see access.ts).
  */
 import { Types } from 'mongoose';
-import { requireScope } from '../kit/authz.js';
 import { appError, badInput } from '../../platform/errors.js';
 import { toObjectId } from '../kit/ids.js';
 import { isDuplicateKeyError } from '../kit/validation.js';
-import { invalidTransition, requireCheckIn } from './access.js';
+import { invalidTransition, requireCheckIn, requireUseCheckIn } from './access.js';
 import { checkInEvent } from './events.js';
 import { checkBatch } from './input.js';
 import { refreshRegistration, type EventsContext } from './loaders.js';
@@ -92,14 +91,14 @@ export function checkInOps(d: ServiceDeps) {
   return {
     /** Checks in by registration id or ticket code; idempotent. */
     async checkIn(ctx: EventsContext, item: CheckInItem): Promise<CheckInDoc> {
-      requireScope(ctx.principal, 'checkins:write');
+      requireUseCheckIn(ctx.principal);
       const { reg, method, target } = await resolveItem(ctx, item, '');
       return checkInResolved(ctx, reg, method, target);
     },
 
     /** Checks in up to 100 items; each succeeds or fails on its own. Lookups are batched. */
     async bulkCheckIn(ctx: EventsContext, items: CheckInItem[]): Promise<CheckInBatchResult[]> {
-      requireScope(ctx.principal, 'checkins:write');
+      requireUseCheckIn(ctx.principal);
       checkBatch(items, 'items');
       const resolved = await Promise.allSettled(items.map((item, i) => resolveItem(ctx, item, `items.${i}.`)));
       const results: CheckInBatchResult[] = [];

@@ -1,12 +1,11 @@
 /** Event operations: lookups with draft visibility, the filtered list, and the event lifecycle. */
 import { Types, type ClientSession, type QueryFilter } from 'mongoose';
-import { requireScope } from '../kit/authz.js';
-import { appError, badInput, notFound } from '../../platform/errors.js';
+import { badInput, notFound } from '../../platform/errors.js';
 import { toObjectId } from '../kit/ids.js';
 import { escapeRegex } from '../kit/input.js';
 import { decodeCursor, paginate, type PageArgs } from '../kit/pagination.js';
 import { checkText } from '../kit/validation.js';
-import { actorId, canManageEvent, canOrganizeFor, canSeeEvent, invalidTransition, requireManageEvent, seesAllDrafts } from './access.js';
+import { actorId, canSeeEvent, invalidTransition, requireAddSubEvent, requireCreateEvents, requireManageEvent, requireOrganizeFor, visibleEventsFilter } from './access.js';
 import { eventEvent, registrationEvent, type EventEventType } from './events.js';
 import { checkCreateEvent, checkReason, checkUpdateEvent, type CreateEventInput, type UpdateEventInput } from './input.js';
 import { primeAll, refreshEvent, type EventsContext } from './loaders.js';
@@ -36,8 +35,6 @@ export interface EventsArgs extends PageArgs {
   orderBy?: EventOrder | null;
 }
 
-const PUBLIC_STATUSES: EventStatus[] = ['PUBLISHED', 'CANCELLED'];
-
 /** Builds the list filter from typed arguments only (no raw input reaches the query). */
 function listFilter(ctx: EventsContext, args: EventsArgs): Record<string, unknown> {
   const and: Record<string, unknown>[] = [];
@@ -51,11 +48,8 @@ function listFilter(ctx: EventsContext, args: EventsArgs): Record<string, unknow
   if (f.startsBefore) and.push({ startsAt: { $lt: f.startsBefore } });
   if (f.organizerId) and.push({ organizerId: toObjectId(f.organizerId, 'filter.organizerId') });
   if (f.parentId) and.push({ parentId: toObjectId(f.parentId, 'filter.parentId') });
-  if (!seesAllDrafts(ctx.principal)) {
-    const me = actorId(ctx.principal);
-    const visible = { status: { $in: PUBLIC_STATUSES } };
-    and.push(me ? { $or: [visible, { organizerId: new Types.ObjectId(me) }] } : visible);
-  }
+  const visible = visibleEventsFilter(ctx.principal);
+  if (visible) and.push(visible);
   return and.length === 0 ? {} : and.length === 1 ? and[0] : { $and: and };
 }
 
@@ -108,14 +102,12 @@ export function eventOps(d: ServiceDeps) {
     /** Creates a DRAFT event organized by the caller (admins may name another organizer). */
     async createEvent(ctx: EventsContext, input: CreateEventInput): Promise<EventDoc> {
       const p = ctx.principal;
-      requireScope(p, 'events:write');
+      requireCreateEvents(p);
       const fields = checkCreateEvent(input);
       let organizerId: Types.ObjectId;
       if (input.organizerId) {
         organizerId = toObjectId(input.organizerId, 'input.organizerId');
-        if (!canOrganizeFor(p, organizerId.toHexString())) {
-          throw appError('FORBIDDEN', undefined, { details: 'Only admins can create events for another organizer', target: 'input.organizerId' });
-        }
+        requireOrganizeFor(p, organizerId.toHexString());
       } else {
         const me = actorId(p);
         if (!me) throw badInput('input.organizerId', 'an organizer is required when the caller is not a user');
@@ -126,7 +118,7 @@ export function eventOps(d: ServiceDeps) {
         parentId = toObjectId(input.parentId, 'input.parentId');
         const parent = await ctx.loaders.event.load(parentId.toHexString());
         if (!parent || !canSeeEvent(p, parent)) throw notFound('Event', input.parentId, 'input.parentId');
-        if (!canManageEvent(p, parent)) throw appError('FORBIDDEN', undefined, { details: 'Only the organizer of the series can add sub-events', target: 'input.parentId' });
+        requireAddSubEvent(p, parent);
         if (parent.parentId) throw badInput('input.parentId', 'a sub-event cannot be the parent of a series');
         if (parent.status === 'CANCELLED') throw invalidTransition('A cancelled series cannot get new sub-events', 'input.parentId');
       }

@@ -56,6 +56,13 @@ export function paymentListScope(p: Principal): Record<string, string> | null {
   return owner ? { attendeeId: owner } : null;
 }
 
+/** The `payments` list filter for the caller; FORBIDDEN (UNAUTHENTICATED for anonymous callers) when it sees none. */
+export function requirePaymentListScope(p: Principal): Record<string, string> {
+  const scope = paymentListScope(p);
+  requireAllowed(p, scope !== null, "The 'payments:read' scope is required");
+  return scope ?? {};
+}
+
 /**
  * Creating or changing a payment of `attendeeId` with `scope` (payments:write, payments:refund): a
  * holder of the scope reaching every payment, or a partner bound to the attendee holding it.

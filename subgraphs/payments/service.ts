@@ -6,14 +6,14 @@
  */
 import { Types, type ClientSession, type Connection } from 'mongoose';
 import { appError, badInput, notFound } from '../../platform/errors.js';
-import { requireAllowed, requireScope } from '../kit/authz.js';
+import { requireScope } from '../kit/authz.js';
 import { toObjectId } from '../kit/ids.js';
 import { mapDbError, requireEnum, requireInt, requireString } from '../kit/input.js';
 import { inTransaction, recordEvents } from '../kit/outbox.js';
 import { paginate, type Connection as Page, type PageArgs } from '../kit/pagination.js';
 import type { PeerCallOptions, Peers } from '../kit/peers.js';
 import type { Principal } from '../../platform/principal.js';
-import { paymentListScope, requireChangePayment, requireReadPayment } from './access.js';
+import { requireChangePayment, requirePaymentListScope, requireReadPayment } from './access.js';
 import { paymentChanged } from './events.js';
 import { issueInvoice } from './invoices.js';
 import { PAYMENT_STATUSES, type PaymentDoc, type PaymentStatus, type PaymentsModels } from './models.js';
@@ -110,9 +110,8 @@ export function createPaymentsService(m: PaymentsModels, conn: Connection, peers
 
     async list(p: Principal, args: PageArgs & { status?: unknown; registrationId?: unknown }): Promise<Page<PaymentDoc>> {
       requireScope(p, 'payments:read');
-      const reach = paymentListScope(p);
-      requireAllowed(p, reach !== null, "The 'payments:read' scope is required");
-      const filter: Record<string, unknown> = reach?.attendeeId ? { attendeeId: new Types.ObjectId(reach.attendeeId) } : {};
+      const reach = requirePaymentListScope(p);
+      const filter: Record<string, unknown> = reach.attendeeId ? { attendeeId: new Types.ObjectId(reach.attendeeId) } : {};
       if (args.status !== undefined && args.status !== null) filter.status = requireEnum(args.status, 'status', PAYMENT_STATUSES);
       if (args.registrationId !== undefined && args.registrationId !== null) filter.registrationId = toObjectId(args.registrationId, 'registrationId');
       return paginate(m.Payment, { filter, page: args });

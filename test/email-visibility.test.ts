@@ -55,7 +55,7 @@ async function expectHidden(i: number, token: string): Promise<void> {
   expect(res.status).toBe(200);
   expect(res.body.data).toEqual({ user: null });
   expect(res.body.errors).toHaveLength(1);
-  expect(res.body.errors![0].path).toEqual(['user', 'email']);
+  expect(res.body.errors![0]!.path).toEqual(['user', 'email']);
   expectSpecError(res.body.errors![0], 'FORBIDDEN');
   expect(JSON.stringify(res.body)).not.toContain(demoUser(i).email);
 }
@@ -117,7 +117,7 @@ describe('User.email through the gateway', () => {
   it('keeps the organizer list out of the public API: clients can neither select nor send it', async () => {
     const selected = await t.gql(`query($id: ID!) { user(id: $id) { organizerIdsOfRegisteredEvents } }`, { id: USER(ONLY_AT_EVENT1) }, { token: organizer0 });
     expect(selected.body.data ?? null).toBeNull();
-    expect(selected.body.errors![0].message).toContain('organizerIdsOfRegisteredEvents');
+    expect(selected.body.errors![0]!.message).toContain('organizerIdsOfRegisteredEvents');
     const reps = [{ __typename: 'User', id: USER(ONLY_AT_EVENT1), organizerIdsOfRegisteredEvents: [USER(demoOrganizer(0))] }];
     const entities = await t.gql(`query($r: [_Any!]!) { _entities(representations: $r) { ... on User { email } } }`, { r: reps }, { token: organizer0 });
     expect(entities.body.data ?? null).toBeNull();

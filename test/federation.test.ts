@@ -177,7 +177,7 @@ describe('correlation ids', () => {
     const res = await t.adminRaw(`mutation { publishEvent(id: "not-an-id") { id } }`, {}, { 'x-correlation-id': id });
     expect(res.headers.get('x-correlation-id')).toBe(id);
     expectSpecError(res.body.errors?.[0], 'BAD_USER_INPUT', 'id');
-    expect(res.body.errors![0].extensions!.correlationId).toBe(id);
+    expect(res.body.errors![0]!.extensions!.correlationId).toBe(id);
   });
 
   it("puts the client's id into errors raised by the gateway itself", async () => {
@@ -185,11 +185,11 @@ describe('correlation ids', () => {
     const res = await t.adminRaw(`{ event(id: "x") { noSuchField } }`, {}, { 'x-correlation-id': id });
     expect(res.headers.get('x-correlation-id')).toBe(id);
     expectSpecError(res.body.errors?.[0], 'GRAPHQL_VALIDATION_FAILED');
-    expect(res.body.errors![0].extensions!.correlationId).toBe(id);
+    expect(res.body.errors![0]!.extensions!.correlationId).toBe(id);
     const anon = await t.gql(`{ me { name } }`, {}, { headers: { 'x-correlation-id': id } });
     expect(anon.headers.get('x-correlation-id')).toBe(id);
     expectSpecError(anon.body.errors?.[0], 'UNAUTHENTICATED');
-    expect(anon.body.errors![0].extensions!.correlationId).toBe(id);
+    expect(anon.body.errors![0]!.extensions!.correlationId).toBe(id);
   });
 
   it('generates an id when the client sends none (or an unusable one) and uses it in errors', async () => {
@@ -200,7 +200,7 @@ describe('correlation ids', () => {
       const res = await t.adminRaw(`mutation { publishEvent(id: "not-an-id") { id } }`, {}, headers);
       const generated = res.headers.get('x-correlation-id')!;
       expect(generated).toMatch(uuid);
-      expect(res.body.errors![0].extensions!.correlationId).toBe(generated);
+      expect(res.body.errors![0]!.extensions!.correlationId).toBe(generated);
       ids.add(generated);
     }
     expect(ids.size).toBe(3);

@@ -3,7 +3,7 @@
  * status codes and media types of request errors, HTTP method and content-type refusals, errors
  * raised before execution, and signed tokens whose claims have the wrong types.
  */
-import { SignJWT, type JWTPayload } from 'jose';
+import { SignJWT } from 'jose';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { auditServer } from 'graphql-http';
@@ -42,7 +42,7 @@ async function send(init: { method?: string; body?: unknown; rawBody?: string; h
 function sign(claims: Record<string, unknown>): Promise<string> {
   const jwt = loadAuthConfig({ NODE_ENV: 'test' }).jwt;
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ iss: jwt.issuer, aud: jwt.audience, sub: 'svc-tests', kind: 'internal', exp: now + 300, ...claims } as JWTPayload)
+  return new SignJWT({ iss: jwt.issuer, aud: jwt.audience, sub: 'svc-tests', kind: 'internal', exp: now + 300, ...claims })
     .setProtectedHeader({ alg: 'HS256' })
     .sign(new TextEncoder().encode(jwt.secret));
 }
@@ -108,8 +108,8 @@ describe('request errors by response media type', () => {
         expect(res.body).not.toHaveProperty('data');
         expect(res.body.errors).toHaveLength(1);
         expectSpecError(res.body.errors![0], c.code);
-        expect(res.body.errors![0].message).toMatch(c.message);
-        expect(res.body.errors![0].extensions!.correlationId).toBe(res.headers.get('x-correlation-id'));
+        expect(res.body.errors![0]!.message).toMatch(c.message);
+        expect(res.body.errors![0]!.extensions!.correlationId).toBe(res.headers.get('x-correlation-id'));
       }
     });
   }
@@ -169,7 +169,7 @@ describe('HTTP methods, content types and media types', () => {
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('POST');
     expectSpecError(res.body.errors![0], 'METHOD_NOT_ALLOWED');
-    expect(res.body.errors![0].message).toMatch(/GET requests only support query operations/);
+    expect(res.body.errors![0]!.message).toMatch(/GET requests only support query operations/);
   });
 
   it('a subscription over GET: 405 too', async () => {
@@ -223,7 +223,7 @@ describe('signed tokens whose claims have the wrong type', () => {
       const res = await send({ body: { query: '{ events(first: 1) { totalCount } }' }, headers: { authorization: `Bearer ${await sign(claims)}` } });
       expect(res.status, JSON.stringify(claims)).toBe(401);
       expectSpecError(res.body.errors![0], 'UNAUTHENTICATED');
-      expect(res.body.errors![0].extensions!.details).toContain(`'${claim}'`);
+      expect(res.body.errors![0]!.extensions!.details).toContain(`'${claim}'`);
     }
   });
 

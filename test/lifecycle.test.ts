@@ -96,9 +96,9 @@ describe('SIGTERM sent to npm reaches the product', () => {
     const group = liveProcessesInGroup(p.pgid);
     const product = group.filter((proc) => proc.command.includes(entry) && !proc.command.startsWith('npm'));
     expect(product, JSON.stringify(group)).toHaveLength(1);
-    expect(product[0].ppid, JSON.stringify(group)).toBe(p.pgid);
-    expect(product[0].command).toMatch(/^\S*node --import tsx /);
-    expect(group.filter((proc) => proc.pid !== p.pgid && proc.pid !== product[0].pid), JSON.stringify(group)).toEqual([]);
+    expect(product[0]?.ppid, JSON.stringify(group)).toBe(p.pgid);
+    expect(product[0]?.command).toMatch(/^\S*node --import tsx /);
+    expect(group.filter((proc) => proc.pid !== p.pgid && proc.pid !== product[0]?.pid), JSON.stringify(group)).toEqual([]);
   }
 
   it('`npm start`: the whole product shuts down gracefully and nothing is left running', async () => {

@@ -42,7 +42,7 @@ describe.each(CASES.map((c) => [c.field, c] as const))('%s', (field, c) => {
 
     const res = await t.adminRaw(call.query, call.variables);
     expect(res.body.errors, JSON.stringify(res.body)).toHaveLength(1);
-    const [err] = res.body.errors!;
+    const err = res.body.errors![0]!;
     expectSpecError(err, 'BAD_USER_INPUT', call.target);
     expect(err.path).toEqual([field]);
     expect(res.body.data ?? null).toBeNull();

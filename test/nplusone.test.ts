@@ -61,7 +61,7 @@ async function commandsOf(query: string, variables: Record<string, unknown>) {
 }
 
 function subgraphsOf(byKey: Record<string, number>): Set<string> {
-  return new Set(Object.keys(byKey).map((k) => k.split('.')[0]));
+  return new Set(Object.keys(byKey).map((k) => k.split('.')[0]!));
 }
 
 describe('database commands do not grow with the number of items', () => {
@@ -128,7 +128,7 @@ describe('database commands do not grow with the number of items', () => {
     const events: Array<{ id: string; connectors: Array<{ id: string }> }> = listed.events.edges.map((e: any) => e.node);
     // Three attendees at each of a few events (inside the first 10 and beyond), sharing attendees
     // between neighbours so User.registrations has several items; a sync job for every connector.
-    const registered = new Map<string, string[]>([0, 1, 2, 7, 20, 33].map((pos) => [events[pos].id, [ATTENDEE(pos).id, ATTENDEE(pos + 1).id, ATTENDEE(pos + 2).id]]));
+    const registered = new Map<string, string[]>([0, 1, 2, 7, 20, 33].map((pos) => [events[pos]!.id, [ATTENDEE(pos).id, ATTENDEE(pos + 1).id, ATTENDEE(pos + 2).id]]));
     await inBatches([...registered], 6, async ([id, attendeeIds]) => {
       await t.admin(`mutation ($id: ID!) { publishEvent(id: $id) { id } }`, { id });
       const d = await t.admin(`mutation ($id: ID!, $ids: [ID!]!) { registerBatch(eventId: $id, attendeeIds: $ids) { error { code } } }`, { id, ids: attendeeIds });

@@ -138,7 +138,7 @@ describe('bad page arguments', () => {
       const res = await t.adminRaw(query, { first });
       expect(res.body.errors, `first: ${first}`).toHaveLength(1);
       expectSpecError(res.body.errors![0], 'BAD_USER_INPUT', 'first');
-      expect(res.body.errors![0].path).toEqual(path);
+      expect(res.body.errors![0]!.path).toEqual(path);
     }
     const ok = await t.adminRaw(query, { first: 100 });
     expect(ok.body.errors).toBeUndefined();
@@ -149,7 +149,7 @@ describe('bad page arguments', () => {
       const res = await t.adminRaw(query, { first: 5, after });
       expect(res.body.errors, `after: ${after}`).toHaveLength(1);
       expectSpecError(res.body.errors![0], 'BAD_USER_INPUT', 'after');
-      expect(res.body.errors![0].path).toEqual(path);
+      expect(res.body.errors![0]!.path).toEqual(path);
     }
   });
 });

@@ -187,14 +187,14 @@ describe('npm run seed with NODE_ENV=production', () => {
 describe('the container files', () => {
   it('start every part with node itself and seed at most the production-safe parts', async () => {
     const compose = await readFile(join(ROOT, 'docker-compose.yml'), 'utf8');
-    const commands = [...compose.matchAll(/^\s*command: (\[.*\])$/gm)].map((m) => JSON.parse(m[1]) as string[]).filter((c) => c[0] !== 'mongod' && c[0] !== 'mongosh');
+    const commands = [...compose.matchAll(/^\s*command: (\[.*\])$/gm)].map((m) => JSON.parse(m[1]!) as string[]).filter((c) => c[0] !== 'mongod' && c[0] !== 'mongosh');
     expect(commands.length).toBeGreaterThanOrEqual(6);
     // The compiled product (Dockerfile: npm run build), run by node without a TypeScript loader.
     for (const command of commands) expect(command.slice(0, 2), command.join(' ')).toEqual(['node', expect.stringMatching(/^dist\/[\w/]+\.js$/)]);
     const seeds = commands.filter((c) => c.includes('dist/scripts/seed.js'));
     expect(seeds).toHaveLength(1);
     for (const command of seeds) {
-      const only = command[command.indexOf('--only') + 1];
+      const only = command[command.indexOf('--only') + 1] ?? '';
       expect(command.indexOf('--only'), command.join(' ')).toBeGreaterThan(0);
       expect(only.split(',').every((d) => (PRODUCTION_DATASETS as readonly string[]).includes(d)), command.join(' ')).toBe(true);
     }

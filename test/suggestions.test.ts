@@ -47,7 +47,7 @@ const MISTAKES: Array<{ name: string; query: string; variables?: Record<string, 
 async function refusal(t: TestStack, m: (typeof MISTAKES)[number], token?: string): Promise<string> {
   const res = await t.gql(m.query, m.variables, { token });
   expect(res.body.errors, JSON.stringify(res.body)).toHaveLength(1);
-  const [err] = res.body.errors!;
+  const err = res.body.errors![0]!;
   expectSpecError(err, m.code);
   expect(err.extensions!.message).toBe(err.message);
   return err.message;
@@ -72,7 +72,7 @@ async function subscribeRefusal(t: TestStack, query: string, variables: Record<s
 }
 
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.dispose()));
+  for (const c of clients) await c.dispose();
 });
 
 describe('production settings (INTROSPECTION scoped by default)', () => {

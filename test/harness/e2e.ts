@@ -40,7 +40,7 @@ export async function startE2E(opts: TestStackOptions = {}): Promise<E2E> {
       const res = await adminRaw(query, variables);
       expect(res.body.errors, `unexpected errors: ${JSON.stringify(res.body.errors)}`).toBeUndefined();
       expect(res.status).toBe(200);
-      return res.body.data as any;
+      return res.body.data;
     },
   };
 }
@@ -141,7 +141,7 @@ export async function walkPages<N>(
     const page = await fetchPage(after);
     nodes.push(...page.edges.map((e) => e.node));
     pageSizes.push(page.edges.length);
-    if (page.edges.length > 0) expect(page.pageInfo.endCursor).toBe(page.edges[page.edges.length - 1].cursor);
+    if (page.edges.length > 0) expect(page.pageInfo.endCursor).toBe(page.edges.at(-1)?.cursor);
     if (!page.pageInfo.hasNextPage) return { nodes, pages, pageSizes };
     expect(page.pageInfo.endCursor, 'a page with a next page has an end cursor').toBeTruthy();
     after = page.pageInfo.endCursor;

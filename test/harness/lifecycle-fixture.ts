@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '../../platform/logger.js';
 import { runMain, stopOnSignals } from '../../platform/process.js';
 
-async function main(): Promise<void> {
+function main(): void {
   const { values } = parseArgs({ options: { flood: { type: 'boolean', default: false }, hang: { type: 'boolean', default: false }, deadline: { type: 'string', default: '2000' } }, strict: true });
   const logger = createLogger('fixture', 'info');
   const keepAlive = setInterval(() => undefined, 1_000);
@@ -29,4 +29,5 @@ async function main(): Promise<void> {
   writeSync(2, 'fixture ready\n');
 }
 
-runMain(main);
+// Started as a promise, so a failure reaches runMain's exit handling like the entry points' async mains.
+runMain(() => Promise.resolve().then(main));

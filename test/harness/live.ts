@@ -135,6 +135,7 @@ export async function eventWithPaidRegistrations(gw: LiveGateway, token: string,
   for (const item of registerBatch as Array<{ index: number; registration: { id: string } | null; error: unknown }>) {
     if (!item.registration) throw new Error(`registration ${item.index} failed: ${JSON.stringify(item.error)}`);
     const attendee = attendees[item.index];
+    if (!attendee) throw new Error(`registration ${item.index} answers for no attendee`);
     const { createPayment } = await gw.gql(
       `mutation ($input: CreatePaymentInput!) { createPayment(input: $input) { status } }`,
       { input: { registrationId: item.registration.id, amount: { amount: 2500, currency: 'EUR' }, attendeeId: attendee.id } },

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-export const ROOT = resolve(import.meta.dirname, '..');
+export const ROOT = resolve(import.meta.dirname, '../..');
 
 /** 40 characters each: what a production deployment configures (never the development defaults). */
 export const PRODUCTION_SECRETS = {
@@ -42,8 +42,8 @@ export function spawnInGroup(command: string, args: string[], opts: SpawnOptions
   });
   let out = '';
   let err = '';
-  if (readStdout) child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  if (readStdout) child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok) => child.once('exit', (code, signal) => ok({ code, signal })));
   return { child, pgid: child.pid!, stdout: () => out, stderr: () => err, exited };
 }
@@ -92,7 +92,7 @@ export function liveProcessesInGroup(pgid: number): LiveProcess[] {
       continue;
     }
     const close = stat.lastIndexOf(')');
-    const [state, ppid, pgrp] = stat.slice(close + 2).split(' ');
+    const [state = '', ppid, pgrp] = stat.slice(close + 2).split(' ');
     if (Number(pgrp) !== pgid || state === 'Z' || state === 'X') continue;
     let command = stat.slice(stat.indexOf('(') + 1, close);
     try {

@@ -4,7 +4,7 @@
  * plain Node http server with its default keep-alive timeout (5 s) unless told otherwise. It
  * records every HTTP request it receives, so tests can count batch attempts and single requests.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type ApolloServerOptions } from '@apollo/server';
 import { buildSubgraphSchema } from '@apollo/subgraph';
@@ -46,7 +46,7 @@ export async function startStockSubgraph({ typeDefs, resolvers, keepAliveTimeout
   await apollo.start();
   const requests: StockRequest[] = [];
 
-  const httpServer = createServer(async (req, res) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
@@ -66,7 +66,7 @@ export async function startStockSubgraph({ typeDefs, resolvers, keepAliveTimeout
     }
     const answer = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: new URL(req.url ?? '/', 'http://localhost').search, body },
-      context: async () => ({}),
+      context: () => Promise.resolve({}),
     });
     for (const [key, value] of answer.headers) res.setHeader(key, value);
     res.statusCode = answer.status ?? 200;
@@ -78,7 +78,9 @@ export async function startStockSubgraph({ typeDefs, resolvers, keepAliveTimeout
     }
     for await (const chunk of answer.body.asyncIterator) res.write(chunk);
     res.end();
-  });
+  };
+  // A request that fails midway ends its connection instead of leaving the client waiting.
+  const httpServer = createServer((req, res) => void handle(req, res).catch(() => res.destroy()));
   if (keepAliveTimeout !== undefined) httpServer.keepAliveTimeout = keepAliveTimeout;
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
   const { port } = httpServer.address() as AddressInfo;

@@ -41,7 +41,7 @@ export const EVENT_MUTATIONS: MutationCase[] = [
       const again = await t.admin(`query ($id: ID!) { event(id: $id) { title status } }`, { id: d.createEvent.id });
       expect(again.event).toEqual({ title, status: 'DRAFT' });
     },
-    invalid: async () => ({
+    invalid: () => ({
       query: `mutation ($input: CreateEventInput!) { createEvent(input: $input) { id } }`,
       variables: { input: { title: 'Backwards', startsAt: FUTURE.endsAt, endsAt: FUTURE.startsAt } },
       target: 'input.endsAt',
@@ -58,7 +58,7 @@ export const EVENT_MUTATIONS: MutationCase[] = [
       expect(d.updateEvent).toEqual({ id: ev.id, title: 'Renamed', capacity: null, description: 'Now unlimited' });
     },
     // Event 0 holds hundreds of spots; lowering its capacity below them is refused inside the write.
-    invalid: async () => ({
+    invalid: () => ({
       query: `mutation ($id: ID!, $input: UpdateEventInput!) { updateEvent(id: $id, input: $input) { id } }`,
       variables: { id: EVENT_0, input: { capacity: 10, title: 'Must not stick' } },
       target: 'input.capacity',
@@ -73,7 +73,7 @@ export const EVENT_MUTATIONS: MutationCase[] = [
       expect(d.publishEvent.status).toBe('PUBLISHED');
       expect(Date.parse(d.publishEvent.publishedAt)).toBeGreaterThan(Date.now() - 60_000);
     },
-    invalid: async () => ({ query: `mutation { publishEvent(id: "12345") { id } }`, target: 'id' }),
+    invalid: () => ({ query: `mutation { publishEvent(id: "12345") { id } }`, target: 'id' }),
   },
   {
     field: 'cancelEvent',
@@ -83,7 +83,7 @@ export const EVENT_MUTATIONS: MutationCase[] = [
       expect(d.cancelEvent).toMatchObject({ status: 'CANCELLED', cancellationReason: 'Venue flooded' });
       expect(d.cancelEvent.cancelledAt).toBeTruthy();
     },
-    invalid: async () => ({
+    invalid: () => ({
       query: `mutation ($id: ID!) { cancelEvent(id: $id, reason: "   ") { id } }`,
       variables: { id: EVENT_0 },
       target: 'reason',
@@ -209,7 +209,7 @@ export const EVENT_MUTATIONS: MutationCase[] = [
       expect(d.confirmRegistration).toMatchObject({ id: reg.id, status: 'CONFIRMED' });
       expect(d.confirmRegistration.confirmedAt).toBeTruthy();
     },
-    invalid: async () => ({ query: `mutation { confirmRegistration(id: "zzzzzzzzzzzzzzzzzzzzzzzz") { id } }`, target: 'id' }),
+    invalid: () => ({ query: `mutation { confirmRegistration(id: "zzzzzzzzzzzzzzzzzzzzzzzz") { id } }`, target: 'id' }),
   },
   {
     field: 'cancelRegistration',
@@ -237,7 +237,7 @@ export const EVENT_MUTATIONS: MutationCase[] = [
       expect(res.body.data.acceptInvitation).toMatchObject({ id: inv.id, status: 'PENDING', waitlistPosition: null, invitation: { state: 'ACCEPTED', invitedBy: { id: DEMO_USERS.organizer } } });
       expect(res.body.data.acceptInvitation.invitation.answeredAt).toBeTruthy();
     },
-    invalid: async () => ({ query: `mutation { acceptInvitation(registrationId: "nope") { id } }`, target: 'registrationId' }),
+    invalid: () => ({ query: `mutation { acceptInvitation(registrationId: "nope") { id } }`, target: 'registrationId' }),
   },
   {
     field: 'declineInvitation',
@@ -247,7 +247,7 @@ export const EVENT_MUTATIONS: MutationCase[] = [
       expect(res.body.errors).toBeUndefined();
       expect(res.body.data.declineInvitation).toEqual({ id: inv.id, status: 'CANCELLED', cancellationReason: 'Invitation declined', invitation: { state: 'DECLINED' } });
     },
-    invalid: async () => ({ query: `mutation { declineInvitation(registrationId: "nope") { id } }`, target: 'registrationId' }),
+    invalid: () => ({ query: `mutation { declineInvitation(registrationId: "nope") { id } }`, target: 'registrationId' }),
   },
   {
     field: 'assignCheckInStaff',
@@ -274,7 +274,7 @@ export const EVENT_MUTATIONS: MutationCase[] = [
       const d = await t.admin(`mutation ($e: ID!, $u: ID!) { removeCheckInStaff(eventId: $e, userId: $u) { id checkInStaff { id } } }`, { e: ev.id, u: ATTENDEE(23).id });
       expect(d.removeCheckInStaff).toEqual({ id: ev.id, checkInStaff: [] });
     },
-    invalid: async () => ({ query: `mutation { removeCheckInStaff(eventId: "x", userId: "${ATTENDEE(23).id}") { id } }`, target: 'eventId' }),
+    invalid: () => ({ query: `mutation { removeCheckInStaff(eventId: "x", userId: "${ATTENDEE(23).id}") { id } }`, target: 'eventId' }),
   },
   {
     field: 'checkIn',
@@ -310,6 +310,6 @@ export const EVENT_MUTATIONS: MutationCase[] = [
         { index: 2, checkIn: null, error: { code: 'RESOURCE_NOT_FOUND', target: 'items.2.ticketCode' } },
       ]);
     },
-    invalid: async () => ({ query: `mutation { bulkCheckIn(items: []) { index } }`, target: 'items' }),
+    invalid: () => ({ query: `mutation { bulkCheckIn(items: []) { index } }`, target: 'items' }),
   },
 ];

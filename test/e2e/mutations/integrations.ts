@@ -24,7 +24,7 @@ export const INTEGRATION_MUTATIONS: MutationCase[] = [
         event: { id: ev.id, title: ev.title },
       });
     },
-    invalid: async () => ({
+    invalid: () => ({
       query: `mutation ($input: CreateConnectorInput!) { createConnector(input: $input) { id } }`,
       variables: { input: { kind: 'WEBHOOK', name: 'Plain http', config: { url: 'http://hooks.example.com/x' } } },
       target: 'input.config.url',
@@ -59,7 +59,7 @@ export const INTEGRATION_MUTATIONS: MutationCase[] = [
       const d = await t.admin(`mutation ($id: ID!) { pauseConnector(id: $id) { id status } }`, { id: c.id });
       expect(d.pauseConnector).toEqual({ id: c.id, status: 'PAUSED' });
     },
-    invalid: async () => ({ query: `mutation { pauseConnector(id: "conn-1") { id } }`, target: 'id' }),
+    invalid: () => ({ query: `mutation { pauseConnector(id: "conn-1") { id } }`, target: 'id' }),
   },
   {
     field: 'resumeConnector',
@@ -69,7 +69,7 @@ export const INTEGRATION_MUTATIONS: MutationCase[] = [
       const d = await t.admin(`mutation ($id: ID!) { resumeConnector(id: $id) { id status } }`, { id: c.id });
       expect(d.resumeConnector).toEqual({ id: c.id, status: 'ACTIVE' });
     },
-    invalid: async () => ({ query: `mutation { resumeConnector(id: "0000") { id } }`, target: 'id' }),
+    invalid: () => ({ query: `mutation { resumeConnector(id: "0000") { id } }`, target: 'id' }),
   },
   {
     field: 'deleteConnector',
@@ -80,7 +80,7 @@ export const INTEGRATION_MUTATIONS: MutationCase[] = [
       const gone = await t.admin(`query ($id: ID!) { connector(id: $id) { id } }`, { id: c.id });
       expect(gone.connector).toBeNull();
     },
-    invalid: async () => ({ query: `mutation { deleteConnector(id: "*") }`, target: 'id' }),
+    invalid: () => ({ query: `mutation { deleteConnector(id: "*") }`, target: 'id' }),
   },
   {
     field: 'startSyncJob',
@@ -89,7 +89,7 @@ export const INTEGRATION_MUTATIONS: MutationCase[] = [
       const d = await t.admin(`mutation ($id: ID!) { startSyncJob(connectorId: $id, kind: INCREMENTAL) { status kind processed total errors connector { id } } }`, { id: c.id });
       expect(d.startSyncJob).toEqual({ status: 'QUEUED', kind: 'INCREMENTAL', processed: 0, total: null, errors: [], connector: { id: c.id } });
     },
-    invalid: async () => ({ query: `mutation { startSyncJob(connectorId: "nope") { id } }`, target: 'connectorId' }),
+    invalid: () => ({ query: `mutation { startSyncJob(connectorId: "nope") { id } }`, target: 'connectorId' }),
   },
   {
     field: 'cancelSyncJob',
@@ -99,7 +99,7 @@ export const INTEGRATION_MUTATIONS: MutationCase[] = [
       expect(d.cancelSyncJob).toMatchObject({ id: job.id, status: 'CANCELLED' });
       expect(d.cancelSyncJob.finishedAt).toBeTruthy();
     },
-    invalid: async () => ({ query: `mutation { cancelSyncJob(id: "job") { id } }`, target: 'id' }),
+    invalid: () => ({ query: `mutation { cancelSyncJob(id: "job") { id } }`, target: 'id' }),
   },
   {
     field: 'reportSyncProgress',
@@ -112,7 +112,7 @@ export const INTEGRATION_MUTATIONS: MutationCase[] = [
       expect(done.reportSyncProgress).toEqual({ status: 'FAILED', processed: 20, total: 20, errors: ['row 17: missing title'] });
     },
     // The seeded running job has a total of 1200; the bound is checked inside the write.
-    invalid: async () => ({
+    invalid: () => ({
       query: `mutation ($id: ID!) { reportSyncProgress(jobId: $id, processed: 5000, errors: ["not kept"]) { id } }`,
       variables: { id: RUNNING_JOB },
       target: 'processed',
@@ -130,7 +130,7 @@ export const INTEGRATION_MUTATIONS: MutationCase[] = [
       const list = await t.admin(`{ webhookSubscriptions(first: 100) { edges { node { id secret } } } }`);
       expect(list.webhookSubscriptions.edges.find((e: any) => e.node.id === sub.id).node.secret).toBeNull();
     },
-    invalid: async () => ({
+    invalid: () => ({
       query: `mutation { createWebhookSubscription(input: { url: "https://partner.example.com/in", events: ["payment.completed", "payment.exploded"] }) { id } }`,
       target: 'input.events.1',
     }),
@@ -161,6 +161,6 @@ export const INTEGRATION_MUTATIONS: MutationCase[] = [
       const list = await t.admin(`{ webhookSubscriptions(first: 100) { edges { node { id } } } }`);
       expect(list.webhookSubscriptions.edges.map((e: any) => e.node.id)).not.toContain(s.id);
     },
-    invalid: async () => ({ query: `mutation { deleteWebhookSubscription(id: "sub") }`, target: 'id' }),
+    invalid: () => ({ query: `mutation { deleteWebhookSubscription(id: "sub") }`, target: 'id' }),
   },
 ];

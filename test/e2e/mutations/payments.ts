@@ -40,7 +40,7 @@ export const PAYMENT_MUTATIONS: MutationCase[] = [
       const d = await t.admin(`mutation ($id: ID!) { markPaymentProcessing(id: $id) { id status } }`, { id: p.id });
       expect(d.markPaymentProcessing).toEqual({ id: p.id, status: 'PROCESSING' });
     },
-    invalid: async () => ({ query: `mutation { markPaymentProcessing(id: "pay_123") { id } }`, target: 'id' }),
+    invalid: () => ({ query: `mutation { markPaymentProcessing(id: "pay_123") { id } }`, target: 'id' }),
   },
   {
     field: 'markPaymentSucceeded',
@@ -94,7 +94,7 @@ export const PAYMENT_MUTATIONS: MutationCase[] = [
       expect(rest.refundPayment.refundedAmount).toEqual({ amount: 2500 });
     },
     // More than the seeded payment's amount; refused inside the write, so no refund is recorded.
-    invalid: async () => {
+    invalid: () => {
       const price = demoEventPrice(demoRegistration(PAID_R).eventIndex)!;
       return {
         query: `mutation ($id: ID!, $amount: Int) { refundPayment(id: $id, amount: $amount, reason: "Too much") { id } }`,

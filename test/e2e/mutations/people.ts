@@ -16,7 +16,7 @@ export const PEOPLE_MUTATIONS: MutationCase[] = [
       const again = await t.admin(`query ($id: ID!) { user(id: $id) { name } }`, { id: d.createUser.id });
       expect(again.user.name).toBe('New Person');
     },
-    invalid: async () => ({
+    invalid: () => ({
       query: `mutation ($input: CreateUserInput!) { createUser(input: $input) { id } }`,
       variables: { input: { name: 'No Email', email: 'not-an-email' } },
       target: 'input.email',
@@ -85,7 +85,7 @@ export const PEOPLE_MUTATIONS: MutationCase[] = [
       expect(analytics).toMatchObject({ granted: true, revokedAt: null });
       expect(analytics.grantedAt).toBeTruthy();
     },
-    invalid: async () => ({ query: `mutation { setConsent(userId: "me", purpose: MARKETING, granted: true) { id } }`, target: 'userId' }),
+    invalid: () => ({ query: `mutation { setConsent(userId: "me", purpose: MARKETING, granted: true) { id } }`, target: 'userId' }),
   },
   {
     field: 'assignRoles',
@@ -111,7 +111,7 @@ export const PEOPLE_MUTATIONS: MutationCase[] = [
       const d = await t.admin(`mutation ($name: String!) { createOrganization(input: { name: $name }) { id name slug members { id } } }`, { name: `Acme Events ${suffix}` });
       expect(d.createOrganization).toMatchObject({ name: `Acme Events ${suffix}`, slug: `acme-events-${suffix}`, members: [] });
     },
-    invalid: async () => ({ query: `mutation { createOrganization(input: { name: "   " }) { id } }`, target: 'input.name' }),
+    invalid: () => ({ query: `mutation { createOrganization(input: { name: "   " }) { id } }`, target: 'input.name' }),
   },
   {
     field: 'requestDataExport',
@@ -120,7 +120,7 @@ export const PEOPLE_MUTATIONS: MutationCase[] = [
       const d = await t.admin(`mutation ($id: ID!) { requestDataExport(userId: $id) }`, { id: u.id });
       expect(d.requestDataExport).toMatchObject({ service: 'people', user: { id: u.id, email: u.email, name: 'E2E Person' }, apiClients: [] });
     },
-    invalid: async () => ({ query: `mutation { requestDataExport(userId: "0xdeadbeef") }`, target: 'userId' }),
+    invalid: () => ({ query: `mutation { requestDataExport(userId: "0xdeadbeef") }`, target: 'userId' }),
   },
   {
     field: 'eraseUser',
@@ -131,7 +131,7 @@ export const PEOPLE_MUTATIONS: MutationCase[] = [
       expect(d.eraseUser.email).not.toBe(u.email);
       expect(d.eraseUser.erasedAt).toBeTruthy();
     },
-    invalid: async () => ({ query: `mutation { eraseUser(userId: "") { id } }`, target: 'userId' }),
+    invalid: () => ({ query: `mutation { eraseUser(userId: "") { id } }`, target: 'userId' }),
   },
   {
     field: 'createApiClient',
@@ -146,7 +146,7 @@ export const PEOPLE_MUTATIONS: MutationCase[] = [
       expect(res.body.errors).toBeUndefined();
       expect(res.body.data!.events.totalCount).toBeGreaterThan(0);
     },
-    invalid: async () => ({ query: `mutation { createApiClient(input: { name: "Too mighty", scopes: ["events:read", "admin"] }) { apiKey } }`, target: 'input.scopes.1' }),
+    invalid: () => ({ query: `mutation { createApiClient(input: { name: "Too mighty", scopes: ["events:read", "admin"] }) { apiKey } }`, target: 'input.scopes.1' }),
   },
   {
     field: 'updateApiClient',
@@ -173,6 +173,6 @@ export const PEOPLE_MUTATIONS: MutationCase[] = [
       expect(d.revokeApiClient.id).toBe(c.id);
       expect(d.revokeApiClient.revokedAt).toBeTruthy();
     },
-    invalid: async () => ({ query: `mutation { revokeApiClient(id: "client-1") { id } }`, target: 'id' }),
+    invalid: () => ({ query: `mutation { revokeApiClient(id: "client-1") { id } }`, target: 'id' }),
   },
 ];

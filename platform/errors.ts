@@ -49,7 +49,8 @@ export interface AppErrorOptions {
 
 /** Spec §3.7 error body as it appears in `extensions`. */
 export interface ErrorExtensions {
-  code: ErrorCode | string;
+  /** An `ErrorCode`, or the code an upstream answered with, passed through as it came. */
+  code: string;
   message: string;
   details?: string;
   target?: string;

@@ -57,8 +57,9 @@ export function createLogSink(opts: LogSinkOptions = {}): LogSink {
   const takeChunk = (): Buffer => {
     const parts: string[] = [];
     let bytes = 0;
-    while (queue.length > 0 && (parts.length === 0 || bytes + queue[0].length <= maxWriteBytes)) {
-      const next = queue.shift()!;
+    // The first queued line always goes, however long; the ones after it while they fit.
+    for (let next = queue[0]; next !== undefined && (parts.length === 0 || bytes + next.length <= maxWriteBytes); next = queue[0]) {
+      queue.shift();
       parts.push(next);
       bytes += next.length;
     }

@@ -70,10 +70,20 @@ export interface Running {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Spawns `scripts/start.ts` with the target's environment. */
-export function spawnStart(target: StartTarget): Running {
+export interface SpawnOptions {
+  /** Node.js arguments that run the product; default `--import tsx scripts/start.ts` (what `npm start` runs). */
+  args?: string[];
+  /** Working directory; default the repository root. */
+  cwd?: string;
+  /** Variables added to the target's environment. */
+  env?: Record<string, string>;
+}
+
+/** Spawns `scripts/start.ts` (or `opts.args`) with the target's environment. */
+export function spawnStart(target: StartTarget, opts: SpawnOptions = {}): Running {
+  const { args = ['--import', 'tsx', 'scripts/start.ts'], cwd = ROOT, env = {} } = opts;
   const spawnedAt = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: ROOT, env: target.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd, env: { ...target.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (out += b.toString()));

@@ -9,7 +9,7 @@ import { databaseName, openConnection, pingProbe } from './kit/db.js';
 import type { Logger } from '../platform/logger.js';
 import type { SubgraphModule } from './kit/module.js';
 import { startSubgraphServer, type SubgraphServer } from './kit/server.js';
-import { createSubgraphLive } from './kit/livefeed.js';
+import { createSubgraphLive } from './kit/live-feed.js';
 import { SUBGRAPHS } from './registry.js';
 
 export interface RunSubgraphOptions {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalDb, type LocalDb } from '../localdb/index.js';
 import { redisReachable } from '../subgraphs/kit/bus.js';
 import type { SubgraphName } from '../platform/config.js';
-import { decodeCursor, encodeCursor } from '../subgraphs/kit/livefeed.js';
+import { decodeCursor, encodeCursor } from '../subgraphs/kit/live-feed.js';
 import type { RunningSubgraph } from '../subgraphs/run.js';
 import { eventually } from './harness/subscription-fixtures.js';
 import {

@@ -11,7 +11,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoRegistration } from '../subgraphs/kit/demo.js';
-import { encodeCursor } from '../subgraphs/kit/livefeed.js';
+import { encodeCursor } from '../subgraphs/kit/live-feed.js';
 import { outboxModels } from '../subgraphs/kit/outbox.js';
 import { expectSpecError, readDoc, startE2E, type E2E } from './harness/e2e.js';
 import type { GraphQLResponse } from './harness/stack.js';

@@ -14,7 +14,7 @@ import { ROLE_SCOPES } from '../gateway/shield/scopes.js';
 import { eventually } from './harness/subscription-fixtures.js';
 import { demoOrganizer, demoRegistration, demoUser } from '../subgraphs/kit/demo.js';
 import { demoId } from '../subgraphs/kit/ids.js';
-import { encodeCursor } from '../subgraphs/kit/livefeed.js';
+import { encodeCursor } from '../subgraphs/kit/live-feed.js';
 import { outboxModels } from '../subgraphs/kit/outbox.js';
 import { collectionCounts, expectSpecError, startE2E, type E2E } from './harness/e2e.js';
 import type { GraphQLResponse } from './harness/stack.js';

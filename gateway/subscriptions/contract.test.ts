@@ -7,7 +7,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeCursor } from '../../subgraphs/kit/livefeed.js';
+import { encodeCursor } from '../../subgraphs/kit/live-feed.js';
 import { outboxModels } from '../../subgraphs/kit/outbox.js';
 import { DEMO_USERS, startTestStack, type TestStack } from '../../test/harness/stack.js';
 import { eventually } from '../../test/harness/subscription-fixtures.js';

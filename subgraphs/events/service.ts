@@ -8,7 +8,7 @@ import { eventOps } from './service-events.js';
 import { sessionOps } from './service-sessions.js';
 import { registrationOps } from './service-registrations.js';
 import { registrationChangeOps } from './service-registration-changes.js';
-import { checkInOps } from './service-checkins.js';
+import { checkInOps } from './service-check-ins.js';
 import { staffOps } from './service-staff.js';
 
 export type { ServiceDeps } from './service-base.js';

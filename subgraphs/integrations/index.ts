@@ -9,7 +9,7 @@ import { createIntegrationsLoaders, type IntegrationsContext } from './loaders.j
 import { integrationsModels } from './models.js';
 import { integrationsResolvers } from './resolvers.js';
 import { createConnectorService } from './service.js';
-import { createSyncJobService } from './syncjobs.js';
+import { createSyncJobService } from './sync-jobs.js';
 import { createWebhookService } from './webhooks.js';
 
 export type { IntegrationsContext } from './loaders.js';

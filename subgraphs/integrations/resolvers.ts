@@ -6,12 +6,12 @@ import type { PageArgs } from '../kit/pagination.js';
 import { scalarResolvers } from '../kit/scalars.js';
 import { mapIterator } from '../kit/streams.js';
 import { requireReadIntegrations } from './access.js';
-import { redact } from './connectorconfig.js';
+import { redact } from './connector-config.js';
 import { syncJobFromJson, syncTopic } from './events.js';
 import type { IntegrationsContext } from './loaders.js';
 import type { ConnectorDoc, SyncJobDoc, WebhookDeliveryDoc } from './models.js';
 import type { ConnectorService } from './service.js';
-import type { SyncJobService } from './syncjobs.js';
+import type { SyncJobService } from './sync-jobs.js';
 import type { RevealedSubscription, WebhookService } from './webhooks.js';
 
 type Args = Record<string, any>;

@@ -6,7 +6,7 @@ import { requireEnum, requireString, withDbErrors } from '../kit/input.js';
 import { paginate, type Connection as Page, type PageArgs } from '../kit/pagination.js';
 import type { Principal } from '../../platform/principal.js';
 import { requireReadIntegrations, requireWriteIntegrations } from './access.js';
-import { restoreRedacted, validateConfig, validateMapping } from './connectorconfig.js';
+import { restoreRedacted, validateConfig, validateMapping } from './connector-config.js';
 import { CONNECTOR_KINDS, type ConnectorDoc, type ConnectorStatus, type IntegrationsModels } from './models.js';
 
 const optionalId = (v: unknown, target: string): Types.ObjectId | null => (v === undefined || v === null ? null : toObjectId(v, target));

@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import { startLocalDb } from '../../localdb/index.js';
 import { DEV_INTERNAL_SECRET } from '../../platform/config.js';
 import type { LiveFeed, LiveRecord } from './live.js';
-import { createSubgraphLive } from './livefeed.js';
+import { createSubgraphLive } from './live-feed.js';
 import { createLogger } from '../../platform/logger.js';
 import type { SubgraphDeps, SubgraphModule } from './module.js';
 import { PRINCIPAL_HEADER, signPrincipal, type Principal } from '../../platform/principal.js';

@@ -17,7 +17,7 @@ import { requireChangePayment, requirePaymentListScope, requireReadPayment } fro
 import { paymentChanged } from './events.js';
 import { issueInvoice } from './invoices.js';
 import { PAYMENT_STATUSES, type PaymentDoc, type PaymentStatus, type PaymentsModels } from './models.js';
-import { assertTransition } from './statemachine.js';
+import { assertTransition } from './state-machine.js';
 
 const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
 /**

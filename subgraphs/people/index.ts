@@ -5,7 +5,7 @@
 import type { SubgraphDeps, SubgraphModule } from '../kit/module.js';
 import { assembleSubgraph } from '../kit/subgraph.js';
 import { createActorCheck } from './actors.js';
-import { createApiClientService } from './apiclients.js';
+import { createApiClientService } from './api-clients.js';
 import { createPeopleLoaders, type PeopleContext } from './loaders.js';
 import { peopleModels } from './models.js';
 import { peopleResolvers } from './resolvers.js';

@@ -2,7 +2,7 @@
 import { scalarResolvers } from '../kit/scalars.js';
 import type { PageArgs } from '../kit/pagination.js';
 import type { ActorCheck } from './actors.js';
-import type { ApiClientService } from './apiclients.js';
+import type { ApiClientService } from './api-clients.js';
 import type { PeopleContext } from './loaders.js';
 import type { ApiClientDoc, OrganizationDoc, UserDoc } from './models.js';
 import { requireSeeEmail, requireSeePrivate } from './access.js';

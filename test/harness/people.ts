@@ -5,7 +5,7 @@
 import { demoId } from '../../subgraphs/kit/ids.js';
 import type { Principal } from '../../platform/principal.js';
 import { internalPrincipal, startTestSubgraph, userPrincipal, type TestSubgraph } from '../../subgraphs/kit/testing.js';
-import { PARTNER_SCOPES } from '../../subgraphs/people/apiclients.js';
+import { PARTNER_SCOPES } from '../../subgraphs/people/api-clients.js';
 import { createPeopleSubgraph } from '../../subgraphs/people/index.js';
 import { peopleModels } from '../../subgraphs/people/models.js';
 

@@ -14,7 +14,7 @@ import type { Connection } from 'mongoose';
 import type { BaseSubgraphContext } from '../../subgraphs/kit/context.js';
 import { openConnection } from '../../subgraphs/kit/db.js';
 import type { LiveRecord } from '../../subgraphs/kit/live.js';
-import { createSubgraphLive, type SubgraphLive } from '../../subgraphs/kit/livefeed.js';
+import { createSubgraphLive, type SubgraphLive } from '../../subgraphs/kit/live-feed.js';
 import { createLogger, type Logger } from '../../platform/logger.js';
 import { inTransaction, recordEvents } from '../../subgraphs/kit/outbox.js';
 import { startSubgraphServer, type SubgraphServer } from '../../subgraphs/kit/server.js';

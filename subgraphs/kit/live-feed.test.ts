@@ -5,7 +5,7 @@ import { startLocalDb, type LocalDb } from '../../localdb/index.js';
 import { createBus, type Bus, type BusRecord } from './bus.js';
 import { openConnection } from './db.js';
 import type { LiveRecord } from './live.js';
-import { createLiveFeed, createSubgraphLive, decodeCursor, encodeCursor } from './livefeed.js';
+import { createLiveFeed, createSubgraphLive, decodeCursor, encodeCursor } from './live-feed.js';
 import { inTransaction, outboxModels, recordEvents } from './outbox.js';
 import { createRelay } from './relay.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PAYMENT_STATUSES, type PaymentStatus } from './models.js';
-import { assertTransition, canTransition } from './statemachine.js';
+import { assertTransition, canTransition } from './state-machine.js';
 
 const ALLOWED: Array<[PaymentStatus, PaymentStatus]> = [
   ['REQUIRES_PAYMENT', 'PROCESSING'],

@@ -23,7 +23,7 @@ export interface Principal {
   ownerId?: string;
 }
 
-export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous', sub: null, scopes: [], roles: [] }) as Principal;
+export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous', sub: null, scopes: [], roles: [] });
 
 export const PRINCIPAL_HEADER = 'x-principal';
 const AUDIENCE = 'eventgraph-subgraphs';

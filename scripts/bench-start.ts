@@ -1,40 +1,121 @@
 /**
- * `npm run bench:start [-- --runs 3]`: how long `npm start` takes from spawn to its first answer to
- * a query spanning all four subgraphs — on a fresh data directory (seeding demo data) and again on
- * the persisted one. Run it on an otherwise idle machine.
+ * `npm run bench:start [-- --runs 3] [--dist | --compare]`: how long the product takes to start and
+ * how much memory it holds by then, run from the TypeScript sources through tsx (what `npm start`
+ * runs; the default), from the compiled product in dist/ (`--dist`, after `npm run build`; what the
+ * container image runs), or both side by side (`--compare`). For each:
+ * - the whole product (`scripts/start`): spawn → first answer to a query spanning all four
+ *   subgraphs, on a fresh data directory (seeding demo data) and again on the persisted one;
+ * - the gateway alone (`gateway/main`, serving the supergraph file): spawn → `/health` answering.
+ * Peak RSS is the process's high-water mark (VmHWM, Linux) read at that moment: one process holds
+ * localdb, the four subgraphs, the gateway and, from the sources, the tsx loader.
+ * Run it on an otherwise idle machine.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { firstAnswer, spawnStart, startTarget, terminate } from './start-probe.js';
+import { firstAnswer, spawnStart, startTarget, terminate, type Running, type StartTarget } from './start-probe.js';
 
-function summary(label: string, ms: number[]): string {
-  const sorted = [...ms].sort((a, b) => a - b);
-  return `${label.padEnd(32)} min ${sorted[0]} ms  median ${sorted[Math.floor(sorted.length / 2)]} ms  max ${sorted[sorted.length - 1]} ms  (${ms.join(', ')})`;
+const ROOT = resolve(import.meta.dirname, '..');
+const DEADLINE_MS = 60_000;
+
+interface Mode {
+  label: string;
+  /** Node.js arguments of the whole product and of the gateway alone. */
+  start: string[];
+  gateway: string[];
+  env: Record<string, string>;
+}
+
+const MODES: Record<'tsx' | 'dist', Mode> = {
+  tsx: { label: 'sources (tsx)', start: ['--import', 'tsx', 'scripts/start.ts'], gateway: ['--import', 'tsx', 'gateway/main.ts'], env: {} },
+  dist: { label: 'compiled (dist/)', start: ['dist/scripts/start.js'], gateway: ['dist/gateway/main.js'], env: { SUPERGRAPH_PATH: 'dist/schema/supergraph.graphql' } },
+};
+
+interface Sample {
+  ms: number;
+  /** Peak resident set size in MiB; undefined where /proc is not available. */
+  rssMiB?: number;
+}
+
+type Kind = 'fresh' | 'persisted' | 'gateway';
+const KINDS: Array<{ kind: Kind; label: string }> = [
+  { kind: 'fresh', label: 'whole product, fresh data dir' },
+  { kind: 'persisted', label: 'whole product, persisted data' },
+  { kind: 'gateway', label: 'gateway alone, /health' },
+];
+
+/** The process's peak resident set size so far (VmHWM), in MiB. */
+async function peakRssMiB(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kb = /^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1];
+  return kb === undefined ? undefined : Number(kb) / 1024;
+}
+
+/** Polls the gateway's `/health` until it answers 200; answers ms since spawn. */
+async function firstHealth(target: StartTarget, run: Running): Promise<number> {
+  const url = target.url.replace(/\/graphql$/, '/health');
+  while (Date.now() - run.spawnedAt < DEADLINE_MS) {
+    if (run.child.exitCode !== null) throw new Error(`the gateway exited with ${run.child.exitCode}:\n${run.output()}`);
+    const ok = await fetch(url).then((res) => res.ok, () => false);
+    if (ok) return Date.now() - run.spawnedAt;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`no /health answer within ${DEADLINE_MS} ms\n${run.output()}`);
+}
+
+/** One start of `mode` of the given kind, on `dir` (persisted runs reuse the fresh run's directory). */
+async function sample(mode: Mode, kind: Kind, dir: string): Promise<Sample> {
+  const target = await startTarget(dir);
+  const run = spawnStart(target, { args: kind === 'gateway' ? mode.gateway : mode.start, cwd: ROOT, env: mode.env });
+  try {
+    const ms = kind === 'gateway' ? await firstHealth(target, run) : (await firstAnswer(target, run, DEADLINE_MS)).ms;
+    return { ms, rssMiB: await peakRssMiB(run.child.pid) };
+  } finally {
+    await terminate(run);
+  }
+}
+
+function median(values: number[]): number | undefined {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function summary(samples: Sample[]): string {
+  const ms = samples.map((s) => s.ms);
+  const rss = samples.flatMap((s) => (s.rssMiB === undefined ? [] : [s.rssMiB]));
+  const peak = rss.length ? `peak RSS median ${median(rss)?.toFixed(0)} MiB (${rss.map((r) => r.toFixed(0)).join(', ')})` : 'peak RSS n/a';
+  return `min ${Math.min(...ms)} ms  median ${median(ms)} ms  max ${Math.max(...ms)} ms (${ms.join(', ')}); ${peak}`;
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
+  const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, dist: { type: 'boolean', default: false }, compare: { type: 'boolean', default: false } }, strict: true });
   const runs = Math.max(1, Number(values.runs) || 3);
-  const fresh: number[] = [];
-  const persisted: number[] = [];
+  const modes = values.compare ? [MODES.tsx, MODES.dist] : values.dist ? [MODES.dist] : [MODES.tsx];
+  if (modes.includes(MODES.dist) && !existsSync(join(ROOT, 'dist/scripts/start.js'))) throw new Error('dist/ holds no build: run `npm run build` first');
+
+  const results = modes.map((mode) => {
+    const samples: Record<Kind, Sample[]> = { fresh: [], persisted: [], gateway: [] };
+    return { mode, samples };
+  });
   for (let i = 0; i < runs; i++) {
-    const dir = await mkdtemp(join(tmpdir(), 'eventgraph-bench-start-'));
-    try {
-      for (const bucket of [fresh, persisted]) {
-        const target = await startTarget(dir);
-        const run = spawnStart(target);
-        bucket.push((await firstAnswer(target, run, 60_000)).ms);
-        await terminate(run);
+    // The modes take turns within each run, so a change in machine load touches both alike.
+    for (const { mode, samples } of results) {
+      const dir = await mkdtemp(join(tmpdir(), 'eventgraph-bench-start-'));
+      try {
+        for (const { kind } of KINDS) samples[kind].push(await sample(mode, kind, dir));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
       }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
     }
   }
-  console.log(`npm start: spawn → first answer to a query spanning all four subgraphs (${runs} runs)`);
-  console.log(summary('fresh data directory (seeding)', fresh));
-  console.log(summary('persisted data directory', persisted));
+  console.log(`start-up: spawn → first cross-subgraph answer (whole product) or /health (gateway alone); ${runs} runs; Node ${process.version}`);
+  for (const { mode, samples } of results) {
+    console.log(`\n${mode.label}: node ${mode.start.join(' ')} | node ${mode.gateway.join(' ')}`);
+    for (const { kind, label } of KINDS) console.log(`  ${label.padEnd(32)} ${summary(samples[kind])}`);
+  }
 }
 
 main().catch((err: unknown) => {

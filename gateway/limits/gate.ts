@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { GraphQLError, parse, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import { appError } from '../../platform/errors.js';
 import type { Principal } from '../../platform/principal.js';
 import type { OperationLimits, Tier, TierLimit } from '../auth/config.js';
@@ -90,7 +91,7 @@ function substituteText(request: GraphQLRequestFields, text: string): void {
 /** Creates the gate. */
 export function createOperationGate(opts: OperationGateOptions): OperationGate {
   const { limits, tiers, limiter, safelist, schema, cacheSize = 2000 } = opts;
-  const parsed = new Map<string, { text: string; document: DocumentNode }>();
+  const parsed = new LRUCache<string, { text: string; document: DocumentNode }>({ max: cacheSize });
 
   function parseCached(text: string, hash: string): DocumentNode {
     const hit = parsed.get(hash);
@@ -103,7 +104,6 @@ export function createOperationGate(opts: OperationGateOptions): OperationGate {
       if (/maxTokens|tokens/.test(message) && message.includes(String(limits.maxTokens))) throw tooComplex('tokens', `The operation has more than ${limits.maxTokens} tokens`);
       throw appError('GRAPHQL_PARSE_FAILED', 'The operation could not be parsed', { details: message });
     }
-    if (parsed.size >= cacheSize) parsed.delete(parsed.keys().next().value as string);
     parsed.set(hash, { text, document });
     return document;
   }

@@ -4,6 +4,7 @@
  * one is dropped with the subscriptions that used it.
  */
 import { parse, print, validate, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import { Supergraph, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner } from '@apollo/query-planner';
 import { planSubscription, type SubscriptionPlan } from './plan.js';
@@ -42,10 +43,10 @@ export interface SchemaState {
   plan(document: DocumentNode, normalised: string, operationName: string | undefined): SubscriptionPlan;
 }
 
+/** Checked documents and plans kept per schema (least recently used go first). */
 const CACHE_LIMIT = 1000;
 
-function remember<V>(cache: Map<string, V>, key: string, value: V): V {
-  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+function remember<V extends object>(cache: LRUCache<string, V>, key: string, value: V): V {
   cache.set(key, value);
   return value;
 }
@@ -63,8 +64,8 @@ export function buildSchemaState(input: SupergraphInput, version: number, source
   const supergraphGraphQLSchema = supergraph.schema.toGraphQLJSSchema();
   const planner = new QueryPlanner(supergraph);
   const wsUrls = new Map(input.subgraphs.map((s) => [s.name, wsUrlOf(s.url)]));
-  const documents = new Map<string, CheckedDocument>();
-  const plans = new Map<string, SubscriptionPlan>();
+  const documents = new LRUCache<string, CheckedDocument>({ max: CACHE_LIMIT });
+  const plans = new LRUCache<string, SubscriptionPlan>({ max: CACHE_LIMIT });
 
   return {
     version,

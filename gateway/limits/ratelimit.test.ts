@@ -40,6 +40,16 @@ describe('memory rate limiter', () => {
     expect(await limiter.consume('u', tier, 5)).toMatchObject({ allowed: true, remaining: 0 });
   });
 
+  it('keeps at most maxKeys buckets: past that, the least recently used client starts over', async () => {
+    const limiter = createMemoryRateLimiter({ now: () => 0, maxKeys: 2 });
+    await limiter.consume('a', SLOW, 20);
+    await limiter.consume('b', SLOW, 20);
+    expect((await limiter.consume('a', SLOW, 1)).allowed).toBe(false); // a is the most recent again
+    await limiter.consume('c', SLOW, 20); // b goes
+    expect((await limiter.consume('a', SLOW, 1)).allowed).toBe(false);
+    expect(await limiter.consume('b', SLOW, 1)).toMatchObject({ allowed: true, remaining: 19 });
+  });
+
   it('allows exactly the burst under concurrent load', async () => {
     const limiter = createMemoryRateLimiter();
     const results = await Promise.all(Array.from({ length: 100 }, () => limiter.consume('k', SLOW, 1)));

@@ -4,6 +4,7 @@
  * This module holds the shared types, the response headers and the in-memory limiter used by a
  * single gateway; `redis.ts` shares the same budget across gateway replicas.
  */
+import { LRUCache } from 'lru-cache';
 import type { TierLimit } from '../auth/config.js';
 
 /** The outcome of taking units from a bucket. */
@@ -59,18 +60,17 @@ export function rateLimitHeaders(d: RateDecision): Record<string, string> {
 
 export interface MemoryLimiterOptions {
   now?: () => number;
-  /** Buckets kept before full ones are swept out. */
+  /**
+   * Buckets kept. A bucket is dropped once it would be full again (nothing to remember); past
+   * this many the least recently used goes first. Default 50 000.
+   */
   maxKeys?: number;
 }
 
 /** A limiter for one gateway process. */
 export function createMemoryRateLimiter({ now = Date.now, maxKeys = 50_000 }: MemoryLimiterOptions = {}): RateLimiter {
-  const buckets = new Map<string, { tokens: number; at: number; burst: number; perMs: number }>();
+  const buckets = new LRUCache<string, { tokens: number; at: number }>({ max: maxKeys, perf: { now }, ttlResolution: 0 });
   const running = new Map<string, number>();
-
-  function sweep(t: number): void {
-    for (const [key, b] of buckets) if (b.tokens + (t - b.at) * b.perMs >= b.burst) buckets.delete(key);
-  }
 
   return {
     async consume(key, tier, units) {
@@ -79,8 +79,9 @@ export function createMemoryRateLimiter({ now = Date.now, maxKeys = 50_000 }: Me
       const b = buckets.get(key);
       const before = b ? Math.min(tier.burst, b.tokens + Math.max(0, t - b.at) * perMs) : tier.burst;
       const { decision, tokensAfter } = decide(tier, before, units, t);
-      if (!b && buckets.size >= maxKeys) sweep(t);
-      buckets.set(key, { tokens: tokensAfter, at: t, burst: tier.burst, perMs });
+      const untilFull = Math.ceil((tier.burst - tokensAfter) / perMs);
+      if (untilFull > 0) buckets.set(key, { tokens: tokensAfter, at: t }, { ttl: untilFull });
+      else buckets.delete(key);
       return decision;
     },
     async acquire(key, limit) {

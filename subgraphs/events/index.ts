@@ -9,8 +9,8 @@ import { NO_PEERS, peersFrom } from '../kit/peers.js';
 import { assembleSubgraph } from '../kit/subgraph.js';
 import { createEventsLoaders, type EventsContext } from './loaders.js';
 import { eventsModels } from './models.js';
-import { references } from './references.js';
-import { createResolvers } from './resolvers.js';
+import { createReferences } from './references.js';
+import { createEventsResolvers } from './resolvers.js';
 import { createEventsService } from './service.js';
 
 export type { EventsContext } from './loaders.js';
@@ -22,11 +22,11 @@ export type { EventsContext } from './loaders.js';
  */
 export function createEventsSubgraph(deps: SubgraphDeps): SubgraphModule<EventsContext> {
   const models = eventsModels(deps.conn);
-  const refs = references(peersFrom(deps.settings) ?? NO_PEERS);
+  const refs = createReferences({ peers: peersFrom(deps.settings) ?? NO_PEERS });
   return assembleSubgraph({
     name: 'events',
     schemaUrl: new URL('../../schema/events.graphql', import.meta.url),
-    resolvers: createResolvers(createEventsService({ conn: deps.conn, models, logger: deps.logger, refs }), deps.live),
+    resolvers: createEventsResolvers({ service: createEventsService({ conn: deps.conn, models, logger: deps.logger, refs }), live: deps.live }),
     conn: deps.conn,
     models: { ...models },
     loaders: () => createEventsLoaders(models),

@@ -23,8 +23,14 @@ export function userRefError(ref: UserRef, problem: Exclude<UserProblem, null>):
   return appError('INVALID_STATE_TRANSITION', 'The user can no longer be referenced', { details: `User with ID '${ref.id}' was erased`, target: ref.target });
 }
 
+/** What the reference checks work with. */
+export interface ReferencesOptions {
+  /** Reaches the people subgraph. */
+  peers: Peers;
+}
+
 /** Lookups of referenced people and organizations at the people subgraph. */
-export function references(peers: Peers) {
+export function createReferences({ peers }: ReferencesOptions) {
   /** The problem of each user id (one call for all of them), keyed by the lower-case id. */
   async function userProblems(ctx: EventsContext, ids: readonly string[]): Promise<Map<string, UserProblem>> {
     const unique = [...new Set(ids.map((id) => id.toLowerCase()))];
@@ -59,4 +65,5 @@ export function references(peers: Peers) {
   };
 }
 
-export type References = ReturnType<typeof references>;
+/** Checks of referenced users and organizations at the people subgraph. */
+export type References = ReturnType<typeof createReferences>;

@@ -20,8 +20,15 @@ type Obj = { _id: unknown };
 const userRef = (id: unknown) => ({ __typename: 'User', id: String(id) });
 const idOf = (o: Obj) => String(o._id);
 
-/** Builds the resolver map over a service instance and the subgraph's live feed. */
-export function createResolvers(service: EventsService, live: LiveFeed): GraphQLResolverMap<EventsContext> {
+/** The service and the live feed the events resolvers map onto. */
+export interface EventsResolversOptions {
+  service: EventsService;
+  /** Replay-then-live feeds of the subgraph's outbox (the Subscription fields). */
+  live: LiveFeed;
+}
+
+/** The resolver map of the events subgraph. */
+export function createEventsResolvers({ service, live }: EventsResolversOptions): GraphQLResolverMap<EventsContext> {
   return {
     ...scalarResolvers,
     Query: {

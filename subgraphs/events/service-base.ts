@@ -11,7 +11,7 @@ import type { EventsModels } from './models.js';
 import type { References } from './references.js';
 
 /** What every operation group needs. */
-export interface ServiceDeps {
+export interface EventsServiceOptions {
   conn: Connection;
   models: EventsModels;
   logger: Logger;
@@ -29,7 +29,7 @@ export interface WriteResult<T> {
  * Runs `fn` in a transaction and records the domain events it returns in the same transaction.
  * Mongoose validation and cast errors become BAD_USER_INPUT under `prefix`.
  */
-export function write<T>(d: ServiceDeps, fn: (session: ClientSession) => Promise<WriteResult<T>>, prefix = 'input'): Promise<T> {
+export function write<T>(d: EventsServiceOptions, fn: (session: ClientSession) => Promise<WriteResult<T>>, prefix = 'input'): Promise<T> {
   return withInputErrors(
     () =>
       inTransaction(d.conn, async (session) => {

@@ -14,7 +14,7 @@ import { checkInEvent } from './events.js';
 import { checkBatch } from './input.js';
 import { refreshRegistration, type EventsContext } from './loaders.js';
 import type { CheckInDoc, CheckInMethod, RegistrationDoc } from './models.js';
-import { itemError, write, type ItemError, type ServiceDeps } from './service-base.js';
+import { itemError, write, type ItemError, type EventsServiceOptions } from './service-base.js';
 import { TICKET_CODE_RE } from './service-registrations.js';
 
 export interface CheckInItem {
@@ -29,7 +29,7 @@ export interface CheckInBatchResult {
 }
 
 /** Check-ins, one at a time or in bulk. */
-export function checkInOps(d: ServiceDeps) {
+export function checkInOps(d: EventsServiceOptions) {
   const { CheckIn, Registration } = d.models;
 
   /** Finds the registration an item names (exactly one of registrationId and ticketCode). */

@@ -11,7 +11,7 @@ import { checkCreateEvent, checkReason, checkUpdateEvent, type CreateEventInput,
 import { primeAll, refreshEvent, type EventsContext } from './loaders.js';
 import type { EventDoc, EventStatus } from './models.js';
 import { heldSpots, promoteWaitlisted } from './service-registrations.js';
-import { write, type ServiceDeps } from './service-base.js';
+import { write, type EventsServiceOptions } from './service-base.js';
 
 export type EventOrder = 'START_TIME_ASC' | 'START_TIME_DESC' | 'CREATED_AT_DESC';
 
@@ -54,7 +54,7 @@ function listFilter(ctx: EventsContext, args: EventsArgs): Record<string, unknow
 }
 
 /** Event lookups and lifecycle. */
-export function eventOps(d: ServiceDeps) {
+export function eventOps(d: EventsServiceOptions) {
   const { Event } = d.models;
 
   /** Loads an event for a write inside the transaction; invisible drafts are not found. */

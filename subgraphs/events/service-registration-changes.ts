@@ -14,13 +14,13 @@ import { optionalReason } from './input.js';
 import { refreshRegistration, type EventsContext } from './loaders.js';
 import type { EventDoc, RegistrationDoc } from './models.js';
 import { HOLDING, heldSpots, lockEvent, promoteWaitlisted, requireOpenForRegistration } from './service-registrations.js';
-import { write, type ServiceDeps } from './service-base.js';
+import { write, type EventsServiceOptions } from './service-base.js';
 
 /** Reason recorded on a registration whose invitation the attendee declined. */
 export const DECLINED_REASON = 'Invitation declined';
 
 /** Confirm, cancel, accept and decline. */
-export function registrationChangeOps(d: ServiceDeps) {
+export function registrationChangeOps(d: EventsServiceOptions) {
   const { Registration, Event } = d.models;
 
   /** Reads a registration and its (locked) event inside the transaction; invisible ones are not found. */

@@ -18,7 +18,7 @@ import { checkBatch } from './input.js';
 import { primeAll, refreshRegistration, type EventsContext } from './loaders.js';
 import type { EventDoc, RegistrationDoc, RegistrationStatus } from './models.js';
 import { userRefError, type UserProblem } from './references.js';
-import { itemError, write, type ItemError, type ServiceDeps } from './service-base.js';
+import { itemError, write, type ItemError, type EventsServiceOptions } from './service-base.js';
 
 /** Statuses that hold a spot (unless waitlisted or an unanswered invitation). */
 export const HOLDING: RegistrationStatus[] = ['PENDING', 'CONFIRMED'];
@@ -47,12 +47,12 @@ export function newTicketCode(): string {
 }
 
 /** Spots currently held at an event, read inside the transaction. */
-export function heldSpots(d: ServiceDeps, session: ClientSession, eventId: Types.ObjectId): Promise<number> {
+export function heldSpots(d: EventsServiceOptions, session: ClientSession, eventId: Types.ObjectId): Promise<number> {
   return d.models.Registration.countDocuments({ eventId, status: { $in: HOLDING }, waitlisted: false, ...COUNTED }).session(session).exec();
 }
 
 /** Gives free spots to the first waitlisted registrations (in waitlist order); answers the promoted ones. */
-export async function promoteWaitlisted(d: ServiceDeps, session: ClientSession, ev: EventDoc): Promise<RegistrationDoc[]> {
+export async function promoteWaitlisted(d: EventsServiceOptions, session: ClientSession, ev: EventDoc): Promise<RegistrationDoc[]> {
   if (ev.status !== 'PUBLISHED') return [];
   const free = ev.capacity === null ? Number.POSITIVE_INFINITY : ev.capacity - (await heldSpots(d, session, ev._id));
   if (free <= 0) return [];
@@ -66,7 +66,7 @@ export async function promoteWaitlisted(d: ServiceDeps, session: ClientSession, 
 }
 
 /** Locks the event for a change of who holds a spot (concurrent changes conflict and retry). */
-export function lockEvent(d: ServiceDeps, session: ClientSession, eventId: Types.ObjectId): Promise<EventDoc | null> {
+export function lockEvent(d: EventsServiceOptions, session: ClientSession, eventId: Types.ObjectId): Promise<EventDoc | null> {
   return d.models.Event.findOneAndUpdate({ _id: eventId }, { $inc: { registrationSeq: 1 } }, { returnDocument: 'after', session, timestamps: false }).lean<EventDoc>().exec();
 }
 
@@ -94,7 +94,7 @@ interface Targets {
 }
 
 /** Registration lookups, lists and registering. */
-export function registrationOps(d: ServiceDeps) {
+export function registrationOps(d: EventsServiceOptions) {
   const { Registration } = d.models;
 
   /** Loads the event for a registration and answers how the caller may register the attendee. */
@@ -144,7 +144,7 @@ export function registrationOps(d: ServiceDeps) {
             },
           ],
           { session },
-        );
+        ));
         const created = doc.toObject() as RegistrationDoc;
         return { value: created, events: [registrationEvent(invited ? 'registration.invited' : 'registration.created', created)] };
       });

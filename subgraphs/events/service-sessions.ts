@@ -10,10 +10,10 @@ import { sessionEvent, type SessionEventType } from './events.js';
 import { MAX_SPEAKERS, checkCreateSession, checkIdList, checkReason, checkUpdateSession, checkWithinEvent, type CreateSessionInput, type UpdateSessionInput } from './input.js';
 import { refreshSession, type EventsContext } from './loaders.js';
 import type { EventDoc, SessionDoc } from './models.js';
-import { write, type ServiceDeps } from './service-base.js';
+import { write, type EventsServiceOptions } from './service-base.js';
 
 /** Session lookups and schedule changes. */
-export function sessionOps(d: ServiceDeps) {
+export function sessionOps(d: EventsServiceOptions) {
   const { Event, Session } = d.models;
 
   /** Loads the event a write is about, inside the transaction; invisible drafts are not found. */

@@ -8,10 +8,10 @@ import { toObjectId } from '../kit/ids.js';
 import { canSeeEvent, invalidTransition, requireManageEvent, requireSeeCheckInStaff } from './access.js';
 import { refreshEvent, type EventsContext } from './loaders.js';
 import { MAX_CHECK_IN_STAFF, type EventDoc } from './models.js';
-import { write, type ServiceDeps } from './service-base.js';
+import { write, type EventsServiceOptions } from './service-base.js';
 
 /** Assigning, removing and listing check-in staff. */
-export function staffOps(d: ServiceDeps) {
+export function staffOps(d: EventsServiceOptions) {
   const { Event } = d.models;
 
   /** Loads an event the caller manages (outside a transaction); invisible drafts are not found. */

@@ -3,7 +3,7 @@
  * checks its input and the caller, and writes its state change together with its domain events in
  * one transaction (transactional outbox).
  */
-import type { ServiceDeps } from './service-base.js';
+import type { EventsServiceOptions } from './service-base.js';
 import { eventOps } from './service-events.js';
 import { sessionOps } from './service-sessions.js';
 import { registrationOps } from './service-registrations.js';
@@ -11,10 +11,10 @@ import { registrationChangeOps } from './service-registration-changes.js';
 import { checkInOps } from './service-check-ins.js';
 import { staffOps } from './service-staff.js';
 
-export type { ServiceDeps } from './service-base.js';
+export type { EventsServiceOptions } from './service-base.js';
 
 /** All operations of the events subgraph. */
-export function createEventsService(d: ServiceDeps) {
+export function createEventsService(d: EventsServiceOptions) {
   return { ...eventOps(d), ...sessionOps(d), ...registrationOps(d), ...registrationChangeOps(d), ...checkInOps(d), ...staffOps(d) };
 }
 

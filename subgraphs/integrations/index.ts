@@ -7,7 +7,7 @@ import type { SubgraphDeps, SubgraphModule } from '../kit/module.js';
 import { assembleSubgraph } from '../kit/subgraph.js';
 import { createIntegrationsLoaders, type IntegrationsContext } from './loaders.js';
 import { integrationsModels } from './models.js';
-import { integrationsResolvers } from './resolvers.js';
+import { createIntegrationsResolvers } from './resolvers.js';
 import { createConnectorService } from './service.js';
 import { createSyncJobService } from './sync-jobs.js';
 import { createWebhookService } from './webhooks.js';
@@ -17,11 +17,16 @@ export type { IntegrationsContext } from './loaders.js';
 /** Builds the integrations subgraph on `deps.conn`; call `init()` once before serving. */
 export function createIntegrationsSubgraph(deps: SubgraphDeps): SubgraphModule<IntegrationsContext> {
   const models = integrationsModels(deps.conn);
-  const connectors = createConnectorService(models);
+  const connectors = createConnectorService({ models });
   return assembleSubgraph({
     name: 'integrations',
     schemaUrl: new URL('../../schema/integrations.graphql', import.meta.url),
-    resolvers: integrationsResolvers(connectors, createSyncJobService(models, deps.conn, connectors), createWebhookService(models), deps.live),
+    resolvers: createIntegrationsResolvers({
+      connectors,
+      syncJobs: createSyncJobService({ models, conn: deps.conn, connectors }),
+      webhooks: createWebhookService({ models }),
+      live: deps.live,
+    }),
     conn: deps.conn,
     models: { ...models },
     loaders: () => createIntegrationsLoaders(models),

@@ -26,8 +26,17 @@ function changedJob(ctx: Ctx, job: SyncJobDoc): SyncJobDoc {
   return job;
 }
 
+/** The services and the live feed the integrations resolvers map onto. */
+export interface IntegrationsResolversOptions {
+  connectors: ConnectorService;
+  syncJobs: SyncJobService;
+  webhooks: WebhookService;
+  /** Replay-then-live feeds of the subgraph's outbox (sync progress). */
+  live: LiveFeed;
+}
+
 /** The resolver map of the integrations subgraph. */
-export function integrationsResolvers(connectors: ConnectorService, jobs: SyncJobService, webhooks: WebhookService, live: LiveFeed) {
+export function createIntegrationsResolvers({ connectors, syncJobs: jobs, webhooks, live }: IntegrationsResolversOptions) {
   return {
     ...scalarResolvers,
     Query: {

@@ -11,8 +11,13 @@ import { CONNECTOR_KINDS, type ConnectorDoc, type ConnectorStatus, type Integrat
 
 const optionalId = (v: unknown, target: string): Types.ObjectId | null => (v === undefined || v === null ? null : toObjectId(v, target));
 
+/** What the connector service works with. */
+export interface ConnectorServiceOptions {
+  models: IntegrationsModels;
+}
+
 /** The connector service over the integrations models. */
-export function createConnectorService(m: IntegrationsModels) {
+export function createConnectorService({ models: m }: ConnectorServiceOptions) {
   async function existing(id: unknown, target = 'id'): Promise<ConnectorDoc> {
     const connector = await m.Connector.findById(toObjectId(id, target)).lean<ConnectorDoc>().exec();
     if (!connector) throw notFound('Connector', String(id), target);
@@ -83,4 +88,5 @@ export function createConnectorService(m: IntegrationsModels) {
   };
 }
 
+/** Connectors: lookups, lists, creation, changes, pause and resume, deletion. */
 export type ConnectorService = ReturnType<typeof createConnectorService>;

@@ -34,7 +34,16 @@ function errorList(value: unknown): string[] {
 }
 
 /** The sync job service. */
-export function createSyncJobService(m: IntegrationsModels, conn: Connection, connectors: ConnectorService) {
+/** What the sync job service works with. */
+export interface SyncJobServiceOptions {
+  models: IntegrationsModels;
+  /** The integrations database, for transactions and the outbox. */
+  conn: Connection;
+  /** Looks up the connector a job runs for. */
+  connectors: ConnectorService;
+}
+
+export function createSyncJobService({ models: m, conn, connectors }: SyncJobServiceOptions) {
   /** Updates one job conditionally on the state that was read and records its event. */
   async function write(session: ClientSession, current: SyncJobDoc, set: Partial<SyncJobDoc>): Promise<SyncJobDoc> {
     const status = set.status ?? current.status;
@@ -140,3 +149,4 @@ export function createSyncJobService(m: IntegrationsModels, conn: Connection, co
 }
 
 export type SyncJobService = ReturnType<typeof createSyncJobService>;
+/** Sync jobs: lookups, lists, start, cancel, progress reports. */

@@ -54,8 +54,13 @@ export function newWebhookSecret(): string {
   return `whsec_${randomBytes(32).toString('base64url')}`;
 }
 
+/** What the webhook subscription service works with. */
+export interface WebhookServiceOptions {
+  models: IntegrationsModels;
+}
+
 /** The webhook subscription service. */
-export function createWebhookService(m: IntegrationsModels) {
+export function createWebhookService({ models: m }: WebhookServiceOptions) {
   async function existing(id: unknown, target = 'id'): Promise<WebhookSubscriptionDoc> {
     const sub = await m.WebhookSubscription.findById(toObjectId(id, target)).lean<WebhookSubscriptionDoc>().exec();
     if (!sub) throw notFound('WebhookSubscription', String(id), target);
@@ -114,4 +119,5 @@ export function createWebhookService(m: IntegrationsModels) {
   };
 }
 
+/** Webhook subscriptions and their deliveries. */
 export type WebhookService = ReturnType<typeof createWebhookService>;

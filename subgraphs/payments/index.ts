@@ -7,7 +7,7 @@ import { NO_PEERS, peersFrom } from '../kit/peers.js';
 import { assembleSubgraph } from '../kit/subgraph.js';
 import { createPaymentsLoaders, type PaymentsContext } from './loaders.js';
 import { paymentsModels } from './models.js';
-import { paymentsResolvers } from './resolvers.js';
+import { createPaymentsResolvers } from './resolvers.js';
 import { createPaymentsService } from './service.js';
 
 export type { PaymentsContext } from './loaders.js';
@@ -22,7 +22,7 @@ export function createPaymentsSubgraph(deps: SubgraphDeps): SubgraphModule<Payme
   return assembleSubgraph({
     name: 'payments',
     schemaUrl: new URL('../../schema/payments.graphql', import.meta.url),
-    resolvers: paymentsResolvers(createPaymentsService(models, deps.conn, peersFrom(deps.settings) ?? NO_PEERS), deps.live),
+    resolvers: createPaymentsResolvers({ service: createPaymentsService({ models, conn: deps.conn, peers: peersFrom(deps.settings) ?? NO_PEERS }), live: deps.live }),
     conn: deps.conn,
     models: { ...models },
     loaders: () => createPaymentsLoaders(models),

@@ -21,8 +21,15 @@ async function visiblePaymentOf(registrationId: string, ctx: PaymentsContext): P
   return payment ? requireReadPayment(ctx.principal, payment) : null;
 }
 
+/** The service and the live feed the payments resolvers map onto. */
+export interface PaymentsResolversOptions {
+  service: PaymentsService;
+  /** Replay-then-live feeds of the subgraph's outbox (payment status changes). */
+  live: LiveFeed;
+}
+
 /** The resolver map of the payments subgraph. */
-export function paymentsResolvers(svc: PaymentsService, live: LiveFeed) {
+export function createPaymentsResolvers({ service: svc, live }: PaymentsResolversOptions) {
   return {
     ...scalarResolvers,
     Query: {

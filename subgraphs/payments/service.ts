@@ -60,8 +60,17 @@ async function payableAttendee(peers: Peers, registrationId: Types.ObjectId, att
   return new Types.ObjectId(attendee);
 }
 
-/** The payments service over its models; `peers` reaches the events subgraph for the registrations payments are for. */
-export function createPaymentsService(m: PaymentsModels, conn: Connection, peers: Peers) {
+/** What the payments service works with. */
+export interface PaymentsServiceOptions {
+  models: PaymentsModels;
+  /** The payments database, for transactions and the outbox. */
+  conn: Connection;
+  /** Reaches the events subgraph for the registrations payments are for. */
+  peers: Peers;
+}
+
+/** The payments service over its models. */
+export function createPaymentsService({ models: m, conn, peers }: PaymentsServiceOptions) {
   /**
    * Applies a change to one payment in a transaction: `plan` sees the current payment and answers the
    * next status and fields (or throws); the transition is checked, the write is conditional on the
@@ -188,3 +197,4 @@ export function createPaymentsService(m: PaymentsModels, conn: Connection, peers
 }
 
 export type PaymentsService = ReturnType<typeof createPaymentsService>;
+/** Payments: lookups, lists, creation, status changes, refunds. */

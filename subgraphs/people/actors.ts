@@ -33,8 +33,13 @@ function refused(details: string): Error {
   return appError('UNAUTHENTICATED', 'The credentials are not valid', { details });
 }
 
+/** What the actor service reads. */
+export interface ActorServiceOptions {
+  models: PeopleModels;
+}
+
 /** The actor checks over the people models. */
-export function createActorCheck(m: PeopleModels) {
+export function createActorService({ models: m }: ActorServiceOptions) {
   async function stateOf(id: unknown): Promise<UserState> {
     const _id = id instanceof Types.ObjectId ? id : maybeObjectId(id);
     if (!_id) return 'unknown';
@@ -75,4 +80,5 @@ export function createActorCheck(m: PeopleModels) {
   };
 }
 
-export type ActorCheck = ReturnType<typeof createActorCheck>;
+/** The actor checks: user states, the active-writer check, the gateway's user status lookups. */
+export type ActorService = ReturnType<typeof createActorService>;

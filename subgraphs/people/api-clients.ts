@@ -27,7 +27,7 @@ import {
   requireVerifyCredentials,
   type Grant,
 } from './access.js';
-import { CREDENTIAL_CHECK_COMMENT, type ActorCheck } from './actors.js';
+import { CREDENTIAL_CHECK_COMMENT, type ActorService } from './actors.js';
 import { hashSecret, keyPrefixOf, newCredentials, parseApiKey, secretMatches } from './credentials.js';
 import type { ApiClientDoc, PeopleModels } from './models.js';
 
@@ -75,8 +75,15 @@ function scopeList(value: unknown): string[] {
   return [...new Set(value as string[])];
 }
 
+/** What the API client service works with. */
+export interface ApiClientServiceOptions {
+  models: PeopleModels;
+  /** Checks that the users behind callers and owners may still act. */
+  actors: ActorService;
+}
+
 /** The API client service over the people models. */
-export function createApiClientService(m: PeopleModels, actors: ActorCheck) {
+export function createApiClientService({ models: m, actors }: ApiClientServiceOptions) {
   /**
    * The grantor of a new client: an organizer or admin user (the owner), or a partner client
    * (whose owner becomes the owner). Erased or unknown users and revoked clients are refused.
@@ -191,4 +198,5 @@ export function createApiClientService(m: PeopleModels, actors: ActorCheck) {
   };
 }
 
+/** Partner API clients: create, change, revoke, list, verify credentials. */
 export type ApiClientService = ReturnType<typeof createApiClientService>;

@@ -4,11 +4,11 @@
  */
 import type { SubgraphDeps, SubgraphModule } from '../kit/module.js';
 import { assembleSubgraph } from '../kit/subgraph.js';
-import { createActorCheck } from './actors.js';
+import { createActorService } from './actors.js';
 import { createApiClientService } from './api-clients.js';
 import { createPeopleLoaders, type PeopleContext } from './loaders.js';
 import { peopleModels } from './models.js';
-import { peopleResolvers } from './resolvers.js';
+import { createPeopleResolvers } from './resolvers.js';
 import { createPeopleService } from './service.js';
 
 export type { PeopleContext } from './loaders.js';
@@ -16,11 +16,11 @@ export type { PeopleContext } from './loaders.js';
 /** Builds the people subgraph on `deps.conn`; call `init()` once before serving. */
 export function createPeopleSubgraph(deps: SubgraphDeps): SubgraphModule<PeopleContext> {
   const models = peopleModels(deps.conn);
-  const actors = createActorCheck(models);
+  const actors = createActorService({ models });
   return assembleSubgraph({
     name: 'people',
     schemaUrl: new URL('../../schema/people.graphql', import.meta.url),
-    resolvers: peopleResolvers(createPeopleService(models, deps.conn, actors), createApiClientService(models, actors), actors),
+    resolvers: createPeopleResolvers({ people: createPeopleService({ models, conn: deps.conn, actors }), apiClients: createApiClientService({ models, actors }), actors }),
     conn: deps.conn,
     models: { ...models },
     loaders: () => createPeopleLoaders(models),

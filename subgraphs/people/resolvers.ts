@@ -1,7 +1,7 @@
 /** People resolvers: thin mappings onto the services and per-request loaders. */
 import { scalarResolvers } from '../kit/scalars.js';
 import type { PageArgs } from '../kit/pagination.js';
-import type { ActorCheck } from './actors.js';
+import type { ActorService } from './actors.js';
 import type { ApiClientService } from './api-clients.js';
 import type { PeopleContext } from './loaders.js';
 import type { ApiClientDoc, OrganizationDoc, UserDoc } from './models.js';
@@ -28,8 +28,15 @@ function privateField<K extends 'preferences' | 'consents'>(field: K) {
   };
 }
 
+/** The services the people resolvers map onto. */
+export interface PeopleResolversOptions {
+  people: PeopleService;
+  apiClients: ApiClientService;
+  actors: ActorService;
+}
+
 /** The resolver map of the people subgraph. */
-export function peopleResolvers(people: PeopleService, clients: ApiClientService, actors: ActorCheck) {
+export function createPeopleResolvers({ people, apiClients: clients, actors }: PeopleResolversOptions) {
   return {
     ...scalarResolvers,
     UserRole: { ATTENDEE: 'attendee', ORGANIZER: 'organizer', SPEAKER: 'speaker', ADMIN: 'admin' },

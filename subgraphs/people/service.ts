@@ -21,7 +21,7 @@ import {
   requireManagePeople,
   requireMoveBetweenOrganizations,
 } from './access.js';
-import type { ActorCheck } from './actors.js';
+import type { ActorService } from './actors.js';
 import { userErased } from './events.js';
 import { ROLES, type ConsentDoc, type ConsentPurpose, type OrganizationDoc, type PeopleModels, type Role, type UserDoc } from './models.js';
 import { profileUpdate, preferencesUpdate, toExport } from './profile.js';
@@ -47,8 +47,17 @@ function erased(id: string, target: string): Error {
   return appError('INVALID_STATE_TRANSITION', 'An erased user cannot be changed', { target, details: `User '${id}' has been erased` });
 }
 
+/** What the people service works with. */
+export interface PeopleServiceOptions {
+  models: PeopleModels;
+  /** The people database, for transactions and the outbox. */
+  conn: Connection;
+  /** Checks that the users behind callers may still act. */
+  actors: ActorService;
+}
+
 /** The people service over its models. */
-export function createPeopleService(m: PeopleModels, conn: Connection, actors: ActorCheck) {
+export function createPeopleService({ models: m, conn, actors }: PeopleServiceOptions) {
   async function existingUser(id: unknown, target: string): Promise<UserDoc> {
     const _id = toObjectId(id, target);
     const user = await m.User.findById(_id).lean<UserDoc>().exec();
@@ -223,4 +232,5 @@ export function createPeopleService(m: PeopleModels, conn: Connection, actors: A
   };
 }
 
+/** Users and organizations: lists, writes, consent, GDPR export and erasure. */
 export type PeopleService = ReturnType<typeof createPeopleService>;

@@ -144,7 +144,7 @@ export function registrationOps(d: EventsServiceOptions) {
             },
           ],
           { session },
-        ));
+        );
         const created = doc.toObject() as RegistrationDoc;
         return { value: created, events: [registrationEvent(invited ? 'registration.invited' : 'registration.created', created)] };
       });

@@ -11,16 +11,14 @@
  * Anonymous callers all share one key; so do the many screens of one account.
  */
 import { createHash } from 'node:crypto';
+import { configure } from 'safe-stable-stringify';
 import type { Principal } from '../../platform/principal.js';
 
+const stableStringify = configure({ deterministic: true });
+
 /** JSON with object keys sorted at every level, so equal values give equal text. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+function canonicalJson(value: unknown): string {
+  return stableStringify(value) ?? 'null';
 }
 
 /** The rights part of the key: everything in the principal that a subgraph may decide on. */

@@ -13,6 +13,7 @@
 import type { DocumentNode, ExecutionResult, GraphQLFormattedError } from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
 import { buildOperationContext } from '@apollo/gateway';
+import pLimit from 'p-limit';
 import { toSpecError } from '../../platform/errors.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Principal, PrincipalSigner } from '../../platform/principal.js';
@@ -74,28 +75,6 @@ export interface SharedDeps {
 /** Per-event plans of one shared subscription executing at the same time. */
 const PARALLEL_EXECUTIONS = 8;
 
-/** A counting semaphore: `run` starts `task` when one of `size` slots is free. */
-function createSlots(size: number): { run<T>(task: () => Promise<T>): Promise<T> } {
-  let free = size;
-  const waiting: Array<() => void> = [];
-  const release = () => {
-    const next = waiting.shift();
-    if (next) next();
-    else free++;
-  };
-  return {
-    async run(task) {
-      if (free > 0) free--;
-      else await new Promise<void>((r) => waiting.push(r));
-      try {
-        return await task();
-      } finally {
-        release();
-      }
-    },
-  };
-}
-
 function isRetryableErrors(errors: readonly GraphQLFormattedError[]): boolean {
   return errors.length > 0 && errors.every((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE');
 }
@@ -115,7 +94,7 @@ export class SharedSubscription {
   /** True once the current upstream subscription delivered an event. */
   private streaming = false;
   private chain: Promise<void> = Promise.resolve();
-  private readonly slots = createSlots(PARALLEL_EXECUTIONS);
+  private readonly slots = pLimit(PARALLEL_EXECUTIONS);
   private readonly fanOut: FanOut;
   private readonly eventInput: EventInput;
 
@@ -234,7 +213,7 @@ export class SharedSubscription {
       this.stopUpstream();
     }
     // Plans of several events run at once (their fetches overlap); payloads go out in event order.
-    const executed = this.slots.run(() => this.execute(result, cursor));
+    const executed = this.slots(() => this.execute(result, cursor));
     this.chain = this.chain.then(() => this.emit(executed));
   }
 

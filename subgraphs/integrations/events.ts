@@ -5,6 +5,7 @@
  */
 import { Types } from 'mongoose';
 import type { DomainEvent } from '../kit/outbox.js';
+import { isoOrNull } from '../kit/scalars.js';
 import type { SyncJobDoc, SyncKind, SyncStatus } from './models.js';
 
 /** Event type for a job that reached `status`. */
@@ -18,8 +19,6 @@ export function syncEventType(status: SyncStatus): string {
 /** The topic of a job's events. */
 export const syncTopic = (jobId: string): string => `sync:${jobId}`;
 
-const iso = (d: Date | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
-
 /** The job as JSON (ids as hex, dates as ISO strings). */
 export function syncJobJson(j: SyncJobDoc): Record<string, unknown> {
   return {
@@ -32,10 +31,10 @@ export function syncJobJson(j: SyncJobDoc): Record<string, unknown> {
     total: j.total,
     errors: [...j.errorMessages],
     checkpoint: j.checkpoint,
-    startedAt: iso(j.startedAt),
-    finishedAt: iso(j.finishedAt),
-    createdAt: iso(j.createdAt),
-    updatedAt: iso(j.updatedAt),
+    startedAt: isoOrNull(j.startedAt),
+    finishedAt: isoOrNull(j.finishedAt),
+    createdAt: isoOrNull(j.createdAt),
+    updatedAt: isoOrNull(j.updatedAt),
   };
 }
 

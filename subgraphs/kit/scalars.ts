@@ -16,6 +16,11 @@ function parseDateTime(value: unknown): Date {
   return d;
 }
 
+/** A stored date as an ISO-8601 string (UTC), for payloads and exports written as plain JSON; null for no date. */
+export function isoOrNull(d: Date | string | null | undefined): string | null {
+  return d ? new Date(d).toISOString() : null;
+}
+
 /** ISO-8601 date-time with offset; serialises Date values, parses into Date. */
 export const DateTimeScalar = new GraphQLScalarType<Date, string>({
   name: 'DateTime',

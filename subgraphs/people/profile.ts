@@ -1,6 +1,7 @@
 /** Speaker profile and preference updates (validated into `$set` documents), and the GDPR export shape. */
 import { badInput } from '../../platform/errors.js';
 import { optionalString, requireHttpUrl, requireString } from '../kit/input.js';
+import { isoOrNull } from '../kit/scalars.js';
 import { checkTimeZone } from '../kit/validation.js';
 import type { ApiClientDoc, OrganizationDoc, UserDoc } from './models.js';
 
@@ -50,8 +51,6 @@ export function preferencesUpdate(input: Record<string, unknown>): Record<string
   return set;
 }
 
-const iso = (d: Date | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
-
 /** Everything the people service holds about a user, as plain JSON (GDPR access / portability). */
 export function toExport(user: UserDoc, organization: OrganizationDoc | null, clients: ApiClientDoc[]): Record<string, unknown> {
   return {
@@ -65,11 +64,11 @@ export function toExport(user: UserDoc, organization: OrganizationDoc | null, cl
       organization: organization ? { id: organization._id.toHexString(), name: organization.name, slug: organization.slug } : null,
       speakerProfile: user.speakerProfile ? { bio: user.speakerProfile.bio ?? null, company: user.speakerProfile.company ?? null, title: user.speakerProfile.title ?? null, links: user.speakerProfile.links.map((l) => ({ label: l.label, url: l.url })) } : null,
       preferences: user.preferences,
-      consents: user.consents.map((c) => ({ purpose: c.purpose, granted: c.granted, grantedAt: iso(c.grantedAt), revokedAt: iso(c.revokedAt), updatedAt: iso(c.updatedAt) })),
-      erasedAt: iso(user.erasedAt),
-      createdAt: iso(user.createdAt),
-      updatedAt: iso(user.updatedAt),
+      consents: user.consents.map((c) => ({ purpose: c.purpose, granted: c.granted, grantedAt: isoOrNull(c.grantedAt), revokedAt: isoOrNull(c.revokedAt), updatedAt: isoOrNull(c.updatedAt) })),
+      erasedAt: isoOrNull(user.erasedAt),
+      createdAt: isoOrNull(user.createdAt),
+      updatedAt: isoOrNull(user.updatedAt),
     },
-    apiClients: clients.map((c) => ({ id: c._id.toHexString(), name: c.name, clientId: c.clientId, scopes: c.scopes, createdAt: iso(c.createdAt), revokedAt: iso(c.revokedAt) })),
+    apiClients: clients.map((c) => ({ id: c._id.toHexString(), name: c.name, clientId: c.clientId, scopes: c.scopes, createdAt: isoOrNull(c.createdAt), revokedAt: isoOrNull(c.revokedAt) })),
   };
 }

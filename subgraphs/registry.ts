@@ -13,7 +13,7 @@ import { createIntegrationsSubgraph } from './integrations/index.js';
 import { seedIntegrations } from './integrations/seed.js';
 
 export interface SubgraphEntry {
-  create: (deps: SubgraphDeps) => SubgraphModule<any>;
+  create: (deps: SubgraphDeps) => SubgraphModule;
   /** Seeds the plan's parts that belong to the subgraph (every part when no plan is given). */
   seed: (conn: Connection, plan?: DemoSeedPlan) => Promise<{ seeded: boolean }>;
 }

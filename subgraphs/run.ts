@@ -41,7 +41,7 @@ export interface RunSubgraphOptions {
 export interface RunningSubgraph {
   name: SubgraphName;
   server: SubgraphServer;
-  module: SubgraphModule<any>;
+  module: SubgraphModule;
   conn: Connection;
   /** Stops serving, then the live feed, then closes the connection. Safe to call twice. */
   stop(): Promise<void>;
@@ -53,7 +53,7 @@ export async function runSubgraph(opts: RunSubgraphOptions): Promise<RunningSubg
   const entry = SUBGRAPHS[name];
   const plan = seed === false ? undefined : seedPlan(seed, nodeEnv === 'production');
   const conn = await openConnection(mongoUri, databaseName(name, dbPrefix), { monitorCommands });
-  const liveRuntime = await createSubgraphLive({ conn, redisUrl, keyPrefix: redisKeyPrefix, logger });
+  const liveRuntime = createSubgraphLive({ conn, redisUrl, keyPrefix: redisKeyPrefix, logger });
   const module = entry.create({ conn, logger, live: liveRuntime.live, settings });
   await module.init();
   if (plan) {

@@ -138,12 +138,12 @@ describe('live delivery with the real events subgraph', () => {
       }
       const total = 12;
       // A fresh event: its topic (and so its Redis channel) belongs to this test alone.
-      const { eventId, registrations } = await eventWithPaidRegistrations(gateways[0], token, total);
+      const { eventId, registrations } = await eventWithPaidRegistrations(gateways[0]!, token, total);
       const streams = gateways.flatMap((gw) => [subscriber(gw, eventId), subscriber(gw, eventId)]);
       // Each gateway's shared subscription runs on its own replica before anything is written.
       await eventually(() => gateways.every((g) => g.subscriptions.stats().upstreamOpened > 0), 15_000, 'upstream subscriptions opened');
 
-      for (const [i, reg] of registrations.entries()) await checkIn(gateways[i % 2], reg);
+      for (const [i, reg] of registrations.entries()) await checkIn(gateways[i % 2]!, reg);
       await eventually(() => streams.every((s) => s.events.length >= total || s.errors.length > 0), 20_000, 'every event on every subscriber');
       await new Promise((r) => setTimeout(r, 500)); // a duplicate would arrive now
       for (const s of streams) expectExactly(s, eventId, registrations);

@@ -49,7 +49,7 @@ beforeAll(async () => {
   orphanId = orphan.toHexString();
 });
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.dispose()));
+  for (const c of clients) await c.dispose();
   await t?.stop();
 });
 
@@ -132,10 +132,10 @@ describe('a null in a non-null position in a subscription event', () => {
     for (let waited = 0; payloads.length === 0 && failures.length === 0 && waited < 15_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
     expect(failures).toEqual([]);
     expect(payloads).toHaveLength(1);
-    const [payload] = payloads;
+    const payload = payloads[0]!;
     expect(payload.data).toBeNull();
     expect(payload.errors).toHaveLength(1);
-    expect(payload.errors![0].path).toEqual(['checkInCreated', 'checkIn', 'registration', 'attendee', 'name']);
+    expect(payload.errors![0]!.path).toEqual(['checkInCreated', 'checkIn', 'registration', 'attendee', 'name']);
     expectSpecError(payload.errors![0], 'INTERNAL_SERVER_ERROR');
     expectNoInternals(payload);
   });

@@ -51,7 +51,7 @@ async function ok(token: string, query: string, variables: Record<string, unknow
 /** The one error of a response, with its path. */
 function onlyError(res: GraphQLResponse): NonNullable<GraphQLResponse['body']['errors']>[number] {
   expect(res.body.errors, JSON.stringify(res.body)).toHaveLength(1);
-  return res.body.errors![0];
+  return res.body.errors![0]!;
 }
 
 const REGISTER = `mutation ($input: RegisterInput!) { register(input: $input) { id status waitlistPosition invitation { state invitedBy { id } } } }`;
@@ -63,8 +63,8 @@ const CHECK_IN = `mutation ($r: ID) { checkIn(registrationId: $r) { id registrat
 async function emailAs(i: number, token: string): Promise<string> {
   const res = await t.gql(EMAIL, { id: USER(i) }, { token });
   if (!res.body.errors) return res.body.data.user.email;
-  expect(res.body.errors[0].path).toEqual(['user', 'email']);
-  return res.body.errors[0].extensions!.code;
+  expect(res.body.errors[0]!.path).toEqual(['user', 'email']);
+  return res.body.errors[0]!.extensions!.code;
 }
 
 /** Registrations stored for the attendee at the event, read from the events database. */
@@ -155,8 +155,8 @@ describe("check-ins reach the organizer's and the assigned staff's events only",
   it("another event's organizer can neither check in, nor watch check-ins, nor act on registrations there", async () => {
     const checkIns = () => t.stack.subgraphs.events.conn.db!.collection('checkins').countDocuments({});
     const before = await checkIns();
-    expectSpecError(onlyError(await t.gql(CHECK_IN, { r: REG(AT_EVENT0[0].r) }, { token: organizer1 })), 'FORBIDDEN', 'registrationId');
-    const bulk = (await ok(organizer1, `mutation ($items: [CheckInItem!]!) { bulkCheckIn(items: $items) { checkIn { id } error { code target } } }`, { items: [{ registrationId: REG(AT_EVENT0[0].r) }, { registrationId: REG(AT_EVENT1.r) }] })).bulkCheckIn;
+    expectSpecError(onlyError(await t.gql(CHECK_IN, { r: REG(AT_EVENT0[0]!.r) }, { token: organizer1 })), 'FORBIDDEN', 'registrationId');
+    const bulk = (await ok(organizer1, `mutation ($items: [CheckInItem!]!) { bulkCheckIn(items: $items) { checkIn { id } error { code target } } }`, { items: [{ registrationId: REG(AT_EVENT0[0]!.r) }, { registrationId: REG(AT_EVENT1.r) }] })).bulkCheckIn;
     expect(bulk[0]).toEqual({ checkIn: null, error: { code: 'FORBIDDEN', target: 'items.0.registrationId' } });
     expect(bulk[1].checkIn).not.toBeNull(); // their own event
     expect(await checkIns()).toBe(before + 1);
@@ -185,7 +185,7 @@ describe("check-ins reach the organizer's and the assigned staff's events only",
     const elsewhere = watchCheckIns(EVENT(1), staff);
     await eventually(() => elsewhere.errors.length > 0, 15_000, 'refusal at event 1');
     expect(elsewhere.errors[0]?.extensions?.code).toBe('FORBIDDEN');
-    const first = AT_EVENT0[1];
+    const first = AT_EVENT0[1]!;
     const checkedIn = (await ok(staff, CHECK_IN, { r: REG(first.r) })).checkIn;
     expect(checkedIn.registration.id).toBe(REG(first.r));
     await eventually(() => stream.events.length > 0 || stream.errors.length > 0, 15_000, 'check-in event');
@@ -194,14 +194,14 @@ describe("check-ins reach the organizer's and the assigned staff's events only",
 
     expectSpecError(onlyError(await t.gql(CHECK_IN, { r: REG(AT_EVENT1.r) }, { token: staff })), 'FORBIDDEN', 'registrationId');
     expect(onlyError(await t.gql(`query ($id: ID!) { event(id: $id) { registrations(first: 1) { totalCount } } }`, { id: EVENT(0) }, { token: staff })).extensions?.code).toBe('FORBIDDEN');
-    expect((await ok(staff, `query ($id: ID!) { registration(id: $id) { id } }`, { id: REG(AT_EVENT0[2].r) })).registration).toBeNull();
+    expect((await ok(staff, `query ($id: ID!) { registration(id: $id) { id } }`, { id: REG(AT_EVENT0[2]!.r) })).registration).toBeNull();
     expectSpecError(onlyError(await t.gql(REGISTER, { input: { eventId: EVENT(0), attendeeId: USER(472) } }, { token: staff })), 'FORBIDDEN', 'input.attendeeId');
 
     const removed = (await ok(organizer0, `mutation ($e: ID!, $u: ID!) { removeCheckInStaff(eventId: $e, userId: $u) { checkInStaff { id } } }`, { e: EVENT(0), u: USER(STAFF) })).removeCheckInStaff;
     expect(removed.checkInStaff).not.toContainEqual({ id: USER(STAFF) });
-    expectSpecError(onlyError(await t.gql(CHECK_IN, { r: REG(AT_EVENT0[2].r) }, { token: staff })), 'FORBIDDEN', 'registrationId');
+    expectSpecError(onlyError(await t.gql(CHECK_IN, { r: REG(AT_EVENT0[2]!.r) }, { token: staff })), 'FORBIDDEN', 'registrationId');
     // A check-in by the organizer after the removal does not reach the removed staff member.
-    await ok(organizer0, CHECK_IN, { r: REG(AT_EVENT0[2].r) });
+    await ok(organizer0, CHECK_IN, { r: REG(AT_EVENT0[2]!.r) });
     const seen = stream.events.length;
     await eventually(() => stream.completed || stream.events.length > seen, 15_000, 'end of the removed staff member’s stream');
     expect(stream.events).toHaveLength(seen);

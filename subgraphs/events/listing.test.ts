@@ -88,7 +88,7 @@ describe('draft visibility', () => {
     expect(ok(await t.call(q, { id: draft.id }, who.otherOrganizer)).event).toBeNull();
     expect(ok(await t.call(q, { id: draft.id }, who.stranger)).event).toBeNull();
     expect(ok(await t.call(q, { id: draft.id })).event).toBeNull();
-    expect(ok(await t.call(q, { id: published[0].id })).event.id).toBe(published[0].id);
+    expect(ok(await t.call(q, { id: published[0]!.id })).event.id).toBe(published[0]!.id);
     const anonymous = await collect({});
     expect(anonymous.totalCount).toBe(45);
     const own = await collect({}, who.organizer);
@@ -98,7 +98,7 @@ describe('draft visibility', () => {
 
 describe('federation entities', () => {
   it('resolves Event, Session, Registration, CheckIn and User references through _entities', async () => {
-    const ev = published[1];
+    const ev = published[1]!;
     const endsAt = new Date(Date.parse(ev.startsAt) + 3_600_000).toISOString();
     const session = ok(await t.call('mutation($input: CreateSessionInput!) { createSession(input: $input) { id } }', { input: { eventId: ev.id, title: 'Opening', startsAt: ev.startsAt, endsAt } }, who.organizer)).createSession;
     const reg = ok(await register(t, who.attendee, ev.id)).register;
@@ -130,7 +130,7 @@ describe('federation entities', () => {
     // A stranger sees neither the registration nor its check-in, nor another user's registrations.
     const foreign = await t.call(ENTITIES, { reps: reps.slice(2, 5) }, who.stranger);
     expect(foreign.data?._entities.slice(0, 2)).toEqual([null, null]);
-    expect(foreign.errors?.[0].extensions.code).toBe('FORBIDDEN');
+    expect(foreign.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
   });
 });
 
@@ -141,12 +141,12 @@ describe('principals', () => {
       const res = await fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json', [PRINCIPAL_HEADER]: header }, body: JSON.stringify({ query: '{ events { totalCount } }' }) });
       expect(res.status).toBe(401);
       const body = (await res.json()) as { errors: Array<{ extensions: { code: string } }> };
-      expect(body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+      expect(body.errors[0]!.extensions.code).toBe('UNAUTHENTICATED');
     }
   });
 
   it('refuses anonymous registration and registration reads', async () => {
-    expectError(await register(t, { kind: 'anonymous', sub: null, scopes: [], roles: [] }, published[0].id), 'UNAUTHENTICATED');
+    expectError(await register(t, { kind: 'anonymous', sub: null, scopes: [], roles: [] }, published[0]!.id), 'UNAUTHENTICATED');
     expectError(await t.call('{ registration(id: "000000000000000000000000") { id } }'), 'UNAUTHENTICATED');
   });
 });

@@ -25,10 +25,10 @@ beforeAll(async () => {
   // Every fifth event is a sub-event of the one before it, so parent and subEvents resolve too.
   const events = ids.map((_id, i) => {
     const startsAt = new Date(Date.UTC(2031, 0, 1) + i * 24 * HOUR);
-    return { ...base, _id, title: `Event ${i}`, status: 'PUBLISHED' as const, startsAt, endsAt: new Date(startsAt.getTime() + 8 * HOUR), parentId: i % 5 === 4 ? ids[i - 1] : null };
+    return { ...base, _id, title: `Event ${i}`, status: 'PUBLISHED' as const, startsAt, endsAt: new Date(startsAt.getTime() + 8 * HOUR), parentId: i % 5 === 4 ? ids[i - 1]! : null };
   });
   eventIds.push(...events.map((e) => e._id));
-  bigEventId = events[0]._id;
+  bigEventId = events[0]!._id;
   await m.Event.insertMany(events, { lean: true });
   await m.Session.insertMany(
     events.flatMap((ev) =>
@@ -39,7 +39,7 @@ beforeAll(async () => {
   // 100 registrations on one event, and one on each of 50 others; every other one checked in.
   const regs = [...Array.from({ length: 100 }, () => bigEventId), ...eventIds.slice(1, 51)].map((eventId, i) => {
     const attendeeId = new Types.ObjectId();
-    return { _id: new Types.ObjectId(), eventId, attendeeId, status: 'CONFIRMED', ticketCode: newTicketCode(), waitlisted: false, queueSeq: i, activeKey: `${eventId}:${attendeeId}`, cancellationReason: null, confirmedAt: now, cancelledAt: null, checkedInAt: i % 2 ? now : null, createdAt: now, updatedAt: now };
+    return { _id: new Types.ObjectId(), eventId, attendeeId, status: 'CONFIRMED', ticketCode: newTicketCode(), waitlisted: false, queueSeq: i, activeKey: `${eventId.toHexString()}:${attendeeId.toHexString()}`, cancellationReason: null, confirmedAt: now, cancelledAt: null, checkedInAt: i % 2 ? now : null, createdAt: now, updatedAt: now };
   });
   registrationIds.push(...regs.map((r) => r._id));
   await m.Registration.insertMany(regs, { lean: true });

@@ -39,7 +39,7 @@ export function createReferences({ peers }: ReferencesOptions) {
     return new Map(
       unique.map((id, i): [string, UserProblem] => {
         const user = found[i];
-        return [id, user === null ? 'missing' : user.erasedAt ? 'erased' : null];
+        return [id, !user ? 'missing' : user.erasedAt ? 'erased' : null];
       }),
     );
   }

@@ -80,8 +80,8 @@ describe('registerBatch', () => {
   it('reports each item on its own; one bad item does not fail the others', async () => {
     const ev = await publishedEvent(t, who.organizer);
     const ids = [newUserId(), 'not-an-id', newUserId(), newUserId(), newUserId()];
-    await t.addUsers([ids[0], ids[2]]);
-    await t.addUsers([ids[4]], { erased: true });
+    await t.addUsers([ids[0]!, ids[2]!]);
+    await t.addUsers([ids[4]!], { erased: true });
     ok(await register(t, who.organizer, ev.id, ids[2]));
     const r = ok(await t.call(`mutation($e: ID!, $ids: [ID!]!) { registerBatch(eventId: $e, attendeeIds: $ids) { index registration { id attendee { id } invitation { state } } error { code message target } } }`, { e: ev.id, ids }, who.organizer)).registerBatch;
     expect(r[0]).toMatchObject({ index: 0, registration: { attendee: { id: ids[0] }, invitation: { state: 'PENDING' } }, error: null });

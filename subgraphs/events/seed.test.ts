@@ -66,12 +66,12 @@ describe('seedEvents', () => {
 
   it('seeds demo check-in staff who check in at their events only', async () => {
     const staffOf = async (i: number) => ok(await t.call('query($id: ID!) { event(id: $id) { checkInStaff { id } } }', { id: demoId('event', i).toHexString() }, userPrincipal(demoId('user', 0).toHexString(), { roles: ['admin'] }))).event.checkInStaff;
-    expect(await staffOf(0)).toEqual(DEMO_CHECK_IN_STAFF[0].map((u) => ({ id: demoId('user', u).toHexString() })));
+    expect(await staffOf(0)).toEqual(DEMO_CHECK_IN_STAFF[0]!.map((u) => ({ id: demoId('user', u).toHexString() })));
     expect(await staffOf(2)).toEqual([]);
-    const staff = userPrincipal(demoId('user', DEMO_CHECK_IN_STAFF[0][0]).toHexString(), { scopes: ['events:read', 'checkins:write'], roles: ['staff'] });
+    const staff = userPrincipal(demoId('user', DEMO_CHECK_IN_STAFF[0]![0]!).toHexString(), { scopes: ['events:read', 'checkins:write'], roles: ['staff'] });
     const CHECK_IN = 'mutation($id: ID) { checkIn(registrationId: $id) { id } }';
     const atEvent = (e: number) => Array.from({ length: DEMO.registrations }, (_, r) => ({ r, ...demoRegistration(r) })).find((x) => x.eventIndex === e && x.status === 'CONFIRMED' && !x.checkedIn)!;
     expect(ok(await t.call(CHECK_IN, { id: demoId('registration', atEvent(0).r).toHexString() }, staff)).checkIn.id).toBeTruthy();
-    expect((await t.call(CHECK_IN, { id: demoId('registration', atEvent(1).r).toHexString() }, staff)).errors?.[0].extensions.code).toBe('FORBIDDEN');
+    expect((await t.call(CHECK_IN, { id: demoId('registration', atEvent(1).r).toHexString() }, staff)).errors?.[0]?.extensions.code).toBe('FORBIDDEN');
   });
 });

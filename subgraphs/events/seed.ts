@@ -7,7 +7,7 @@
  * Seed data writes no domain events.
  */
 import type { Connection, Types } from 'mongoose';
-import { DEMO, demoOrganizer, demoRegistration, demoUser, fullDemoPlan, type DemoSeedPlan } from '../kit/demo.js';
+import { DEMO, cyclic, demoOrganizer, demoRegistration, demoUser, fullDemoPlan, type DemoSeedPlan } from '../kit/demo.js';
 import { demoId } from '../kit/ids.js';
 import { eventsModels, type CheckInDoc, type EventDoc, type RegistrationDoc, type SessionDoc, type VenueDoc } from './models.js';
 import { newTicketCode } from './service-registrations.js';
@@ -171,20 +171,20 @@ function sessionDocs(events: EventDoc[], now: Date, withSpeakers: boolean): Sess
   const speakerCount = lastSpeaker - firstSpeaker + 1;
   return Array.from({ length: DEMO.sessions }, (_, i) => {
     const eventIndex = i % DEMO.publishedEvents;
-    const ev = events[eventIndex];
+    const ev = cyclic(events, eventIndex);
     const k = Math.floor(i / DEMO.publishedEvents);
-    const days = EVENTS[eventIndex].days;
+    const { days } = cyclic(EVENTS, eventIndex);
     const startsAt = new Date(ev.startsAt.getTime() + (k % days) * 24 * HOUR + Math.floor(k / days) * HOUR);
     const speakers: Types.ObjectId[] = [demoId('user', firstSpeaker + (i % speakerCount))];
     if (i % 5 === 0) speakers.push(demoId('user', firstSpeaker + ((i + speakerCount / 2) % speakerCount)));
     return {
       _id: demoId('session', i),
       eventId: ev._id,
-      title: i < TOPICS.length ? TOPICS[i] : `${TOPICS[i % TOPICS.length]}: lessons from production`,
+      title: i < TOPICS.length ? cyclic(TOPICS, i) : `${cyclic(TOPICS, i)}: lessons from production`,
       description: null,
       startsAt,
       endsAt: new Date(startsAt.getTime() + 0.75 * HOUR),
-      room: ev.venue?.onlineUrl ? 'Stage 1' : ROOMS[i % ROOMS.length],
+      room: ev.venue?.onlineUrl ? 'Stage 1' : cyclic(ROOMS, i),
       status: 'SCHEDULED',
       cancellationReason: null,
       speakerIds: withSpeakers ? speakers : [],
@@ -222,7 +222,7 @@ async function seedRegistrations(conn: Connection, events: EventDoc[], now: Date
   const checkIns: CheckInDoc[] = [];
   for (let r = 0; r < DEMO.registrations; r++) {
     const demo = demoRegistration(r);
-    const ev = events[demo.eventIndex];
+    const ev = cyclic(events, demo.eventIndex);
     const createdAt = new Date(now.getTime() - (DEMO.registrations - r) * 60_000);
     const checkedInAt = demo.checkedIn ? new Date(ev.startsAt.getTime() + (r % 120) * 60_000) : null;
     const reg: RegistrationDoc = {

@@ -1,6 +1,7 @@
 /** Event operations: lookups with draft visibility, the filtered list, and the event lifecycle. */
 import { Types, type ClientSession, type QueryFilter } from 'mongoose';
 import { badInput, notFound } from '../../platform/errors.js';
+import { onlyCreated } from '../kit/db.js';
 import { toObjectId } from '../kit/ids.js';
 import { escapeRegex } from '../kit/input.js';
 import { decodeCursor, paginate, type PageArgs } from '../kit/pagination.js';
@@ -50,7 +51,7 @@ function listFilter(ctx: EventsContext, args: EventsArgs): Record<string, unknow
   if (f.parentId) and.push({ parentId: toObjectId(f.parentId, 'filter.parentId') });
   const visible = visibleEventsFilter(ctx.principal);
   if (visible) and.push(visible);
-  return and.length === 0 ? {} : and.length === 1 ? and[0] : { $and: and };
+  return and.length > 1 ? { $and: and } : (and[0] ?? {});
 }
 
 /** Event lookups and lifecycle. */
@@ -125,7 +126,7 @@ export function eventOps(d: EventsServiceOptions) {
       if (input.organizerId && organizerId.toHexString() !== actorId(p)) await d.refs.requireUsers(ctx, [{ id: organizerId.toHexString(), target: 'input.organizerId' }]);
       if (fields.organizationId) await d.refs.requireOrganization(ctx, fields.organizationId.toHexString(), 'input.organizationId');
       const ev = await write(d, async (session) => {
-        const [doc] = await Event.create([{ ...fields, organizerId, parentId, status: 'DRAFT' }], { session });
+        const doc = onlyCreated(await Event.create([{ ...fields, organizerId, parentId, status: 'DRAFT' }], { session }));
         const created = doc.toObject() as EventDoc;
         return { value: created, events: [eventEvent('event.created', created)] };
       });

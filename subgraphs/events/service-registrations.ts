@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Types, type ClientSession } from 'mongoose';
 import { requireAuthenticated } from '../kit/authz.js';
 import { appError, badInput, notFound } from '../../platform/errors.js';
+import { onlyCreated } from '../kit/db.js';
 import { toObjectId } from '../kit/ids.js';
 import type { PageArgs } from '../kit/pagination.js';
 import { isDuplicateKeyError } from '../kit/validation.js';
@@ -24,7 +25,7 @@ import { itemError, write, type ItemError, type EventsServiceOptions } from './s
 export const HOLDING: RegistrationStatus[] = ['PENDING', 'CONFIRMED'];
 
 /** Registrations that hold a spot or wait for one: everything but unanswered invitations. */
-export const COUNTED = { invitationState: { $ne: 'PENDING' } } as const;
+const COUNTED = { invitationState: { $ne: 'PENDING' } } as const;
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 /** Shape of a ticket code. */
@@ -129,7 +130,7 @@ export function registrationOps(d: EventsServiceOptions) {
         const invited = mode === 'invitation';
         const waitlisted = !invited && ev.capacity !== null && (await heldSpots(d, session, eventId)) >= ev.capacity;
         const inviter = invited ? actorId(p) : null;
-        const [doc] = await Registration.create(
+        const doc = onlyCreated(await Registration.create(
           [
             {
               eventId,
@@ -144,7 +145,7 @@ export function registrationOps(d: EventsServiceOptions) {
             },
           ],
           { session },
-        );
+        ));
         const created = doc.toObject() as RegistrationDoc;
         return { value: created, events: [registrationEvent(invited ? 'registration.invited' : 'registration.created', created)] };
       });

@@ -4,6 +4,7 @@
  */
 import type { ClientSession, Types } from 'mongoose';
 import { notFound } from '../../platform/errors.js';
+import { onlyCreated } from '../kit/db.js';
 import { toObjectId } from '../kit/ids.js';
 import { canSeeEvent, invalidTransition, requireManageEvent } from './access.js';
 import { sessionEvent, type SessionEventType } from './events.js';
@@ -77,7 +78,7 @@ export function sessionOps(d: EventsServiceOptions) {
       const s = await write(d, async (session) => {
         const ev = await eventForWrite(ctx, session, eventId, 'input.eventId');
         checkWithinEvent(fields.startsAt, fields.endsAt, ev);
-        const [doc] = await Session.create([{ ...fields, eventId, status: 'SCHEDULED' }], { session });
+        const doc = onlyCreated(await Session.create([{ ...fields, eventId, status: 'SCHEDULED' }], { session }));
         const created = doc.toObject() as SessionDoc;
         return { value: created, events: [sessionEvent('session.created', created)] };
       });

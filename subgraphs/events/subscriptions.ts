@@ -18,7 +18,7 @@ import type { EventDoc } from './models.js';
 type SubArgs = { eventId: string; after?: string | null };
 
 function clearLoaders(loaders: EventsLoaders): void {
-  for (const loader of Object.values(loaders)) loader.clearAll();
+  for (const key of Object.keys(loaders) as Array<keyof EventsLoaders>) loaders[key].clearAll();
 }
 
 /** Loads the subscribed event; drafts the caller may not see are not found. */

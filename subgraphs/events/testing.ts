@@ -86,7 +86,7 @@ export function serveEvents(use: (t: EventsTestSubgraph) => void, opts: { seed?:
 /** Asserts a single error with `code` (and `target` when given) and answers it. */
 export function expectError(r: GqlResult, code: string, target?: string) {
   expect(r.errors, JSON.stringify(r)).toBeDefined();
-  const err = r.errors![0];
+  const err = r.errors![0]!;
   expect(err.extensions.code, JSON.stringify(err)).toBe(code);
   if (target !== undefined) expect(err.extensions.target, JSON.stringify(err)).toBe(target);
   return err;

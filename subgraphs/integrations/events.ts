@@ -9,7 +9,7 @@ import { isoOrNull } from '../kit/scalars.js';
 import type { SyncJobDoc, SyncKind, SyncStatus } from './models.js';
 
 /** Event type for a job that reached `status`. */
-export function syncEventType(status: SyncStatus): string {
+function syncEventType(status: SyncStatus): string {
   if (status === 'SUCCEEDED') return 'sync.completed';
   if (status === 'FAILED') return 'sync.failed';
   if (status === 'CANCELLED') return 'sync.cancelled';
@@ -20,7 +20,7 @@ export function syncEventType(status: SyncStatus): string {
 export const syncTopic = (jobId: string): string => `sync:${jobId}`;
 
 /** The job as JSON (ids as hex, dates as ISO strings). */
-export function syncJobJson(j: SyncJobDoc): Record<string, unknown> {
+function syncJobJson(j: SyncJobDoc): Record<string, unknown> {
   return {
     id: j._id.toHexString(),
     connectorId: j.connectorId.toHexString(),
@@ -45,7 +45,7 @@ export function syncJobFromJson(p: Record<string, unknown>): SyncJobDoc {
   return {
     _id: new Types.ObjectId(String(p.id)),
     connectorId: new Types.ObjectId(String(p.connectorId)),
-    eventId: p.eventId ? new Types.ObjectId(String(p.eventId)) : null,
+    eventId: typeof p.eventId === 'string' ? new Types.ObjectId(p.eventId) : null,
     kind: (p.kind as SyncKind) ?? 'FULL',
     status,
     active: status === 'QUEUED' || status === 'RUNNING',

@@ -119,7 +119,7 @@ describe('sync jobs', () => {
     jobId = r.data!.startSyncJob.id;
     expect((await outbox(jobId)).map((e) => [e.type, e.payload.status])).toEqual([['sync.progress', 'QUEUED']]);
     const again = await t.call(START, { c: connectorId }, integrator);
-    expect(again.errors![0].extensions).toMatchObject({ code: 'CONFLICT', target: 'connectorId' });
+    expect(again.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', target: 'connectorId' });
     bad(await t.call(START, { c: 'bad' }, integrator), 'connectorId');
   });
   it('progress moves QUEUED → RUNNING and checks bounds without writing on invalid input', async () => {

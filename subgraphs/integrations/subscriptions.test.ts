@@ -36,7 +36,7 @@ describe('syncProgress', () => {
   });
   it('needs integrations:read', async () => {
     const sub = await t.subscribe(SUB, { j: demoId('syncjob', 1).toHexString() }, userPrincipal(demoId('user', 300).toHexString()));
-    expect(codes((await sub.results)[0])).toEqual(['FORBIDDEN']);
+    expect(codes((await sub.results)[0]!)).toEqual(['FORBIDDEN']);
     await sub.close();
   });
 });

@@ -129,9 +129,10 @@ function createLocalBus({ logger }: CreateBusOptions): Bus {
       const { remove } = addListener(topics, topic, { handler, onResync });
       return unsubscriber(() => void remove(), Promise.resolve());
     },
-    async close() {
+    close() {
       closed = true;
       topics.clear();
+      return Promise.resolve();
     },
   };
 }

@@ -21,3 +21,13 @@ export function pingProbe(conn: Connection): () => Promise<boolean> {
     return res?.ok === 1;
   };
 }
+
+/**
+ * The one document of `Model.create([doc], { session })`: mongoose takes an array to create
+ * inside a transaction and answers one document per element.
+ */
+export function onlyCreated<T>(docs: readonly T[]): T {
+  const [doc] = docs;
+  if (docs.length !== 1 || doc === undefined) throw new Error(`expected one created document, got ${docs.length}`);
+  return doc;
+}

@@ -12,7 +12,7 @@ import { ConfigError, type SubgraphName } from '../../platform/config.js';
 import { demoId } from './ids.js';
 
 /** The parts of the demo data, by the subgraph that holds them. */
-export const DEMO_DATASETS = {
+const DEMO_DATASETS = {
   /** Events, sub-events and sessions: the public catalogue, no personal data, no credentials. */
   events: 'events',
   /** Registrations with ticket codes (credentials) and check-ins of demo attendees. */
@@ -28,7 +28,7 @@ export const DEMO_DATASETS = {
 } as const satisfies Record<string, SubgraphName>;
 
 export type DemoDataset = keyof typeof DEMO_DATASETS;
-export const DEMO_DATASET_NAMES = Object.keys(DEMO_DATASETS) as DemoDataset[];
+const DEMO_DATASET_NAMES = Object.keys(DEMO_DATASETS) as DemoDataset[];
 
 /** The parts that hold neither personal data nor credentials: the only ones production may load. */
 export const PRODUCTION_DATASETS: readonly DemoDataset[] = ['events'];
@@ -118,10 +118,17 @@ export const DEMO = {
 const FIRST = ['Ada', 'Grace', 'Alan', 'Linus', 'Barbara', 'Ken', 'Margaret', 'Dennis', 'Frances', 'Edsger', 'Radia', 'Tim', 'Hedy', 'Donald', 'Katherine', 'John', 'Shafi', 'Leslie', 'Annie', 'Niklaus'];
 const LAST = ['Lovelace', 'Hopper', 'Turing', 'Torvalds', 'Liskov', 'Thompson', 'Hamilton', 'Ritchie', 'Allen', 'Dijkstra', 'Perlman', 'Berners-Lee', 'Lamarr', 'Knuth', 'Johnson', 'McCarthy', 'Goldwasser', 'Lamport', 'Easley', 'Wirth'];
 
+/** The element of a non-empty list at `i`, counting on from its start again past its end. */
+export function cyclic<T>(list: readonly T[], i: number): T {
+  const item = list[i % list.length];
+  if (item === undefined) throw new Error(`no element ${i} in a list of ${list.length}`);
+  return item;
+}
+
 /** Display name and email of demo user i. */
 export function demoUser(i: number): { id: string; name: string; email: string; roles: string[]; organizationIndex: number | null } {
-  const first = FIRST[i % FIRST.length];
-  const last = LAST[Math.floor(i / FIRST.length) % LAST.length];
+  const first = cyclic(FIRST, i);
+  const last = cyclic(LAST, Math.floor(i / FIRST.length));
   const roles = i === DEMO.adminIndex ? ['admin'] : (DEMO.organizerIndexes as readonly number[]).includes(i) ? ['organizer'] : i >= DEMO.speakerRange[0] && i <= DEMO.speakerRange[1] ? ['speaker', 'attendee'] : ['attendee'];
   return {
     id: demoId('user', i).toHexString(),
@@ -149,5 +156,5 @@ export function demoEventPrice(eventIndex: number): { amount: number; currency: 
 
 /** Organizer (user index) of demo event e. */
 export function demoOrganizer(eventIndex: number): number {
-  return DEMO.organizerIndexes[eventIndex % DEMO.organizerIndexes.length];
+  return cyclic(DEMO.organizerIndexes, eventIndex);
 }

@@ -27,7 +27,7 @@ export function mapDbError(err: unknown, opts: DbErrorOptions = {}): unknown {
   if (invalid) return invalid;
   if (isDuplicateKeyError(err)) {
     const e = err as { keyPattern?: Record<string, unknown>; message?: unknown };
-    const message = String(e.message ?? '');
+    const message = typeof e.message === 'string' ? e.message : '';
     const field = Object.keys(e.keyPattern ?? {})[0] ?? Object.keys(conflicts).find((f) => message.includes(f));
     const target = field ? (conflicts[field] ?? (prefix ? `${prefix}.${field}` : field)) : undefined;
     return appError('CONFLICT', conflictMessage, { target, details: field ? `A record with this ${field} already exists` : undefined });
@@ -102,7 +102,7 @@ export function requireOutboundUrl(value: unknown, target: string): string {
 /** True for a plain object (not an array, Date, ObjectId, …). */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object') return false;
-  const proto = Object.getPrototypeOf(value);
+  const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
 

@@ -66,19 +66,19 @@ describe('cursors', () => {
 describe('live feed over the outbox', () => {
   it('replays after a cursor, then continues live with no gap and no duplicate', async () => {
     const conn = await connect();
-    const live = await createSubgraphLive({ conn, pollIntervalMs: 50 });
+    const live = createSubgraphLive({ conn, pollIntervalMs: 50 });
     try {
       await write(conn, 'ticks:a', 5);
       const first = await take(live.live.subscribe('ticks:a', encodeCursor('ticks:a', 0)), 5);
       expect(first.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
 
-      const it = live.live.subscribe('ticks:a', first[1].cursor);
+      const it = live.live.subscribe('ticks:a', first[1]!.cursor);
       const replayed = await take(it, 3);
       expect(replayed.map((r) => r.seq)).toEqual([3, 4, 5]);
       await write(conn, 'ticks:a', 3);
       const fresh = await take(it, 3);
       expect(fresh.map((r) => [r.seq, r.payload.i])).toEqual([[6, 0], [7, 1], [8, 2]]);
-      expect(fresh[0].cursor).toBe(encodeCursor('ticks:a', 6));
+      expect(fresh[0]!.cursor).toBe(encodeCursor('ticks:a', 6));
       await it.return?.();
     } finally {
       await live.stop();
@@ -88,7 +88,7 @@ describe('live feed over the outbox', () => {
 
   it('without a cursor starts after the latest record; an unknown future cursor is refused', async () => {
     const conn = await connect();
-    const live = await createSubgraphLive({ conn, pollIntervalMs: 50 });
+    const live = createSubgraphLive({ conn, pollIntervalMs: 50 });
     try {
       await write(conn, 'ticks:b', 2);
       const it = live.live.subscribe('ticks:b');
@@ -180,7 +180,7 @@ describe('live feed over the outbox', () => {
     await Promise.all(relays.map((r) => r.flush()));
     await new Promise((r) => setTimeout(r, 50));
     expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
-    expect(relays[0].stats().published + relays[1].stats().published).toBe(30);
+    expect(relays[0]!.stats().published + relays[1]!.stats().published).toBe(30);
     await Promise.all(relays.map((r) => r.stop()));
     await bus.close();
   });
@@ -193,7 +193,7 @@ describe('live feed over the outbox', () => {
         inTransaction(conn, async (s) => {
           attempts++;
           const [rec] = await recordEvents(conn, s, [{ topic: 'ticks:h', type: 'tick', payload: { i } }]);
-          return rec.seq;
+          return rec!.seq;
         }),
       ),
     );
@@ -203,7 +203,7 @@ describe('live feed over the outbox', () => {
 
   it('ends open feeds with SERVICE_UNAVAILABLE on stop', async () => {
     const conn = await connect();
-    const live = await createSubgraphLive({ conn });
+    const live = createSubgraphLive({ conn });
     const it = live.live.subscribe('ticks:g');
     const pending = it.next();
     await live.stop();

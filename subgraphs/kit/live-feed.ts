@@ -79,6 +79,11 @@ export function createLiveFeed(opts: LiveFeedOptions): ClosableLiveFeed {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** What a reader of the feed is failed with: the error itself, or an Error carrying a thrown non-error. */
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
 class TopicSubscription implements AsyncIterableIterator<LiveRecord> {
   private lastSeq = 0;
   private live: BusRecord[] = [];
@@ -86,7 +91,7 @@ class TopicSubscription implements AsyncIterableIterator<LiveRecord> {
   private needsDb = false;
   private holeAttempts = 0;
   private done = false;
-  private failure: unknown;
+  private failure: Error | undefined;
   private wake: (() => void) | undefined;
   private readonly unsubscribe;
   private readonly init: Promise<void>;
@@ -140,7 +145,7 @@ class TopicSubscription implements AsyncIterableIterator<LiveRecord> {
   /** Ends the subscription with an error delivered to the reader. */
   fail(err: unknown): void {
     if (this.done) return;
-    this.failure = err;
+    this.failure = asError(err);
     this.finish();
   }
 
@@ -192,8 +197,7 @@ class TopicSubscription implements AsyncIterableIterator<LiveRecord> {
 
   /** The next live record in order; flags a gap (and keeps the record) when one is missing. */
   private takeLive(): BusRecord | undefined {
-    while (this.live.length) {
-      const r = this.live[0];
+    for (let r = this.live[0]; r !== undefined; r = this.live[0]) {
       if (r.seq <= this.lastSeq) {
         this.live.shift();
         continue;
@@ -219,7 +223,7 @@ class TopicSubscription implements AsyncIterableIterator<LiveRecord> {
       .lean<BusRecord[]>();
     if (this.done) return;
     const firstLive = this.live.reduce((min, r) => (r.seq > this.lastSeq && r.seq < min ? r.seq : min), Infinity);
-    const firstSeq = rows.length ? rows[0].seq : firstLive;
+    const firstSeq = rows[0]?.seq ?? firstLive;
     if (firstSeq !== Infinity && firstSeq !== this.lastSeq + 1) {
       // A hole: the next record is not visible yet, or expired from the outbox.
       if (this.holeAttempts < holeRetries) {
@@ -235,15 +239,14 @@ class TopicSubscription implements AsyncIterableIterator<LiveRecord> {
     this.needsDb = rows.length === pageSize;
   }
 
-  async return(): Promise<IteratorResult<LiveRecord>> {
+  return(): Promise<IteratorResult<LiveRecord>> {
     this.finish();
-    return { done: true, value: undefined };
+    return Promise.resolve({ done: true, value: undefined });
   }
 
-  async throw(err?: unknown): Promise<IteratorResult<LiveRecord>> {
+  throw(err?: unknown): Promise<IteratorResult<LiveRecord>> {
     this.finish();
-    if (err !== undefined) throw err;
-    return { done: true, value: undefined };
+    return err === undefined ? Promise.resolve({ done: true, value: undefined }) : Promise.reject(asError(err));
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<LiveRecord> {
@@ -270,7 +273,7 @@ export interface SubgraphLive {
 }
 
 /** What a subgraph runner starts for subscriptions: bus, outbox relay and live feed on one connection. */
-export async function createSubgraphLive(opts: SubgraphLiveOptions): Promise<SubgraphLive> {
+export function createSubgraphLive(opts: SubgraphLiveOptions): SubgraphLive {
   const { conn, redisUrl, keyPrefix, logger, pollIntervalMs } = opts;
   const bus = createBus({ redisUrl, keyPrefix, logger });
   const relay = createRelay({ conn, bus, logger, pollIntervalMs });

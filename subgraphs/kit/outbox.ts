@@ -31,7 +31,7 @@ interface CounterDoc {
   seq: number;
 }
 
-export const OUTBOX_RETENTION_SECONDS = 7 * 24 * 3600;
+const OUTBOX_RETENTION_SECONDS = 7 * 24 * 3600;
 
 /** The outbox and topic-counter models on a subgraph's connection (created once per connection). */
 export function outboxModels(conn: Connection): { Outbox: Model<OutboxRecord>; Counter: Model<CounterDoc> } {
@@ -76,7 +76,7 @@ export async function recordEvents(conn: Connection, session: ClientSession, eve
   const records: OutboxRecord[] = [];
   for (const ev of events) {
     const counter = await Counter.findOneAndUpdate({ _id: ev.topic }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after', session }).lean();
-    const seq = counter!.seq;
+    const seq = counter.seq;
     records.push({ ...ev, _id: `${ev.topic}#${seq}`, seq, createdAt: new Date(), publishedAt: null });
   }
   if (records.length) await Outbox.insertMany(records, { session });
@@ -97,7 +97,7 @@ type SessionWithHeld = ClientSession & { [HELD]?: Map<string, () => void> };
 async function lockTopics(conn: Connection, session: ClientSession, topics: string[]): Promise<void> {
   const held = (session as SessionWithHeld)[HELD];
   if (!held) return;
-  const queues = ((conn as ConnectionWithQueues)[TOPIC_QUEUES] ??= new Map());
+  const queues = ((conn as ConnectionWithQueues)[TOPIC_QUEUES] ??= new Map<string, Promise<void>>());
   for (const topic of [...new Set(topics)].sort()) {
     if (held.has(topic)) continue;
     const previous = queues.get(topic) ?? Promise.resolve();

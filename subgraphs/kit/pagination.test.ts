@@ -37,7 +37,7 @@ beforeAll(async () => {
   Children = conn.model<Child>('Child', new Schema<Child>({ parentId: Schema.Types.ObjectId, day: Date, kind: String }, { versionKey: false }));
   // Four children share each day, so ordering by day needs the _id tie-breaker to page correctly.
   const docs = parents.flatMap((parentId, p) =>
-    Array.from({ length: SIZES[p] }, (_, i) => ({ _id: new Types.ObjectId(), parentId, day: new Date(Date.UTC(2030, 0, 1) + Math.floor((i * 7) % 40 / 4) * DAY), kind: i % 3 ? 'A' : 'B' })),
+    Array.from({ length: SIZES[p]! }, (_, i) => ({ _id: new Types.ObjectId(), parentId, day: new Date(Date.UTC(2030, 0, 1) + Math.floor((i * 7) % 40 / 4) * DAY), kind: i % 3 ? 'A' : 'B' })),
   );
   await Children.insertMany(docs, { lean: true });
 });
@@ -76,11 +76,11 @@ describe('connectionLoader', () => {
         while (cursors.size) {
           const active = [...cursors];
           const [loaded, expected] = await Promise.all([
-            Promise.all(active.map(([p, after]) => loader.load({ parentId: parents[p].toHexString(), first, after, args: { kind: 'A' } }).then(settle))),
+            Promise.all(active.map(([p, after]) => loader.load({ parentId: parents[p]!.toHexString(), first, after, args: { kind: 'A' } }).then(settle))),
             Promise.all(active.map(([p, after]) => paginate(Children, { filter: { parentId: parents[p], kind: 'A' }, ...order, page: { first, after } }).then(settle))),
           ]);
           expect(loaded).toEqual(expected);
-          active.forEach(([p], i) => (loaded[i].pageInfo.hasNextPage ? cursors.set(p, loaded[i].pageInfo.endCursor) : cursors.delete(p)));
+          active.forEach(([p], i) => (loaded[i]!.pageInfo.hasNextPage ? cursors.set(p, loaded[i]!.pageInfo.endCursor) : cursors.delete(p)));
           pages++;
         }
         // The largest parent has 86 children of kind A (130 less every third).
@@ -105,7 +105,7 @@ describe('connectionLoader', () => {
 
   it('reads one parent with a plain find and counts nothing unless totalCount is asked', async () => {
     const loader = connectionLoader<Child>(Children, { parentField: 'parentId' });
-    const { value, commands: sent } = await counted(() => loader.load({ parentId: parents[4].toHexString(), first: 10 }));
+    const { value, commands: sent } = await counted(() => loader.load({ parentId: parents[4]!.toHexString(), first: 10 }));
     expect(sent).toEqual(['find']);
     expect(value.edges).toHaveLength(10);
   });
@@ -122,7 +122,7 @@ describe('connectionLoader', () => {
     const { value, commands: sent } = await counted(ask);
     expect(sent).toEqual(['aggregate', 'aggregate', 'aggregate']);
     expect(value.slice(5, 10).every((c) => c.edges.every((e) => e.node.kind === 'B'))).toBe(true);
-    expect(value[14].edges).toHaveLength(3);
+    expect(value[14]!.edges).toHaveLength(3);
     expect((await counted(ask)).commands).toEqual([]);
     clearLoaders({ loader });
     expect((await counted(ask)).commands).toHaveLength(3);
@@ -130,7 +130,7 @@ describe('connectionLoader', () => {
 
   it('forgets one parent on clearParent and everything on clearAll, counts included', async () => {
     const loader = connectionLoader<Child>(Children, { parentField: 'parentId' });
-    const [a, b] = [parents[2].toHexString(), parents[3].toHexString()];
+    const [a, b] = [parents[2]!.toHexString(), parents[3]!.toHexString()];
     const both = async () => Promise.all([a, b].map(async (parentId) => (await loader.load({ parentId, first: 1 })).totalCount()));
     await both();
     const extra = await Children.create({ parentId: parents[2], day: new Date(), kind: 'A' });
@@ -155,7 +155,7 @@ describe('connectionLoader', () => {
         return a?.kind ? { kind: a.kind } : {};
       },
     });
-    const p = parents[3].toHexString();
+    const p = parents[3]!.toHexString();
     const results = await Promise.allSettled([
       loader.load({ parentId: p, first: 101 }),
       loader.load({ parentId: p, first: -1 }),

@@ -12,8 +12,8 @@ import { Types } from 'mongoose';
 import { badInput } from '../../platform/errors.js';
 import { maybeObjectId } from './ids.js';
 
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
+const DEFAULT_PAGE_SIZE = 20;
+const MAX_PAGE_SIZE = 100;
 
 export interface PageArgs {
   first?: number | null;
@@ -50,7 +50,7 @@ function decodeValue(v: CursorValue): unknown {
 }
 
 /** Validates `first`: default 20, 0..100, BAD_USER_INPUT otherwise. */
-export function pageSize(first: number | null | undefined, target = 'first'): number {
+function pageSize(first: number | null | undefined, target = 'first'): number {
   if (first === undefined || first === null) return DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
     throw badInput(target, `first must be between 0 and ${MAX_PAGE_SIZE}`);
@@ -59,7 +59,7 @@ export function pageSize(first: number | null | undefined, target = 'first'): nu
 }
 
 /** Encodes an opaque cursor. */
-export function encodeCursor(sortValue: unknown, id: unknown): string {
+function encodeCursor(sortValue: unknown, id: unknown): string {
   const payload = JSON.stringify([encodeValue(sortValue), String(id)]);
   return Buffer.from(payload, 'utf8').toString('base64url');
 }
@@ -87,7 +87,7 @@ export interface PagePlan {
 }
 
 /** Validates `first` and `after` (BAD_USER_INPUT at the argument) and plans the page's order. */
-export function planPage(page: PageArgs, sortField = '_id', dir: 1 | -1 = 1): PagePlan {
+function planPage(page: PageArgs, sortField = '_id', dir: 1 | -1 = 1): PagePlan {
   const first = pageSize(page.first);
   let afterFilter: Record<string, unknown> | null = null;
   if (page.after) {
@@ -106,7 +106,7 @@ export function planPage(page: PageArgs, sortField = '_id', dir: 1 | -1 = 1): Pa
  * The conjunction of filters, kept flat where the fields do not collide (so an index on the first
  * filter's fields still applies); colliding conditions go under `$and`.
  */
-export function allOf(first: Record<string, unknown>, ...more: Array<Record<string, unknown> | null | undefined>): Record<string, unknown> {
+function allOf(first: Record<string, unknown>, ...more: Array<Record<string, unknown> | null | undefined>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...first };
   const extra: Array<Record<string, unknown>> = [];
   for (const f of more) {
@@ -121,7 +121,7 @@ export function allOf(first: Record<string, unknown>, ...more: Array<Record<stri
 }
 
 /** Builds a connection from the documents of a page read with `limit(first + 1)`. */
-export function toConnection<T extends { _id: unknown }>(docs: T[], plan: PagePlan, page: PageArgs, totalCount: () => Promise<number>): Connection<T> {
+function toConnection<T extends { _id: unknown }>(docs: T[], plan: PagePlan, page: PageArgs, totalCount: () => Promise<number>): Connection<T> {
   const page0 = docs.slice(0, plan.first);
   const edges = page0.map((node) => ({
     cursor: encodeCursor(plan.sortField === '_id' ? null : (node as Record<string, unknown>)[plan.sortField], node._id),
@@ -131,9 +131,9 @@ export function toConnection<T extends { _id: unknown }>(docs: T[], plan: PagePl
     edges,
     pageInfo: {
       hasNextPage: docs.length > plan.first,
-      endCursor: edges.length ? edges[edges.length - 1].cursor : null,
+      endCursor: edges.at(-1)?.cursor ?? null,
       hasPreviousPage: Boolean(page.after),
-      startCursor: edges.length ? edges[0].cursor : null,
+      startCursor: edges[0]?.cursor ?? null,
     },
     totalCount,
   };
@@ -179,7 +179,8 @@ const parentKey = (id: unknown) => String(id).toLowerCase();
 function perGroup<K extends CountKey<unknown>, V>(groupOf: (k: K) => string, run: (sample: K, ids: Types.ObjectId[]) => Promise<(parentId: string) => V>) {
   return async (keys: readonly K[]): Promise<Array<V | Error>> => {
     const answers = new Map<K, V | Error>();
-    const groups = new Map<string, { members: K[]; ids: Map<string, Types.ObjectId> }>();
+    /** Keys answered by one query, with the first of them, whose arguments the query uses. */
+    const groups = new Map<string, { first: K; members: K[]; ids: Map<string, Types.ObjectId> }>();
     for (const k of keys) {
       const id = maybeObjectId(k.parentId);
       if (!id) {
@@ -187,15 +188,15 @@ function perGroup<K extends CountKey<unknown>, V>(groupOf: (k: K) => string, run
         continue;
       }
       const g = groupOf(k);
-      const group = groups.get(g) ?? { members: [] as K[], ids: new Map<string, Types.ObjectId>() };
+      const group = groups.get(g) ?? { first: k, members: [] as K[], ids: new Map<string, Types.ObjectId>() };
       group.members.push(k);
       group.ids.set(id.toHexString(), id);
       groups.set(g, group);
     }
     await Promise.all(
-      [...groups.values()].map(async ({ members, ids }) => {
+      [...groups.values()].map(async ({ first, members, ids }) => {
         try {
-          const answer = await run(members[0], [...ids.values()]);
+          const answer = await run(first, [...ids.values()]);
           for (const m of members) answers.set(m, answer(parentKey(m.parentId)));
         } catch (err) {
           for (const m of members) answers.set(m, err instanceof Error ? err : new Error(String(err)));
@@ -249,7 +250,7 @@ export class ConnectionLoader<T extends { _id: unknown }, A = undefined> extends
         const match = allOf(parentIs(ids), filterOf(sample.args), plan.afterFilter);
         let docs: T[] = [];
         if (plan.first > 0 && ids.length === 1) {
-          docs = (await model.find(match as QueryFilter<T>).sort(plan.sort).limit(plan.first + 1).lean().exec()) as unknown as T[];
+          docs = await model.find(match).sort(plan.sort).limit(plan.first + 1).lean().exec();
         } else if (plan.first > 0) {
           const topN = { n: plan.first + 1, sortBy: plan.sort, output: '$$ROOT' };
           docs = await model

@@ -55,7 +55,7 @@ export interface SubgraphServer {
 
 /** Starts a subgraph server and resolves once it listens. */
 export async function startSubgraphServer<TContext extends BaseSubgraphContext>(opts: SubgraphServerOptions<TContext>): Promise<SubgraphServer> {
-  const { name, schema, buildContext, logger, internalSecret, port = 0, host = '127.0.0.1', ready = async () => true, routes = [], requireInternalConnection = true, exposeErrors = false, maxBodyBytes = 1_000_000, plugins = [] } = opts;
+  const { name, schema, buildContext, logger, internalSecret, port = 0, host = '127.0.0.1', ready = () => Promise.resolve(true), routes = [], requireInternalConnection = true, exposeErrors = false, maxBodyBytes = 1_000_000, plugins = [] } = opts;
   const principals = createPrincipalVerifier({ secret: internalSecret });
 
   const apollo = new ApolloServer<TContext>({
@@ -129,9 +129,9 @@ export async function startSubgraphServer<TContext extends BaseSubgraphContext>(
         }
       },
       context: async (ctx, _id, payload) => {
-        const ext = (payload.extensions ?? {}) as Record<string, unknown>;
+        const ext = payload.extensions ?? {};
         const correlationId = typeof ext.correlationId === 'string' ? ext.correlationId : `ws-${_id}`;
-        let principal = ctx.extra.connectionPrincipal as Principal;
+        let principal = ctx.extra.connectionPrincipal;
         if (ext.principal !== undefined) {
           try {
             principal = await principals.verify(ext.principal);
@@ -139,6 +139,8 @@ export async function startSubgraphServer<TContext extends BaseSubgraphContext>(
             throw appError('UNAUTHENTICATED', 'The caller principal is not valid');
           }
         }
+        // onConnect accepts a connection only with a verified principal, so every subscription has one.
+        if (!principal) throw appError('UNAUTHENTICATED', 'The connection carries no principal');
         return contextFor(principal, correlationId);
       },
       onError: (_ctx, _id, _payload, errors) => {

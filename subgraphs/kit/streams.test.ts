@@ -6,6 +6,7 @@ describe('mapIterator', () => {
     let closed = false;
     async function* source() {
       try {
+        await Promise.resolve(); // an asynchronous source, like the live feed
         yield 1;
         yield 2;
         yield 3;

@@ -23,7 +23,7 @@ export interface AssembleOptions<TLoaders> {
   resolvers: object;
   conn: Connection;
   /** Models whose indexes `init()` builds. */
-  models: Record<string, Model<any>>;
+  models: Record<string, { init(): Promise<unknown> }>;
   /** Fresh DataLoaders for one request. */
   loaders: () => TLoaders;
   dispose?: () => Promise<void>;

@@ -45,11 +45,11 @@ export interface TestSubgraph {
 }
 
 /** A feed with nothing in it: subscriptions end at once (delivery is tested with the real feed). */
-export const EMPTY_LIVE: LiveFeed = {
+const EMPTY_LIVE: LiveFeed = {
   subscribe(): AsyncIterableIterator<LiveRecord> {
     const it: AsyncIterableIterator<LiveRecord> = {
-      next: async () => ({ done: true, value: undefined }),
-      return: async () => ({ done: true, value: undefined }),
+      next: () => Promise.resolve<IteratorResult<LiveRecord>>({ done: true, value: undefined }),
+      return: () => Promise.resolve<IteratorResult<LiveRecord>>({ done: true, value: undefined }),
       [Symbol.asyncIterator]: () => it,
     };
     return it;
@@ -97,7 +97,7 @@ export async function startTestSubgraph(
     commands.push({ name: e.commandName, collection: typeof coll === 'string' ? coll : undefined });
   });
   const logger = createLogger(name, 'silent');
-  const liveRuntime = opts.liveFeed ? await createSubgraphLive({ conn, logger }) : undefined;
+  const liveRuntime = opts.liveFeed ? createSubgraphLive({ conn, logger }) : undefined;
   const module = create({ conn, logger, live: liveRuntime?.live ?? EMPTY_LIVE, settings: opts.settings });
   await module.init();
   if (opts.seed) await opts.seed(conn);
@@ -128,7 +128,7 @@ export async function startTestSubgraph(
               results.push(value as GqlResult);
               if (results.length >= count) resolve(results);
             },
-            error: (err) => (Array.isArray(err) ? resolve([{ errors: err as GqlResult['errors'] }]) : reject(err)),
+            error: (err) => (Array.isArray(err) ? resolve([{ errors: err as GqlResult['errors'] }]) : reject(err instanceof Error ? err : new Error(`subscription failed: ${JSON.stringify(err)}`))),
             complete: () => resolve(results),
           },
         );

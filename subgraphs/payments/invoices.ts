@@ -1,5 +1,6 @@
 /** Invoices: numbered sequentially per year (INV-2027-000123), issued when a payment succeeds. */
 import type { ClientSession } from 'mongoose';
+import { onlyCreated } from '../kit/db.js';
 import type { InvoiceDoc, PaymentDoc, PaymentsModels } from './models.js';
 
 /** Formats an invoice number. */
@@ -16,6 +17,7 @@ export function lineItemsFor(p: PaymentDoc): InvoiceDoc['lineItems'] {
 export async function issueInvoice(m: PaymentsModels, p: PaymentDoc, session: ClientSession, now = new Date()): Promise<InvoiceDoc> {
   const year = now.getUTCFullYear();
   const counter = await m.InvoiceCounter.findOneAndUpdate({ _id: `INV-${year}` }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after', session }).lean().exec();
-  const [invoice] = await m.Invoice.create([{ paymentId: p._id, number: invoiceNumber(year, counter!.seq), amount: p.amount, currency: p.currency, issuedAt: now, lineItems: lineItemsFor(p) }], { session });
-  return invoice.toObject() as InvoiceDoc;
+  if (!counter) throw new Error(`the upsert of invoice counter INV-${year} answered no document`);
+  const invoice = onlyCreated(await m.Invoice.create([{ paymentId: p._id, number: invoiceNumber(year, counter.seq), amount: p.amount, currency: p.currency, issuedAt: now, lineItems: lineItemsFor(p) }], { session }));
+  return invoice.toObject();
 }

@@ -78,11 +78,11 @@ describe('createPayment', () => {
     expect((await paymentsModels(t.conn).Payment.findById(r.data!.createPayment.id).lean())!.attendeeId!.toHexString()).toBe(attendeeIdOf(FREE.first));
     const events = await outboxFor(reg);
     expect(events.map((e) => e.type)).toEqual(['payment.updated']);
-    expect(events[0].payload).toMatchObject({ id: r.data!.createPayment.id, registrationId: reg, status: 'REQUIRES_PAYMENT', amount: 2500, currency: 'EUR' });
+    expect(events[0]!.payload).toMatchObject({ id: r.data!.createPayment.id, registrationId: reg, status: 'REQUIRES_PAYMENT', amount: 2500, currency: 'EUR' });
   });
   it('refuses a second active payment for the registration with CONFLICT', async () => {
     const r = await t.call(CREATE, { input: { registrationId: reg, amount: { amount: 100, currency: 'EUR' } } }, ops);
-    expect(r.errors![0].extensions).toMatchObject({ code: 'CONFLICT', target: 'input.registrationId' });
+    expect(r.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', target: 'input.registrationId' });
     expect(await outboxFor(reg)).toHaveLength(1);
   });
   it('validates amount, currency and ids with field paths', async () => {
@@ -97,7 +97,7 @@ describe('createPayment', () => {
     ];
     for (const [input, target] of cases) {
       const r = await t.call(CREATE, { input }, ops);
-      expect(r.errors![0].extensions, target).toMatchObject({ code: 'BAD_USER_INPUT', target });
+      expect(r.errors![0]!.extensions, target).toMatchObject({ code: 'BAD_USER_INPUT', target });
     }
     expect(await paymentsModels(t.conn).Payment.countDocuments({ registrationId: demoId('registration', FREE.second) })).toBe(0);
   });
@@ -108,9 +108,9 @@ describe('createPayment', () => {
   it('refuses missing and cancelled registrations, writing nothing', async () => {
     const before = await paymentsModels(t.conn).Payment.countDocuments();
     const missing = await t.call(CREATE, { input: { registrationId: hex('registration', 900_000), amount: { amount: 100, currency: 'EUR' } } }, ops);
-    expect(missing.errors![0].extensions).toMatchObject({ code: 'RESOURCE_NOT_FOUND', target: 'input.registrationId' });
+    expect(missing.errors![0]!.extensions).toMatchObject({ code: 'RESOURCE_NOT_FOUND', target: 'input.registrationId' });
     const cancelled = await t.call(CREATE, { input: { registrationId: hex('registration', FREE.cancelled), amount: { amount: 100, currency: 'EUR' } } }, ops);
-    expect(cancelled.errors![0].extensions).toMatchObject({ code: 'INVALID_STATE_TRANSITION', target: 'input.registrationId' });
+    expect(cancelled.errors![0]!.extensions).toMatchObject({ code: 'INVALID_STATE_TRANSITION', target: 'input.registrationId' });
     expect(await paymentsModels(t.conn).Payment.countDocuments()).toBe(before);
     expect(await outboxModels(t.conn).Outbox.countDocuments({ topic: `payments:${hex('registration', FREE.cancelled)}` })).toBe(0);
   });
@@ -126,7 +126,7 @@ describe('status machine over the API', () => {
     const created = await t.call(CREATE, { input: { registrationId: reg, amount: { amount: 10000, currency: 'USD' }, attendeeId: attendeeIdOf(FREE.third) } }, ops);
     id = created.data!.createPayment.id;
     const forbidden = await t.call(SUCCEEDED, { id }, ops);
-    expect(forbidden.errors![0].extensions).toMatchObject({ code: 'INVALID_STATE_TRANSITION', status: 409 });
+    expect(forbidden.errors![0]!.extensions).toMatchObject({ code: 'INVALID_STATE_TRANSITION', status: 409 });
     expect((await t.call(PROCESSING, { id }, ops)).data!.markPaymentProcessing.status).toBe('PROCESSING');
     const failed = await t.call(FAILED, { id, reason: 'card declined' }, ops);
     expect(failed.data!.markPaymentFailed).toMatchObject({ status: 'FAILED', failureReason: 'card declined' });
@@ -157,8 +157,8 @@ describe('status machine over the API', () => {
       ['payment.refunded', 'REFUNDED'],
     ]);
     expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(events[2].payload).toMatchObject({ id, registrationId: reg, failureReason: 'card declined', amount: 10000, currency: 'USD' });
-    expect(String(events[7].payload.updatedAt)).toMatch(/Z$/);
+    expect(events[2]!.payload).toMatchObject({ id, registrationId: reg, failureReason: 'card declined', amount: 10000, currency: 'USD' });
+    expect(String(events[7]!.payload.updatedAt)).toMatch(/Z$/);
   });
   it('a fully refunded payment frees the registration for a new payment', async () => {
     const again = await t.call(CREATE, { input: { registrationId: reg, amount: { amount: 500, currency: 'USD' } } }, ops);
@@ -172,9 +172,9 @@ describe('refund bounds', () => {
   it('refuses more than was paid, with BAD_USER_INPUT at amount, and writes nothing', async () => {
     const before = await outboxModels(t.conn).Outbox.countDocuments();
     const over = await t.call(REFUND, { id, amount: 4901, reason: 'too much' }, ops);
-    expect(over.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', target: 'amount' });
-    expect((await t.call(REFUND, { id, amount: 0, reason: 'zero' }, ops)).errors![0].extensions.target).toBe('amount');
-    expect((await t.call(REFUND, { id, amount: 10, reason: '   ' }, ops)).errors![0].extensions.target).toBe('reason');
+    expect(over.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', target: 'amount' });
+    expect((await t.call(REFUND, { id, amount: 0, reason: 'zero' }, ops)).errors![0]!.extensions.target).toBe('amount');
+    expect((await t.call(REFUND, { id, amount: 10, reason: '   ' }, ops)).errors![0]!.extensions.target).toBe('reason');
     expect(await outboxModels(t.conn).Outbox.countDocuments()).toBe(before);
     const m = paymentsModels(t.conn);
     expect(await m.Payment.findById(id).lean()).toMatchObject({ status: 'SUCCEEDED', refundedAmount: 0 });
@@ -241,6 +241,6 @@ describe('entities', () => {
     expect((await t.call(q, { r: reps }, attendeeOf(4))).data!._entities[0].payment.id).toBe(hex('payment', 4));
     const denied = await t.call(q, { r: reps }, stranger);
     expect(codes(denied)).toEqual(['FORBIDDEN']);
-    expect(denied.errors![0].path).toEqual(['_entities', 0, 'payment']);
+    expect(denied.errors![0]!.path).toEqual(['_entities', 0, 'payment']);
   });
 });

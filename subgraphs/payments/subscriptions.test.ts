@@ -53,10 +53,10 @@ describe('paymentStatusChanged', () => {
   });
   it('refuses anonymous subscribers and invalid ids', async () => {
     const anon = await t.subscribe(SUB, { r: reg }, ANONYMOUS);
-    expect(codes((await anon.results)[0])).toEqual(['UNAUTHENTICATED']);
+    expect(codes((await anon.results)[0]!)).toEqual(['UNAUTHENTICATED']);
     await anon.close();
     const bad = await t.subscribe(SUB, { r: 'nope' }, attendee);
-    expect((await bad.results)[0].errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', target: 'registrationId' });
+    expect((await bad.results)[0]!.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', target: 'registrationId' });
     await bad.close();
   });
 });

@@ -129,7 +129,7 @@ export function createApiClientService({ models: m, actors }: ApiClientServiceOp
           secretHash: secret.hash,
         }),
       );
-      return { client: doc.toObject() as ApiClientDoc, apiKey: cred.apiKey, clientSecret: cred.clientSecret };
+      return { client: doc.toObject(), apiKey: cred.apiKey, clientSecret: cred.clientSecret };
     },
 
     /**

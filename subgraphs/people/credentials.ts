@@ -8,11 +8,11 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 /** Length of the lookup id at the start of an API key body. */
-export const KEY_ID_LENGTH = 12;
+const KEY_ID_LENGTH = 12;
 const KEY_RE = /^eg_(live|test)_([A-Za-z0-9_]{16,128})$/;
 
 /** Random base62 string of `length` characters (rejection sampling, no modulo bias). */
-export function randomToken(length: number): string {
+function randomToken(length: number): string {
   let out = '';
   while (out.length < length) {
     for (const b of randomBytes(length * 2)) {
@@ -36,9 +36,9 @@ export function secretMatches(secret: string, salt: string, hash: string): boole
 
 /** Splits an API key into its environment and lookup id; null when it is not one of ours. */
 export function parseApiKey(key: string): { env: 'live' | 'test'; keyId: string } | null {
-  const m = KEY_RE.exec(key);
-  if (!m) return null;
-  return { env: m[1] as 'live' | 'test', keyId: m[2].slice(0, KEY_ID_LENGTH) };
+  const [, env, body] = KEY_RE.exec(key) ?? [];
+  if ((env !== 'live' && env !== 'test') || body === undefined) return null;
+  return { env, keyId: body.slice(0, KEY_ID_LENGTH) };
 }
 
 /** The shown prefix of a key, e.g. `eg_live_AbC123xy…`. */

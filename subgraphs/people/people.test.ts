@@ -49,7 +49,7 @@ describe('users and email visibility', () => {
   it('answers FORBIDDEN at User.email for anyone else', async () => {
     const r = await t.call(q, { id: uid(100) }, bob);
     expect(codes(r)).toEqual(['FORBIDDEN']);
-    expect(r.errors![0].path).toEqual(['user', 'email']);
+    expect(r.errors![0]!.path).toEqual(['user', 'email']);
   });
   describe('organizers of the events a user is registered for (the representation the gateway passes)', () => {
     const q = `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id email } } }`;
@@ -122,20 +122,20 @@ describe('user mutations', () => {
     expect(ok.data!.createUser).toMatchObject({ name: 'New Person', email: 'new.person@example.com', roles: ['ATTENDEE'] });
     const dup = await t.call(create, { input: { name: 'Again', email: 'new.person@example.com' } }, writer);
     expect(codes(dup)).toEqual(['CONFLICT']);
-    expect(dup.errors![0].extensions.target).toBe('input.email');
+    expect(dup.errors![0]!.extensions.target).toBe('input.email');
   });
   it('rejects invalid input with BAD_USER_INPUT and the field path', async () => {
     const bad = await t.call(create, { input: { name: 'X', email: 'not-an-email' } }, writer);
     expect(codes(bad)).toEqual(['BAD_USER_INPUT']);
-    expect(bad.errors![0].extensions.target).toBe('input.email');
+    expect(bad.errors![0]!.extensions.target).toBe('input.email');
     const empty = await t.call(create, { input: { name: '  ', email: 'ok@example.com' } }, writer);
-    expect(empty.errors![0].extensions.target).toBe('input.name');
+    expect(empty.errors![0]!.extensions.target).toBe('input.name');
   });
   it('needs people:write, and admin to create organizers', async () => {
     expect(codes(await t.call(create, { input: { name: 'A', email: 'a1@example.com' } }, alice))).toEqual(['FORBIDDEN']);
     const r = await t.call(create, { input: { name: 'A', email: 'a2@example.com', roles: ['ORGANIZER'] } }, writer);
     expect(codes(r)).toEqual(['FORBIDDEN']);
-    expect(r.errors![0].extensions.target).toBe('input.roles');
+    expect(r.errors![0]!.extensions.target).toBe('input.roles');
   });
   it('updateUser: the user themself; others FORBIDDEN; invalid name BAD_USER_INPUT; taken email CONFLICT', async () => {
     const m = `mutation($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { name email } }`;
@@ -143,27 +143,27 @@ describe('user mutations', () => {
     expect(ok.data!.updateUser.name).toBe('Alice Renamed');
     expect(codes(await t.call(m, { id: uid(100), input: { name: 'Hijack' } }, bob))).toEqual(['FORBIDDEN']);
     const bad = await t.call(m, { id: uid(100), input: { name: '' } }, alice);
-    expect(bad.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', target: 'input.name' });
+    expect(bad.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', target: 'input.name' });
     const taken = await t.call(m, { id: uid(100), input: { email: demoUser(101).email } }, alice);
-    expect(taken.errors![0].extensions).toMatchObject({ code: 'CONFLICT', target: 'input.email' });
+    expect(taken.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', target: 'input.email' });
     const badId = await t.call(m, { id: 'nope', input: { name: 'x' } }, admin);
-    expect(badId.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', target: 'id' });
+    expect(badId.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', target: 'id' });
   });
   it('updateProfile sets the speaker profile; a bad link URL is BAD_USER_INPUT at its path', async () => {
     const m = `mutation($id: ID!, $input: SpeakerProfileInput!) { updateProfile(id: $id, input: $input) { speakerProfile { bio company title links { label url } } } }`;
     const ok = await t.call(m, { id: uid(100), input: { bio: 'Builds things', company: 'Acme', links: [{ label: 'Blog', url: 'https://alice.example' }] } }, alice);
     expect(ok.data!.updateProfile.speakerProfile).toEqual({ bio: 'Builds things', company: 'Acme', title: null, links: [{ label: 'Blog', url: 'https://alice.example/' }] });
     const bad = await t.call(m, { id: uid(100), input: { links: [{ label: 'x', url: 'javascript:alert(1)' }] } }, alice);
-    expect(bad.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', target: 'input.links.0.url' });
+    expect(bad.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', target: 'input.links.0.url' });
   });
   it('updatePreferences validates language and time zone', async () => {
     const m = `mutation($id: ID!, $input: PreferencesInput!) { updatePreferences(id: $id, input: $input) { preferences { language timezone notifications { email sms push } } } }`;
     const ok = await t.call(m, { id: uid(100), input: { language: 'de-AT', timezone: 'Europe/Vienna', notifications: { sms: true } } }, alice);
     expect(ok.data!.updatePreferences.preferences).toEqual({ language: 'de-AT', timezone: 'Europe/Vienna', notifications: { email: true, sms: true, push: false } });
     const bad = await t.call(m, { id: uid(100), input: { timezone: 'Mars/Olympus' } }, alice);
-    expect(bad.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', target: 'input.timezone' });
+    expect(bad.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', target: 'input.timezone' });
     const lang = await t.call(m, { id: uid(100), input: { language: 'english please' } }, alice);
-    expect(lang.errors![0].extensions.target).toBe('input.language');
+    expect(lang.errors![0]!.extensions.target).toBe('input.language');
   });
   it('setConsent records grant and withdrawal times; preferences and consents are private', async () => {
     const m = `mutation($id: ID!, $g: Boolean!) { setConsent(userId: $id, purpose: ANALYTICS, granted: $g) { consents { purpose granted grantedAt revokedAt } } }`;
@@ -185,16 +185,16 @@ describe('user mutations', () => {
     expect(ok.data!.assignRoles.roles).toEqual(['SPEAKER', 'ATTENDEE']);
     expect(codes(await t.call(m, { id: uid(101), roles: ['ADMIN'] }, bob))).toEqual(['FORBIDDEN']);
     const empty = await t.call(m, { id: uid(101), roles: [] }, admin);
-    expect(empty.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', target: 'roles' });
+    expect(empty.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', target: 'roles' });
   });
   it('createOrganization: unique slug (CONFLICT), slug format (BAD_USER_INPUT), members', async () => {
     const m = `mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { id name slug members { id } } }`;
     const ok = await t.call(m, { input: { name: 'Fabrikam Summit' } }, writer);
     expect(ok.data!.createOrganization).toMatchObject({ name: 'Fabrikam Summit', slug: 'fabrikam-summit', members: [] });
     const dup = await t.call(m, { input: { name: 'Other', slug: 'fabrikam-summit' } }, writer);
-    expect(dup.errors![0].extensions).toMatchObject({ code: 'CONFLICT', target: 'input.slug' });
+    expect(dup.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', target: 'input.slug' });
     const bad = await t.call(m, { input: { name: 'Other', slug: 'Not A Slug!' } }, writer);
-    expect(bad.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', target: 'input.slug' });
+    expect(bad.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', target: 'input.slug' });
     const org = await t.call(`query($id: ID!) { organization(id: $id) { members { id } } }`, { id: demoId('org', 0).toHexString() });
     expect(org.data!.organization.members.map((u: any) => u.id)).toEqual(expect.arrayContaining([uid(1), uid(3)]));
   });
@@ -268,7 +268,7 @@ describe('API clients', () => {
   });
   it('rejects unknown scopes and callers who are not organizers', async () => {
     const r = await t.call(create, { input: { name: 'Evil', scopes: ['events:read', 'admin'] } }, organizer);
-    expect(r.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', target: 'input.scopes.1' });
+    expect(r.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', target: 'input.scopes.1' });
     expect(codes(await t.call(create, { input: { name: 'Mine', scopes: ['events:read'] } }, alice))).toEqual(['FORBIDDEN']);
   });
   it('lists the caller\'s own clients; admins see all', async () => {
@@ -288,7 +288,7 @@ describe('who may grant which scopes', () => {
   it('refuses an organizer a scope its token does not hold, naming it; admins grant any partner scope, globally', async () => {
     const r = await t.call(create, { input: { name: 'Greedy', scopes: ['events:read', 'people:read', 'payments:read'] } }, organizer2);
     expect(r.data).toBeNull();
-    expect(r.errors![0].extensions).toMatchObject({ code: 'FORBIDDEN', target: 'input.scopes.1', details: "You do not hold 'people:read', 'payments:read', so they cannot be granted", scopes: ['people:read', 'payments:read'] });
+    expect(r.errors![0]!.extensions).toMatchObject({ code: 'FORBIDDEN', target: 'input.scopes.1', details: "You do not hold 'people:read', 'payments:read', so they cannot be granted", scopes: ['people:read', 'payments:read'] });
     const own = await t.call(create, { input: { name: 'Door', scopes: ['checkins:write'] } }, organizer2);
     expect(own.data!.createApiClient.client).toMatchObject({ ownerId: uid(2), global: false, scopes: ['checkins:write'] });
     const admin0 = userPrincipal(uid(0), { roles: ['admin'], scopes: ['admin'] });
@@ -303,10 +303,10 @@ describe('who may grant which scopes', () => {
     expect(child.errors).toBeUndefined();
     expect(child.data!.createApiClient.client).toMatchObject({ ownerId: uid(2), global: false, scopes: ['checkins:write'] });
     const greedy = await t.call(create, { input: { name: 'Greedy child', scopes: ['checkins:write', 'registrations:read'] } }, asParent);
-    expect(greedy.errors![0].extensions).toMatchObject({ code: 'FORBIDDEN', target: 'input.scopes.1', details: "The calling client does not hold 'registrations:read', so it cannot be granted" });
+    expect(greedy.errors![0]!.extensions).toMatchObject({ code: 'FORBIDDEN', target: 'input.scopes.1', details: "The calling client does not hold 'registrations:read', so it cannot be granted" });
     // a token narrowed to fewer scopes than its client grants only those
     const narrowed = await t.call(create, { input: { name: 'Narrow', scopes: ['checkins:write'] } }, { ...asParent, scopes: ['events:read'] });
-    expect(narrowed.errors![0].extensions).toMatchObject({ code: 'FORBIDDEN', target: 'input.scopes.0' });
+    expect(narrowed.errors![0]!.extensions).toMatchObject({ code: 'FORBIDDEN', target: 'input.scopes.0' });
     const unknown = await t.call(create, { input: { name: 'Ghost', scopes: ['events:read'] } }, partnerPrincipal('egc_nobody', ['events:read']));
     expect(codes(unknown)).toEqual(['UNAUTHENTICATED']);
   });
@@ -314,13 +314,13 @@ describe('who may grant which scopes', () => {
   it('updateApiClient: the owner only within its scopes (then owner-bound); an admin keeps the reach; revoked clients stay as they are', async () => {
     const c = (await t.call(create, { input: { name: 'Kiosk', scopes: ['events:read'] } }, organizer2)).data!.createApiClient.client;
     const up = await t.call(update, { id: c.id, input: { scopes: ['events:read', 'payments:read'] } }, organizer2);
-    expect(up.errors![0].extensions).toMatchObject({ code: 'FORBIDDEN', target: 'input.scopes.1', details: "You do not hold 'payments:read', so it cannot be granted" });
+    expect(up.errors![0]!.extensions).toMatchObject({ code: 'FORBIDDEN', target: 'input.scopes.1', details: "You do not hold 'payments:read', so it cannot be granted" });
     expect((await t.call(update, { id: c.id, input: { scopes: ['checkins:write'] } }, organizer2)).data!.updateApiClient).toEqual({ scopes: ['checkins:write'], global: false });
     expect(codes(await t.call(update, { id: c.id, input: { scopes: ['events:read'] } }, bob))).toEqual(['FORBIDDEN']);
     expect((await t.call(update, { id: c.id, input: { scopes: ['people:read'] } }, admin)).data!.updateApiClient).toEqual({ scopes: ['people:read'], global: false });
     await t.call(`mutation($id: ID!) { revokeApiClient(id: $id) { id } }`, { id: c.id }, organizer2);
     const late = await t.call(update, { id: c.id, input: { name: 'Renamed' } }, organizer2);
-    expect(late.errors![0].extensions).toMatchObject({ code: 'INVALID_STATE_TRANSITION', target: 'id' });
+    expect(late.errors![0]!.extensions).toMatchObject({ code: 'INVALID_STATE_TRANSITION', target: 'id' });
   });
 });
 
@@ -341,7 +341,7 @@ describe('erased users', () => {
     ];
     for (const [m, v] of writes) {
       const r = await t.call(m, v, victim);
-      expect(r.errors![0].extensions, m).toMatchObject({ code: 'UNAUTHENTICATED', details: 'the user has been erased' });
+      expect(r.errors![0]!.extensions, m).toMatchObject({ code: 'UNAUTHENTICATED', details: 'the user has been erased' });
     }
     const stored = await peopleModels(t.conn).User.findById(uid(60)).lean();
     expect(stored).toMatchObject({ name: 'Erased user', email: `erased-${uid(60)}@erased.invalid`, consents: [] });
@@ -349,14 +349,14 @@ describe('erased users', () => {
 
   it('refuses writes to an erased user, even by admins; unknown users cannot write', async () => {
     const r = await t.call(`mutation($id: ID!) { updateUser(id: $id, input: { name: "Restored" }) { id } }`, { id: uid(60) }, admin);
-    expect(r.errors![0].extensions).toMatchObject({ code: 'INVALID_STATE_TRANSITION', target: 'id' });
+    expect(r.errors![0]!.extensions).toMatchObject({ code: 'INVALID_STATE_TRANSITION', target: 'id' });
     const c = await t.call(`mutation($id: ID!) { setConsent(userId: $id, purpose: MARKETING, granted: true) { id } }`, { id: uid(60) }, admin);
-    expect(c.errors![0].extensions).toMatchObject({ code: 'INVALID_STATE_TRANSITION', target: 'userId' });
+    expect(c.errors![0]!.extensions).toMatchObject({ code: 'INVALID_STATE_TRANSITION', target: 'userId' });
     const roles = await t.call(`mutation($id: ID!) { assignRoles(userId: $id, roles: [ADMIN]) { id } }`, { id: uid(60) }, admin);
-    expect(roles.errors![0].extensions).toMatchObject({ code: 'INVALID_STATE_TRANSITION', target: 'userId' });
+    expect(roles.errors![0]!.extensions).toMatchObject({ code: 'INVALID_STATE_TRANSITION', target: 'userId' });
     const ghost = userPrincipal('0123456789abcdef01234567', { roles: ['organizer'], scopes: ['events:read'] });
     const g = await t.call(`mutation { createApiClient(input: { name: "Ghost", scopes: ["events:read"] }) { apiKey } }`, {}, ghost);
-    expect(g.errors![0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', details: 'the user is not known' });
+    expect(g.errors![0]!.extensions).toMatchObject({ code: 'UNAUTHENTICATED', details: 'the user is not known' });
     expect(await peopleModels(t.conn).User.findById(uid(60)).lean()).toMatchObject({ name: 'Erased user', roles: ['attendee'] });
   });
 

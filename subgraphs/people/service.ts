@@ -37,7 +37,7 @@ function roleList(value: unknown, target: string): Role[] {
 }
 
 /** Turns a name into a URL slug. */
-export function slugify(name: string): string {
+function slugify(name: string): string {
   return name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'org';
 }
 
@@ -111,7 +111,7 @@ export function createPeopleService({ models: m, conn, actors }: PeopleServiceOp
       requireCreateWithRoles(p, roles);
       const organizationId = input.organizationId ? await assertOrganization(input.organizationId, 'input.organizationId') : null;
       const created = await withDbErrors(() => m.User.create({ name, email, roles, organizationId }), EMAIL_CONFLICT);
-      return created.toObject() as UserDoc;
+      return created.toObject();
     },
 
     async updateUser(p: Principal, id: unknown, input: Record<string, unknown>): Promise<UserDoc> {
@@ -180,7 +180,7 @@ export function createPeopleService({ models: m, conn, actors }: PeopleServiceOp
       const name = requireString(input.name, 'input.name', { max: 200 });
       const slug = input.slug === undefined || input.slug === null ? slugify(name) : requireString(input.slug, 'input.slug', { max: 80 });
       const org = await withDbErrors(() => m.Organization.create({ name, slug }), { conflicts: { slug: 'input.slug' }, conflictMessage: 'An organization with this slug already exists' });
-      return org.toObject() as OrganizationDoc;
+      return org.toObject();
     },
 
     async exportData(p: Principal, userId: unknown): Promise<Record<string, unknown>> {

@@ -75,10 +75,11 @@ export interface FeedOptions {
 /** Starts the `feed` subgraph over its own connection, relay, bus and live feed. */
 export async function startFeed(opts: FeedOptions): Promise<FeedFixture> {
   const conn: Connection = await openConnection(opts.mongoUri, opts.dbName);
-  const live: SubgraphLive = await createSubgraphLive({ conn, redisUrl: opts.redisUrl, keyPrefix: opts.keyPrefix, pollIntervalMs: 100 });
+  const live: SubgraphLive = createSubgraphLive({ conn, redisUrl: opts.redisUrl, keyPrefix: opts.keyPrefix, pollIntervalMs: 100 });
   const tick = async (channel: string, n: number, itemId = 'i1') => {
-    const [rec] = await inTransaction(conn, (s) => recordEvents(conn, s, [{ topic: `ticks:${channel}`, type: 'tick', payload: { n, itemId } }]));
-    return rec.seq;
+    const recs = await inTransaction(conn, (s) => recordEvents(conn, s, [{ topic: `ticks:${channel}`, type: 'tick', payload: { n, itemId } }]));
+    if (!recs[0]) throw new Error('recordEvents returned no record');
+    return recs[0].seq;
   };
   const schema = schemaOf(feedTypeDefs, {
     Query: { feedVersion: () => 1 },

@@ -1,10 +1,11 @@
 /**
  * The gateway server: one Node HTTP server with GraphQL over HTTP on `/graphql` (Apollo Server +
  * @apollo/gateway), `/health`, `/ready`, extension routes, and the WebSocket upgrade handed to an
- * extension. Request pipeline: correlation id → CORS → route → body (size limit, JSON) →
- * extensions' buildContext (authentication, rate limits) → Apollo (CSRF prevention, extension
- * plugins, plan and execute) → spec-shaped errors with the correlation id, answered as GraphQL over
- * HTTP asks (`gateway/http.ts`).
+ * plugin. Request pipeline: correlation id → CORS → route → body (size limit, JSON) → admission
+ * (`gateway/admission.ts`: the plugins' buildContext, onParams, the parse kept in `ctx.operation`,
+ * onOperation) → Apollo (CSRF prevention, the shared document, plugins' Apollo plugins, plan and
+ * execute) → spec-shaped errors with the correlation id, answered as GraphQL over HTTP asks
+ * (`gateway/http.ts`).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
@@ -17,6 +18,7 @@ import { appError, isAppError } from '../platform/errors.js';
 import { CORRELATION_HEADER, HttpError, correlationIdOf, parseJson, readBody, sendJson } from '../platform/http.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { ANONYMOUS, type Principal } from '../platform/principal.js';
+import { createAdmissions } from './admission.js';
 import { applyLibraryEnvironment, type GatewayConfig } from './config.js';
 import { handleCors } from './cors.js';
 import { createDataSources } from './datasource.js';
@@ -25,6 +27,7 @@ import { createSubgraphFetcher } from './fetcher.js';
 import { answerReady } from './health.js';
 import { answerError, answerGraphQL, createRequestOutcomes, servedGateway } from './http.js';
 import { apolloLogger } from './logging.js';
+import { createDocumentPlugin, createOperationParser } from './operation.js';
 import { createSupergraphSource, type ReloadOutcome } from './reload.js';
 import type { PreparedSupergraph } from './supergraph.js';
 import type { GatewayContext, GatewayExtension, GatewayState } from './types.js';
@@ -38,8 +41,11 @@ export interface GatewayOptions {
   /** Reload when the supergraph file changes (default true). */
   watch?: boolean;
   reloadDebounceMs?: number;
+  /** The plugins, in pipeline order (see `gateway/plugins.ts`). */
   extensions?: GatewayExtension[];
   logger?: Logger;
+  /** Called each time the gateway parses an operation text (a cached text is not parsed again). */
+  onParse?: (source: string) => void;
   /** Defaults to `config.port` / `config.host`; 0 picks a free port. */
   port?: number;
   host?: string;
@@ -117,6 +123,10 @@ export async function createGateway(opts: GatewayOptions): Promise<GatewayServer
     apiSchema = schema;
   });
   const outcomes = createRequestOutcomes();
+  const tokenLimits = extensions.flatMap((e) => (e.maxTokens === undefined ? [] : [e.maxTokens]));
+  const parser = createOperationParser({ maxTokens: tokenLimits.length ? Math.min(...tokenLimits) : undefined, onParse: opts.onParse });
+  const admissions = createAdmissions({ extensions, parser });
+  const introspection = config.introspection || extensions.some((e) => e.gatesIntrospection);
 
   const schemaDeciders = extensions.filter((e) => e.revealsSchema);
   /** Whether error messages may suggest schema names to this caller (introspection is open to them). */
@@ -126,13 +136,15 @@ export async function createGateway(opts: GatewayOptions): Promise<GatewayServer
   const currentScope = (): ErrorScope => scope.getStore() ?? { logger, revealSchema: revealsSchema(ANONYMOUS) };
   const apollo = new ApolloServer<GatewayContext>({
     gateway: servedGateway(gateway),
-    introspection: config.introspection || extensions.some((e) => e.gatesIntrospection),
+    introspection,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
     stopOnTerminationSignals: false,
     logger: apolloLogger(logger),
-    plugins: [outcomes.plugin, ...extensions.flatMap((e) => e.apolloPlugins ?? [])],
+    // Documents are parsed and validated once, by the gateway (`createDocumentPlugin`).
+    documentStore: null,
+    plugins: [outcomes.plugin, createDocumentPlugin({ parser, introspection }), ...extensions.flatMap((e) => e.apolloPlugins ?? [])],
     formatError: (formatted, original) => formatGatewayError(formatted, original, currentScope(), config.exposeErrors),
   });
   await apollo.start().catch(failed);
@@ -147,6 +159,7 @@ export async function createGateway(opts: GatewayOptions): Promise<GatewayServer
     prepared: source.current(),
     serviceMap: dataSources.serviceMap,
     createContext,
+    admitOperation: (ctx, init) => admissions.admitDetached(ctx, init),
     config,
     logger,
     stopping,
@@ -208,7 +221,7 @@ export async function createGateway(opts: GatewayOptions): Promise<GatewayServer
       if (typeof body !== 'object' || body === null) throw new HttpError('BAD_USER_INPUT', 'The request body must be a JSON object', 'Send {"query": "...", "variables": {...}}');
     }
     const ctx = createContext({ correlationId, req });
-    for (const e of extensions) await e.buildContext?.(ctx, req, res, body);
+    await admissions.admitRequest(ctx, req, res, body);
     store.revealSchema = revealsSchema(ctx.principal);
     await answerGraphQL({ apollo, outcomes, req, res, body, ctx });
   }

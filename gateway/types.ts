@@ -1,15 +1,16 @@
 /**
- * The gateway's extension points. Cross-cutting parts (authentication, rate limits, scope rules,
- * subscriptions) plug in as `GatewayExtension` objects passed to `createGateway`; the core knows
- * nothing about them beyond these hooks.
+ * The gateway's extension points. Cross-cutting parts (authentication, rate limits, safelist, scope
+ * rules, audit, subscriptions) plug in as plugins, `GatewayExtension` objects made by `useX(opts)`
+ * factories and passed to `createGateway`; the core knows nothing about them beyond these hooks.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { GraphQLDataSource } from '@apollo/gateway';
-import type { GraphQLSchema } from 'graphql';
+import type { GraphQLError, GraphQLSchema } from 'graphql';
 import type { Logger } from '../platform/logger.js';
 import type { Principal } from '../platform/principal.js';
 import type { GatewayConfig } from './config.js';
+import type { GraphQLParams, ParsedOperation } from './operation.js';
 import type { PreparedSupergraph } from './supergraph.js';
 
 /** What every operation carries through the gateway (Apollo's context value). */
@@ -23,6 +24,37 @@ export interface GatewayContext extends BaseContext {
   extras: Record<string, unknown>;
   /** The HTTP request; absent for operations started over WebSocket. */
   req?: IncomingMessage;
+  /**
+   * The operation as the gateway parsed it before execution (once per request: Apollo Server and
+   * the plugins use this document). Absent until parsed, and for a request naming a persisted hash
+   * the gateway has not seen.
+   */
+  operation?: ParsedOperation;
+  /** Codes of the selections the shield denied in this operation (the audit log records them). */
+  deniedCodes?: string[];
+}
+
+/**
+ * One operation on its way to execution (an HTTP request or a graphql-ws subscribe), as the
+ * admission hooks see it.
+ */
+export interface OperationAdmission {
+  /**
+   * The request's GraphQL fields (an array for a batched HTTP body). `onParams` may rewrite them:
+   * for a POST they are the body Apollo Server receives, for a subscribe the payload that runs.
+   */
+  params: GraphQLParams | readonly unknown[];
+  readonly transport: 'http' | 'websocket';
+  /** The caller's address as the transport knows it (WebSocket: the connection's); plugins read `ctx.req` otherwise. */
+  readonly clientAddress?: string;
+  /** The parsed operation, set before `onOperation` (see `GatewayContext.operation`). */
+  operation?: ParsedOperation;
+  /** Request units the operation was charged (set by the rate-limits plugin once admitted). */
+  units?: number;
+  /** Sets headers of the answer (ignored over WebSocket). */
+  setHeaders(headers: Record<string, string>): void;
+  /** Runs `fn` once the answer is finished (HTTP: the response closed; WebSocket: once admitted or refused). */
+  onFinished(fn: () => void | Promise<void>): void;
 }
 
 /** One outgoing subgraph call, as `willSendSubgraphRequest` sees it. */
@@ -52,6 +84,11 @@ export interface GatewayState {
   serviceMap(): Record<string, GraphQLDataSource<GatewayContext>>;
   /** A context for an operation that did not arrive over HTTP (e.g. a WebSocket subscription). */
   createContext(init?: { correlationId?: string; principal?: Principal }): GatewayContext;
+  /**
+   * Runs the plugins' admission hooks (`onParams`, parsing, `onOperation`, `onRefused` on a
+   * refusal) for an operation that did not arrive over HTTP; throws the coded error that refuses it.
+   */
+  admitOperation(ctx: GatewayContext, init: { params: GraphQLParams; clientAddress: string }): Promise<ParsedOperation | undefined>;
   config: GatewayConfig;
   logger: Logger;
   /** True once stop() has begun. */
@@ -59,8 +96,8 @@ export interface GatewayState {
 }
 
 /**
- * A part plugged into the gateway. Every hook is optional; hooks of several extensions run in the
- * order the extensions are given.
+ * A plugin: one concern plugged into the gateway. Every hook is optional; hooks of several plugins
+ * run in the order the plugins are given (`stop` in reverse).
  */
 export interface GatewayExtension {
   readonly name: string;
@@ -73,6 +110,22 @@ export interface GatewayExtension {
    * the parsed JSON body of a POST (undefined for GET); changes to it reach Apollo.
    */
   buildContext?(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, body: unknown): void | Promise<void>;
+  /**
+   * Admission, before the operation is parsed (HTTP after `buildContext`, and every graphql-ws
+   * subscribe): may rewrite `admission.params` (a safelisted id becomes its text) or throw a coded
+   * error to refuse the operation.
+   */
+  onParams?(admission: OperationAdmission, ctx: GatewayContext): void | Promise<void>;
+  /**
+   * Admission, once the operation is parsed (`admission.operation`, shared with Apollo Server):
+   * limits, safelist checks; throw a coded error to refuse. When any plugin has this hook, the
+   * gateway parses every operation before execution.
+   */
+  onOperation?(admission: OperationAdmission, ctx: GatewayContext): void | Promise<void>;
+  /** Told of an operation refused before execution (by `buildContext`, admission or parsing), before it is answered. */
+  onRefused?(error: GraphQLError, admission: OperationAdmission, ctx: GatewayContext): void | Promise<void>;
+  /** Largest number of tokens an operation may have to be parsed (the smallest of all plugins applies). */
+  maxTokens?: number;
   /** Apollo Server plugins (validation limits, scope rules, introspection gate, …). */
   apolloPlugins?: ApolloServerPlugin<GatewayContext>[];
   /** Set when the extension decides introspection per request: Apollo's introspection is then on. */

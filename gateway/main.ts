@@ -10,7 +10,7 @@ import { readPort } from '../platform/config.js';
 import { runMain, shutdownDeadlineMs, stopOnSignals } from '../platform/process.js';
 import { createLogger } from '../platform/logger.js';
 import { loadGatewayConfig } from './config.js';
-import { createExtensions } from './extensions.js';
+import { createGatewayPlugins } from './plugins.js';
 import { createGateway } from './server.js';
 
 async function main(): Promise<void> {
@@ -18,8 +18,8 @@ async function main(): Promise<void> {
   const config = loadGatewayConfig();
   const port = values.port === undefined ? config.port : readPort({ '--port': values.port }, '--port', config.port);
   const logger = createLogger('gateway', config.logLevel);
-  const extensions = await createExtensions({ config, logger });
-  const gw = await createGateway({ config: { ...config, port }, supergraphPath: values.supergraph ?? config.supergraphPath, extensions, logger });
+  const plugins = await createGatewayPlugins({ config, logger });
+  const gw = await createGateway({ config: { ...config, port }, supergraphPath: values.supergraph ?? config.supergraphPath, extensions: plugins, logger });
   stopOnSignals({ logger, deadlineMs: shutdownDeadlineMs(config.shutdownGraceMs), stop: () => gw.stop() });
   logger.info({ url: gw.url, supergraph: values.supergraph ?? config.supergraphPath }, 'gateway ready');
 }

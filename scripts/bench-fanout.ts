@@ -28,7 +28,7 @@ import { connect, type Socket } from 'node:net';
 import { startLocalDb } from '../localdb/index.js';
 import { loadGatewayConfig } from '../gateway/config.js';
 import { createGateway } from '../gateway/server.js';
-import { createSubscriptionsExtension } from '../gateway/subscriptions/extension.js';
+import { useSubscriptions } from '../gateway/plugins/subscriptions.js';
 import { FIXTURE_SECRET, TICKED, composeFixtureSupergraph, startCatalog, startFeed, startPeople } from '../test/harness/subscription-fixtures.js';
 import type { SubscriptionStats } from '../gateway/subscriptions/server.js';
 import { createLogger } from '../platform/logger.js';
@@ -85,7 +85,7 @@ async function subgraphsRole(): Promise<void> {
 function gatewayRole(): void {
   const config = loadGatewayConfig({ NODE_ENV: 'production', LOG_LEVEL: 'warn', INTERNAL_SECRET: FIXTURE_SECRET, PORT: '0' });
   const logger = createLogger('gateway', 'warn');
-  const subscriptions = createSubscriptionsExtension({ config, logger, tuning: { minPassIntervalMs: Number(process.argv[process.argv.indexOf('--pass-ms') + 1] ?? 0) } });
+  const subscriptions = useSubscriptions({ config, logger, tuning: { minPassIntervalMs: Number(process.argv[process.argv.indexOf('--pass-ms') + 1] ?? 0) } });
   let gateway: Awaited<ReturnType<typeof createGateway>> | undefined;
   const gc = (globalThis as { gc?: () => void }).gc;
   serve({

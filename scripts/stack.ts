@@ -9,7 +9,7 @@ import type { Logger } from '../platform/logger.js';
 import { createPeers } from '../subgraphs/kit/peers.js';
 import { runSubgraph, type RunningSubgraph } from '../subgraphs/run.js';
 import { subgraphEnvName, type GatewayConfig } from '../gateway/config.js';
-import { createExtensions } from '../gateway/extensions.js';
+import { createGatewayPlugins } from '../gateway/plugins.js';
 import type { AuthConfig } from '../gateway/auth/config.js';
 import { createGateway, type GatewayServer } from '../gateway/server.js';
 
@@ -91,8 +91,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const subgraphBatching = gatewayConfig.subgraphBatching ?? SUBGRAPH_NAMES;
     const config: GatewayConfig = { ...gatewayConfig, subgraphUrls, subgraphBatching };
     const gwLogger = logger.child({ svc: 'gateway' });
-    const extensions = await createExtensions({ config, auth: opts.auth, logger: gwLogger, mongoUri });
-    const gateway = await createGateway({ config, logger: gwLogger, extensions, port: opts.gatewayPort ?? config.port, watch: watchSupergraph });
+    const plugins = await createGatewayPlugins({ config, auth: opts.auth, logger: gwLogger, mongoUri });
+    const gateway = await createGateway({ config, logger: gwLogger, extensions: plugins, port: opts.gatewayPort ?? config.port, watch: watchSupergraph });
     started.push(() => gateway.stop());
 
     return { gateway, subgraphs, mongoUri, localdb, stop: stopAll };

@@ -1,17 +1,17 @@
 /**
- * The security extension inside the real gateway, over the gateway's two fixture subgraphs: what
+ * The product's security plugins inside the real gateway, over the gateway's two fixture subgraphs: what
  * callers get, what subgraphs are asked, which headers every answer carries.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createLogger } from '../../platform/logger.js';
+import { createGatewayPlugins } from '../plugins.js';
 import { createGateway, type GatewayServer } from '../server.js';
 import type { GatewayExtension } from '../types.js';
 import { testConfig } from '../../test/harness/gateway-config.js';
 import { FIXTURE_SECRET, post, startFixtures, type Fixtures } from '../../test/harness/gateway-fixtures.js';
 import { loadAuthConfig } from './config.js';
-import { createSecurityExtension } from './extension.js';
 import { issueToken } from './jwt.js';
 
 const logger = createLogger('test', 'silent');
@@ -25,8 +25,9 @@ function recorder(queries: string[]): GatewayExtension {
 async function startGateway(fx: Fixtures, env: Record<string, string>, queries: string[] = [], shared?: { redis: Redis; prefix: string }): Promise<GatewayServer> {
   const auth = loadAuthConfig({ ...authEnv, ...env });
   // The fixture graph has no people subgraph: no users to check (erased and unknown users are tested over the whole product).
-  const security = await createSecurityExtension({ auth, logger, redis: shared?.redis, redisKeyPrefix: shared?.prefix, checkUsers: false });
-  return createGateway({ config: testConfig(), supergraphSdl: fx.supergraph(2), watch: false, extensions: [security, recorder(queries)], logger });
+  const config = testConfig();
+  const plugins = await createGatewayPlugins({ config, auth, logger, redis: shared?.redis, redisKeyPrefix: shared?.prefix, checkUsers: false, subscriptions: false });
+  return createGateway({ config, supergraphSdl: fx.supergraph(2), watch: false, extensions: [...plugins, recorder(queries)], logger });
 }
 
 const tokenFor = async (scopes: string[], extra: { kind?: 'user' | 'partner'; clientId?: string } = {}) =>

@@ -2,10 +2,17 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { getIntrospectionQuery, parse } from 'graphql';
 import { ConfigError } from '../../platform/config.js';
+import { createLogger } from '../../platform/logger.js';
+import type { Principal } from '../../platform/principal.js';
+import { createAdmissions } from '../admission.js';
 import { loadAuthConfig } from '../auth/config.js';
+import { createOperationParser, type GraphQLParams } from '../operation.js';
+import { useRateLimits } from '../plugins/rate-limits.js';
+import { useSafelist } from '../plugins/safelist.js';
 import { PRINCIPALS, testSchema } from '../shield/testing.js';
+import type { PreparedSupergraph } from '../supergraph.js';
+import type { GatewayExtension, OperationAdmission } from '../types.js';
 import { analyzeOperation, selectOperation } from './analyze.js';
-import { createOperationGate } from './gate.js';
 import { createMemoryRateLimiter } from './ratelimit.js';
 import { createSafelist } from './safelist.js';
 
@@ -17,8 +24,35 @@ function measure(query: string, variables: Record<string, unknown> = {}) {
   return analyzeOperation(schema, document, selectOperation(document)!, variables);
 }
 
+const logger = createLogger('test', 'silent');
+
+/**
+ * The gateway's admission of one operation with the safelist and rate-limits plugins, as for a
+ * caller whose credentials were accepted: `admit` resolves with the units charged and the release
+ * of the concurrency slot, or throws the refusal.
+ */
+function gateWith(overrides: Partial<typeof config.limits> = {}, safelist?: ReturnType<typeof createSafelist>) {
+  const limits = { ...config.limits, ...overrides };
+  const rateLimits = useRateLimits({ limiter: createMemoryRateLimiter(), tiers: config.tiers, limits });
+  // The rate limits read only the API schema of a supergraph change.
+  rateLimits.onSchemaChange?.(schema, {} as PreparedSupergraph);
+  const plugins: GatewayExtension[] = [...(safelist ? [useSafelist({ safelist })] : []), rateLimits];
+  const admissions = createAdmissions({ extensions: plugins, parser: createOperationParser({ maxTokens: limits.maxTokens }) });
+  return {
+    async admit(principal: Principal, address: string, body: unknown, setHeaders: (headers: Record<string, string>) => void) {
+      const finished: Array<() => void | Promise<void>> = [];
+      const admission: OperationAdmission = { params: body as GraphQLParams, transport: 'websocket', clientAddress: address, setHeaders, onFinished: (fn) => void finished.push(fn) };
+      await admissions.admit({ correlationId: 'test', logger, principal, extras: {} }, admission);
+      const release = async () => {
+        for (const fn of finished.splice(0)) await fn();
+      };
+      return { units: admission.units, release };
+    },
+  };
+}
+
 /** Runs the gate once; returns the refusal code and details, or the admission. */
-async function admit(gate: ReturnType<typeof createOperationGate>, body: unknown, principal = PRINCIPALS.attendee) {
+async function admit(gate: ReturnType<typeof gateWith>, body: unknown, principal = PRINCIPALS.attendee) {
   const headers: Record<string, string> = {};
   try {
     const admission = await gate.admit(principal, '10.0.0.1', body, (h) => Object.assign(headers, h));
@@ -30,8 +64,6 @@ async function admit(gate: ReturnType<typeof createOperationGate>, body: unknown
   }
 }
 
-const gateWith = (overrides: Partial<typeof config.limits> = {}, safelist?: ReturnType<typeof createSafelist>) =>
-  createOperationGate({ limits: { ...config.limits, ...overrides }, tiers: config.tiers, limiter: createMemoryRateLimiter(), safelist, schema: () => schema });
 
 describe('operation cost, depth and aliases', () => {
   it('charges a connection by its page size and multiplies nesting', () => {

@@ -1,7 +1,7 @@
 /**
  * Pieces of the product started one by one for live-delivery tests: real subgraphs through
  * `runSubgraph` (on fixed ports when they must come back on the same address), gateways with the
- * product's extensions pointed at chosen subgraph URLs, real graphql-ws subscribers and a fresh
+ * product's plugins pointed at chosen subgraph URLs, real graphql-ws subscribers and a fresh
  * published event whose registrations each carry a payment.
  */
 import { createServer } from 'node:net';
@@ -15,9 +15,9 @@ import { runSubgraph, type RunningSubgraph, type RunSubgraphOptions } from '../.
 import { loadGatewayConfig, subgraphEnvName, type GatewayConfig } from '../../gateway/config.js';
 import { loadAuthConfig, type AuthConfig } from '../../gateway/auth/config.js';
 import { issueToken } from '../../gateway/auth/jwt.js';
-import { createExtensions } from '../../gateway/extensions.js';
+import { createGatewayPlugins } from '../../gateway/plugins.js';
 import { createGateway, type GatewayServer } from '../../gateway/server.js';
-import type { SubscriptionsExtension } from '../../gateway/subscriptions/extension.js';
+import type { SubscriptionsPlugin } from '../../gateway/plugins/subscriptions.js';
 
 const ENV: Record<string, string> = { NODE_ENV: 'test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', RATE_LIMIT_USER: '100000/100000/100' };
 
@@ -57,22 +57,22 @@ export async function startSubgraph(s: LiveSettings, opts: Omit<RunSubgraphOptio
 /** A gateway process: HTTP, its subscriptions counters, an admin caller. */
 export interface LiveGateway {
   server: GatewayServer;
-  subscriptions: SubscriptionsExtension;
+  subscriptions: SubscriptionsPlugin;
   /** POSTs one operation as `token`; throws on errors. */
   gql<T = any>(query: string, variables: Record<string, unknown>, token: string): Promise<T>;
   stop(): Promise<void>;
 }
 
-/** Starts a gateway with the product's extensions (security, subscriptions) over the given subgraph URLs. */
+/** Starts a gateway with the product's plugins (gateway/plugins.ts) over the given subgraph URLs. */
 export async function startLiveGateway(s: LiveSettings, urls: Record<SubgraphName, string>, mongoUri: string): Promise<LiveGateway> {
   const subgraphUrls: Record<string, string> = {};
   for (const [name, url] of Object.entries(urls)) subgraphUrls[subgraphEnvName(name)] = url;
   const config: GatewayConfig = { ...s.config, subgraphUrls };
   const logger = s.logger.child({ svc: 'gateway' });
-  const extensions = await createExtensions({ config, auth: s.auth, logger, mongoUri });
-  const subscriptions = extensions.find((e): e is SubscriptionsExtension => 'stats' in e);
-  if (!subscriptions) throw new Error('the gateway extensions carry no subscriptions endpoint');
-  const server = await createGateway({ config, logger, extensions, port: 0, watch: false });
+  const plugins = await createGatewayPlugins({ config, auth: s.auth, logger, mongoUri });
+  const subscriptions = plugins.find((e): e is SubscriptionsPlugin => 'stats' in e);
+  if (!subscriptions) throw new Error('the gateway plugins carry no subscriptions endpoint');
+  const server = await createGateway({ config, logger, extensions: plugins, port: 0, watch: false });
   return {
     server,
     subscriptions,

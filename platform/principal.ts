@@ -30,7 +30,7 @@ const AUDIENCE = 'eventgraph-subgraphs';
 const ISSUER = 'eventgraph-gateway';
 const CLOCK_TOLERANCE_S = 5;
 /** Default number of principals (signer) or tokens (verifier) one cache keeps. */
-export const DEFAULT_PRINCIPAL_CACHE_ENTRIES = 10_000;
+const DEFAULT_PRINCIPAL_CACHE_ENTRIES = 10_000;
 
 function secretKey(secret: string): Uint8Array {
   return new TextEncoder().encode(secret);

@@ -12,12 +12,14 @@ import { seedPayments } from './payments/seed.js';
 import { createIntegrationsSubgraph } from './integrations/index.js';
 import { seedIntegrations } from './integrations/seed.js';
 
+/** How a runner builds and seeds one subgraph. */
 export interface SubgraphEntry {
   create: (deps: SubgraphDeps) => SubgraphModule;
   /** Seeds the plan's parts that belong to the subgraph (every part when no plan is given). */
   seed: (conn: Connection, plan?: DemoSeedPlan) => Promise<{ seeded: boolean }>;
 }
 
+/** The four subgraphs by name. */
 export const SUBGRAPHS: Record<SubgraphName, SubgraphEntry> = {
   events: { create: createEventsSubgraph, seed: seedEvents },
   people: { create: createPeopleSubgraph, seed: seedPeople },

@@ -12,6 +12,7 @@ import { startSubgraphServer, type SubgraphServer } from './kit/server.js';
 import { createSubgraphLive } from './kit/live-feed.js';
 import { SUBGRAPHS } from './registry.js';
 
+/** What a runner needs to serve one subgraph. */
 export interface RunSubgraphOptions {
   name: SubgraphName;
   /** MongoDB (or localdb) URI; the subgraph uses its own database on it. */
@@ -38,6 +39,7 @@ export interface RunSubgraphOptions {
   monitorCommands?: boolean;
 }
 
+/** A served subgraph with what it opened. */
 export interface RunningSubgraph {
   name: SubgraphName;
   server: SubgraphServer;

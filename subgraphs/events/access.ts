@@ -40,7 +40,7 @@ export function userIdOf(p: Principal): string | null {
 }
 
 /** A partner acting for the user who created it. */
-export function isOwnerBound(p: Principal): boolean {
+function isOwnerBound(p: Principal): boolean {
   return p.kind === 'partner' && !!p.ownerId;
 }
 
@@ -55,23 +55,23 @@ export function actsFor(p: Principal, userId: string | Types.ObjectId | null | u
 }
 
 /** A power that reaches every event: admins, internal callers, admin-granted partners holding `scope`. */
-export function grantsEverywhere(p: Principal, scope: string): boolean {
+function grantsEverywhere(p: Principal, scope: string): boolean {
   return isAdmin(p) || isInternal(p) || (p.kind === 'partner' && !p.ownerId && hasScope(p, scope));
 }
 
 /** A read grant over every event: `scope` held by a user or an admin-granted partner; admins, internal callers. */
-export function readsEverywhere(p: Principal, scope: string): boolean {
+function readsEverywhere(p: Principal, scope: string): boolean {
   return isAdmin(p) || isInternal(p) || (hasScope(p, scope) && !isOwnerBound(p));
 }
 
 /** The caller is (or acts for) the event's organizer. */
-export function isOrganizer(p: Principal, ev: Organized): boolean {
+function isOrganizer(p: Principal, ev: Organized): boolean {
   const me = actorId(p);
   return !!me && me === String(ev.organizerId).toLowerCase();
 }
 
 /** The caller is (or acts for) one of the event's check-in staff. */
-export function isCheckInStaff(p: Principal, ev: Pick<EventDoc, 'checkInStaffIds'>): boolean {
+function isCheckInStaff(p: Principal, ev: Pick<EventDoc, 'checkInStaffIds'>): boolean {
   const me = actorId(p);
   return !!me && (ev.checkInStaffIds ?? []).some((id) => String(id).toLowerCase() === me);
 }
@@ -87,7 +87,7 @@ export function canSeeEvent(p: Principal, ev: Pick<EventDoc, 'status' | 'organiz
 }
 
 /** True when the caller may see every draft (admins, internal callers, admin-granted partners with events:write). */
-export function seesAllDrafts(p: Principal): boolean {
+function seesAllDrafts(p: Principal): boolean {
   return grantsEverywhere(p, 'events:write');
 }
 

@@ -11,7 +11,9 @@ import { Types } from 'mongoose';
 import type { DomainEvent } from '../kit/outbox.js';
 import type { CheckInDoc, EventDoc, RegistrationDoc, SessionDoc } from './models.js';
 
+/** Domain event types of an event's own changes. */
 export type EventEventType = 'event.created' | 'event.updated' | 'event.published' | 'event.cancelled';
+/** Domain event types of a session's changes. */
 export type SessionEventType = 'session.created' | 'session.updated' | 'session.cancelled';
 /**
  * `registration.invited`: an organizer registered someone, who has not answered yet (the registration
@@ -29,7 +31,7 @@ export const topics = {
 };
 
 /** Plain JSON of a document: `_id` becomes `id`, ObjectIds hex strings, dates ISO strings. */
-export function toPlain(value: unknown): unknown {
+function toPlain(value: unknown): unknown {
   if (value instanceof Date) return value.toISOString();
   if (value instanceof Types.ObjectId) return value.toHexString();
   if (Array.isArray(value)) return value.map(toPlain);

@@ -13,6 +13,7 @@ import { createReferences } from './references.js';
 import { createEventsResolvers } from './resolvers.js';
 import { createEventsService } from './service.js';
 
+/** The per-request context of the events resolvers. */
 export type { EventsContext } from './loaders.js';
 
 /**

@@ -8,10 +8,12 @@ import { toObjectId } from '../kit/ids.js';
 import { checkHttpUrl, checkInt, checkRange, checkText, checkTimeZone, optionalText } from '../kit/validation.js';
 import { DESCRIPTION_MAX, REASON_MAX, TITLE_MAX, type VenueDoc } from './models.js';
 
-export const MAX_CAPACITY = 1_000_000;
+const MAX_CAPACITY = 1_000_000;
+/** Most speakers one session can have. */
 export const MAX_SPEAKERS = 50;
-export const MAX_BATCH = 100;
+const MAX_BATCH = 100;
 
+/** A venue as given in event input: every part optional. */
 export interface VenueInput {
   name?: string | null;
   address?: string | null;
@@ -20,6 +22,7 @@ export interface VenueInput {
   onlineUrl?: string | null;
 }
 
+/** `CreateEventInput` as the resolvers receive it (DateTime already parsed). */
 export interface CreateEventInput {
   title: string;
   description?: string | null;
@@ -33,8 +36,10 @@ export interface CreateEventInput {
   organizerId?: string | null;
 }
 
+/** `UpdateEventInput`: the event's own fields, each optional; a series and the organizer never change. */
 export type UpdateEventInput = Partial<Omit<CreateEventInput, 'parentId' | 'organizerId'>>;
 
+/** `CreateSessionInput` as the resolvers receive it (DateTime already parsed). */
 export interface CreateSessionInput {
   eventId: string;
   title: string;
@@ -45,16 +50,17 @@ export interface CreateSessionInput {
   speakerIds?: string[] | null;
 }
 
+/** `UpdateSessionInput`: the session's own fields, each optional; its event and speakers change elsewhere. */
 export type UpdateSessionInput = Partial<Omit<CreateSessionInput, 'eventId' | 'speakerIds'>>;
 
 /** Checks a required DateTime that may have been sent as an explicit null. */
-export function requiredDate(value: Date | null | undefined, target: string): Date {
+function requiredDate(value: Date | null | undefined, target: string): Date {
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw badInput(target, 'must be a date-time');
   return value;
 }
 
 /** Checks a title: 1..200 characters after trimming. */
-export function checkTitle(value: string | null | undefined, target: string): string {
+function checkTitle(value: string | null | undefined, target: string): string {
   if (typeof value !== 'string') throw badInput(target, 'must not be null');
   return checkText(value, target, { min: 1, max: TITLE_MAX });
 }
@@ -71,13 +77,13 @@ export function optionalReason(value: string | null | undefined, target = 'reaso
 }
 
 /** Checks a capacity: null (unlimited) or a whole number 0..1,000,000. */
-export function checkCapacity(value: number | null | undefined, target: string): number | null {
+function checkCapacity(value: number | null | undefined, target: string): number | null {
   if (value === null || value === undefined) return null;
   return checkInt(value, target, { min: 0, max: MAX_CAPACITY });
 }
 
 /** Checks a venue; an online URL must be http(s). */
-export function checkVenue(v: VenueInput | null | undefined, target: string): VenueDoc | null {
+function checkVenue(v: VenueInput | null | undefined, target: string): VenueDoc | null {
   if (!v) return null;
   const out: VenueDoc = {
     name: optionalText(v.name, `${target}.name`, 200) ?? null,

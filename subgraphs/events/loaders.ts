@@ -17,6 +17,7 @@ export interface RegistrationCounts {
   waitlisted: number;
 }
 
+/** The DataLoaders of one events request. */
 export interface EventsLoaders {
   event: DataLoader<string, EventDoc | null>;
   subEvents: DataLoader<string, EventDoc[]>;
@@ -41,6 +42,7 @@ export interface EventsLoaders {
   organizerIdsByAttendee: DataLoader<string, string[]>;
 }
 
+/** The per-request context of the events resolvers: the common context plus its loaders. */
 export type EventsContext = SubgraphContext<EventsLoaders>;
 
 /** Documents per reply: a batch answers in one round trip instead of 101 documents plus getMore. */

@@ -2,27 +2,36 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { modelOn } from '../kit/subgraph.js';
 
-export const EVENT_STATUSES = ['DRAFT', 'PUBLISHED', 'CANCELLED'] as const;
+const EVENT_STATUSES = ['DRAFT', 'PUBLISHED', 'CANCELLED'] as const;
+/** An event's lifecycle: DRAFT → PUBLISHED → CANCELLED. */
 export type EventStatus = (typeof EVENT_STATUSES)[number];
-export const REGISTRATION_STATUSES = ['PENDING', 'CONFIRMED', 'CANCELLED'] as const;
+const REGISTRATION_STATUSES = ['PENDING', 'CONFIRMED', 'CANCELLED'] as const;
+/** A registration's lifecycle: PENDING → CONFIRMED, either → CANCELLED. */
 export type RegistrationStatus = (typeof REGISTRATION_STATUSES)[number];
-export const SESSION_STATUSES = ['SCHEDULED', 'CANCELLED'] as const;
+const SESSION_STATUSES = ['SCHEDULED', 'CANCELLED'] as const;
+/** A session's lifecycle: SCHEDULED → CANCELLED. */
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
-export const CHECKIN_METHODS = ['REGISTRATION_ID', 'TICKET_CODE'] as const;
+const CHECKIN_METHODS = ['REGISTRATION_ID', 'TICKET_CODE'] as const;
+/** How an attendee was found at check-in. */
 export type CheckInMethod = (typeof CHECKIN_METHODS)[number];
 /**
  * An invitation's answer: PENDING until the attendee accepts or declines; WITHDRAWN when the
  * registration was cancelled by someone else before an answer.
  */
-export const INVITATION_STATES = ['PENDING', 'ACCEPTED', 'DECLINED', 'WITHDRAWN'] as const;
+const INVITATION_STATES = ['PENDING', 'ACCEPTED', 'DECLINED', 'WITHDRAWN'] as const;
+/** An invitation's answer (see INVITATION_STATES). */
 export type InvitationState = (typeof INVITATION_STATES)[number];
 /** Most check-in staff one event can have. */
 export const MAX_CHECK_IN_STAFF = 100;
 
+/** Longest event or session title, in characters. */
 export const TITLE_MAX = 200;
+/** Longest event or session description, in characters. */
 export const DESCRIPTION_MAX = 5000;
+/** Longest cancellation reason, in characters. */
 export const REASON_MAX = 500;
 
+/** Where an event takes place, as stored. */
 export interface VenueDoc {
   name?: string | null;
   address?: string | null;
@@ -31,6 +40,7 @@ export interface VenueDoc {
   onlineUrl?: string | null;
 }
 
+/** An event as stored (lean document). */
 export interface EventDoc {
   _id: Types.ObjectId;
   title: string;
@@ -58,6 +68,7 @@ export interface EventDoc {
   updatedAt: Date;
 }
 
+/** A session as stored (lean document). */
 export interface SessionDoc {
   _id: Types.ObjectId;
   eventId: Types.ObjectId;
@@ -73,6 +84,7 @@ export interface SessionDoc {
   updatedAt: Date;
 }
 
+/** A registration as stored (lean document). */
 export interface RegistrationDoc {
   _id: Types.ObjectId;
   eventId: Types.ObjectId;
@@ -104,6 +116,7 @@ export interface RegistrationDoc {
   updatedAt: Date;
 }
 
+/** A check-in as stored (lean document): at most one per registration. */
 export interface CheckInDoc {
   _id: Types.ObjectId;
   registrationId: Types.ObjectId;
@@ -115,6 +128,7 @@ export interface CheckInDoc {
   checkedInBy: string | null;
 }
 
+/** The events models on one connection. */
 export interface EventsModels {
   Event: Model<EventDoc>;
   Session: Model<SessionDoc>;

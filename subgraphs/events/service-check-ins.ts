@@ -17,11 +17,13 @@ import type { CheckInDoc, CheckInMethod, RegistrationDoc } from './models.js';
 import { itemError, write, type ItemError, type EventsServiceOptions } from './service-base.js';
 import { TICKET_CODE_RE } from './service-registrations.js';
 
+/** What names a registration to check in: exactly one of its id and its ticket code. */
 export interface CheckInItem {
   registrationId?: string | null;
   ticketCode?: string | null;
 }
 
+/** The outcome of one item of `bulkCheckIn`: its check-in or its error. */
 export interface CheckInBatchResult {
   index: number;
   checkIn: CheckInDoc | null;

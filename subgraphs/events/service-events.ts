@@ -14,6 +14,7 @@ import type { EventDoc, EventStatus } from './models.js';
 import { heldSpots, promoteWaitlisted } from './service-registrations.js';
 import { write, type EventsServiceOptions } from './service-base.js';
 
+/** Orders of the `events` list. */
 export type EventOrder = 'START_TIME_ASC' | 'START_TIME_DESC' | 'CREATED_AT_DESC';
 
 const ORDERS: Record<EventOrder, { sortField: string; direction: 1 | -1 }> = {
@@ -22,6 +23,7 @@ const ORDERS: Record<EventOrder, { sortField: string; direction: 1 | -1 }> = {
   CREATED_AT_DESC: { sortField: 'createdAt', direction: -1 },
 };
 
+/** The `events` list filter as the resolvers receive it. */
 export interface EventFilter {
   search?: string | null;
   startsAfter?: Date | null;
@@ -30,6 +32,7 @@ export interface EventFilter {
   parentId?: string | null;
 }
 
+/** Arguments of the `events` list. */
 export interface EventsArgs extends PageArgs {
   status?: EventStatus | null;
   filter?: EventFilter | null;

@@ -17,7 +17,7 @@ import { HOLDING, heldSpots, lockEvent, promoteWaitlisted, requireOpenForRegistr
 import { write, type EventsServiceOptions } from './service-base.js';
 
 /** Reason recorded on a registration whose invitation the attendee declined. */
-export const DECLINED_REASON = 'Invitation declined';
+const DECLINED_REASON = 'Invitation declined';
 
 /** Confirm, cancel, accept and decline. */
 export function registrationChangeOps(d: EventsServiceOptions) {

@@ -77,11 +77,13 @@ export function requireOpenForRegistration(ev: EventDoc, target: string): void {
   if (ev.endsAt.getTime() < Date.now()) throw invalidTransition('The event has already ended', target);
 }
 
+/** `RegisterInput`: the event, and the attendee when not the caller. */
 export interface RegisterInput {
   eventId: string;
   attendeeId?: string | null;
 }
 
+/** The outcome of one item of `registerBatch`: its registration or its error. */
 export interface RegistrationBatchResult {
   index: number;
   registration: RegistrationDoc | null;

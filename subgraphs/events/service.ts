@@ -11,11 +11,11 @@ import { registrationChangeOps } from './service-registration-changes.js';
 import { checkInOps } from './service-check-ins.js';
 import { staffOps } from './service-staff.js';
 
-export type { EventsServiceOptions } from './service-base.js';
 
 /** All operations of the events subgraph. */
 export function createEventsService(d: EventsServiceOptions) {
   return { ...eventOps(d), ...sessionOps(d), ...registrationOps(d), ...registrationChangeOps(d), ...checkInOps(d), ...staffOps(d) };
 }
 
+/** Every operation of the events subgraph. */
 export type EventsService = ReturnType<typeof createEventsService>;

@@ -98,6 +98,7 @@ export function ok(r: GqlResult): Record<string, any> {
   return r.data!;
 }
 
+/** The Event fields the tests select. */
 export const EVENT_FIELDS = 'id title status startsAt endsAt capacity timezone cancellationReason registeredCount waitlistCount spotsLeft checkInCount organizer { id }';
 
 /** A valid create input two hours long, starting `dayOffset` days after 2030-01-01. */
@@ -119,6 +120,7 @@ export async function publishedEvent(t: TestSubgraph, principal: Principal, over
   return ok(r).publishEvent;
 }
 
+/** The Registration fields the tests select. */
 export const REG_FIELDS = 'id status ticketCode waitlistPosition cancellationReason attendee { id } event { id } checkIn { id }';
 
 /** Registers `principal` (or `attendeeId` on their behalf) for an event; the attendee is added to people first. */

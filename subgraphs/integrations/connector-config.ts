@@ -6,11 +6,11 @@ import { badInput } from '../../platform/errors.js';
 import { assertSafeJson, isPlainObject, requireOutboundUrl, requireString } from '../kit/input.js';
 import type { ConnectorKind } from './models.js';
 
-export const REDACTED = '[REDACTED]';
+const REDACTED = '[REDACTED]';
 const SECRET_KEY = /secret|token|password|passwd|api[-_]?key|private[-_]?key|credential|authorization/i;
 
 /** True for a config key whose value must never be returned. */
-export function isSecretKey(key: string): boolean {
+function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key);
 }
 

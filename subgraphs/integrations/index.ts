@@ -12,6 +12,7 @@ import { createConnectorService } from './service.js';
 import { createSyncJobService } from './sync-jobs.js';
 import { createWebhookService } from './webhooks.js';
 
+/** The per-request context of the integrations resolvers. */
 export type { IntegrationsContext } from './loaders.js';
 
 /** Builds the integrations subgraph on `deps.conn`; call `init()` once before serving. */

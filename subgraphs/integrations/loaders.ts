@@ -5,6 +5,7 @@ import { byIdLoader, groupLoader } from '../kit/loaders.js';
 import { connectionLoader, type ConnectionLoader } from '../kit/pagination.js';
 import type { ConnectorDoc, IntegrationsModels, SyncJobDoc, WebhookSubscriptionDoc } from './models.js';
 
+/** The DataLoaders of one integrations request. */
 export interface IntegrationsLoaders {
   connector: DataLoader<string, ConnectorDoc | null>;
   connectorsByEvent: DataLoader<string, ConnectorDoc[]>;
@@ -14,6 +15,7 @@ export interface IntegrationsLoaders {
   webhookSubscription: DataLoader<string, WebhookSubscriptionDoc | null>;
 }
 
+/** The per-request context of the integrations resolvers: the common context plus its loaders. */
 export type IntegrationsContext = SubgraphContext<IntegrationsLoaders>;
 
 /** Builds a fresh set of loaders (call once per request). */

@@ -2,17 +2,26 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { modelOn } from '../kit/subgraph.js';
 
+/** What a connector talks to. */
 export const CONNECTOR_KINDS = ['GOOGLE_CALENDAR', 'WEBHOOK', 'REST'] as const;
+/** What a connector talks to: Google Calendar, an outbound webhook, or a REST API with a data mapping. */
 export type ConnectorKind = (typeof CONNECTOR_KINDS)[number];
-export const CONNECTOR_STATUSES = ['ACTIVE', 'PAUSED', 'ERROR'] as const;
+const CONNECTOR_STATUSES = ['ACTIVE', 'PAUSED', 'ERROR'] as const;
+/** A connector's state: ACTIVE ⇄ PAUSED; ERROR is left by pausing or resuming it. */
 export type ConnectorStatus = (typeof CONNECTOR_STATUSES)[number];
+/** Every state of a sync job. */
 export const SYNC_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
+/** A sync job's lifecycle: QUEUED → RUNNING → SUCCEEDED, FAILED or CANCELLED. */
 export type SyncStatus = (typeof SYNC_STATUSES)[number];
+/** Every kind of sync job. */
 export const SYNC_KINDS = ['FULL', 'INCREMENTAL'] as const;
+/** A full sync or an incremental one (from the checkpoint). */
 export type SyncKind = (typeof SYNC_KINDS)[number];
-export const DELIVERY_STATUSES = ['PENDING', 'SUCCEEDED', 'FAILED', 'RETRYING'] as const;
+const DELIVERY_STATUSES = ['PENDING', 'SUCCEEDED', 'FAILED', 'RETRYING'] as const;
+/** The state of one webhook delivery. */
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
+/** A connector as stored (lean document); `config` may hold secrets and is redacted on the way out. */
 export interface ConnectorDoc {
   _id: Types.ObjectId;
   kind: ConnectorKind;
@@ -27,6 +36,7 @@ export interface ConnectorDoc {
   updatedAt: Date;
 }
 
+/** A sync job as stored (lean document). */
 export interface SyncJobDoc {
   _id: Types.ObjectId;
   connectorId: Types.ObjectId;
@@ -46,6 +56,7 @@ export interface SyncJobDoc {
   updatedAt: Date;
 }
 
+/** A webhook subscription as stored (lean document). */
 export interface WebhookSubscriptionDoc {
   _id: Types.ObjectId;
   url: string;
@@ -58,6 +69,7 @@ export interface WebhookSubscriptionDoc {
   updatedAt: Date;
 }
 
+/** One delivery of an event to a webhook subscription, as stored. */
 export interface WebhookDeliveryDoc {
   _id: Types.ObjectId;
   subscriptionId: Types.ObjectId;
@@ -71,6 +83,7 @@ export interface WebhookDeliveryDoc {
   createdAt: Date;
 }
 
+/** The integrations models on one connection. */
 export interface IntegrationsModels {
   Connector: Model<ConnectorDoc>;
   SyncJob: Model<SyncJobDoc>;

@@ -17,7 +17,7 @@ import { SYNC_KINDS, SYNC_STATUSES, type IntegrationsModels, type SyncJobDoc, ty
 import type { ConnectorService } from './service.js';
 
 /** Errors kept per job (the oldest are kept; later ones are counted in the last message). */
-export const MAX_JOB_ERRORS = 1000;
+const MAX_JOB_ERRORS = 1000;
 const MAX_ERRORS_PER_REPORT = 100;
 
 const isOpen = (s: SyncStatus) => s === 'QUEUED' || s === 'RUNNING';
@@ -33,7 +33,6 @@ function errorList(value: unknown): string[] {
   return value.map((e, i) => requireString(e, `errors.${i}`, { max: 1000 }));
 }
 
-/** The sync job service. */
 /** What the sync job service works with. */
 export interface SyncJobServiceOptions {
   models: IntegrationsModels;
@@ -43,6 +42,7 @@ export interface SyncJobServiceOptions {
   connectors: ConnectorService;
 }
 
+/** The sync job service. */
 export function createSyncJobService({ models: m, conn, connectors }: SyncJobServiceOptions) {
   /** Updates one job conditionally on the state that was read and records its event. */
   async function write(session: ClientSession, current: SyncJobDoc, set: Partial<SyncJobDoc>): Promise<SyncJobDoc> {
@@ -148,5 +148,5 @@ export function createSyncJobService({ models: m, conn, connectors }: SyncJobSer
   };
 }
 
-export type SyncJobService = ReturnType<typeof createSyncJobService>;
 /** Sync jobs: lookups, lists, start, cancel, progress reports. */
+export type SyncJobService = ReturnType<typeof createSyncJobService>;

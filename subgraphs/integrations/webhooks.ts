@@ -12,7 +12,7 @@ import { requireReadIntegrations, requireWriteIntegrations } from './access.js';
 import type { IntegrationsModels, WebhookDeliveryDoc, WebhookSubscriptionDoc } from './models.js';
 
 /** The webhook event catalogue (domain spec §6.1). */
-export const WEBHOOK_EVENTS = [
+const WEBHOOK_EVENTS = [
   'event.created',
   'event.updated',
   'event.published',
@@ -29,7 +29,7 @@ export const WEBHOOK_EVENTS = [
   'session.cancelled',
 ] as const;
 
-export const DEFAULT_RETRY_POLICY = { maxAttempts: 5, backoffSeconds: 30 };
+const DEFAULT_RETRY_POLICY = { maxAttempts: 5, backoffSeconds: 30 };
 
 /** A subscription as returned by the creating mutation: with its secret, once. */
 export type RevealedSubscription = WebhookSubscriptionDoc & { revealedSecret?: string };

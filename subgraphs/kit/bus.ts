@@ -23,6 +23,7 @@ export interface BusRecord {
 /** Receives the records of one topic. */
 export type BusHandler = (record: BusRecord) => void;
 
+/** Options of one bus subscription. */
 export interface BusSubscribeOptions {
   /**
    * Called when records may have been missed (the Redis subscriber connection was re-established),
@@ -37,6 +38,7 @@ export interface BusUnsubscribe {
   ready: Promise<void>;
 }
 
+/** Fan-out of published outbox records to every process of a subgraph: in-process or over Redis. */
 export interface Bus {
   /** Publishes one record on its topic. */
   publish(topic: string, record: BusRecord): Promise<void>;
@@ -46,6 +48,7 @@ export interface Bus {
   close(): Promise<void>;
 }
 
+/** Where the bus runs and how it logs. */
 export interface CreateBusOptions {
   /** Redis URL; without it the bus is in-process. */
   redisUrl?: string;

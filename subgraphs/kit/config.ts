@@ -4,6 +4,7 @@
  */
 import { DEFAULT_PORTS, SUBGRAPH_NAMES, ConfigError, loadCommonConfig, readPort, readUrl, type CommonConfig, type Env, type SubgraphName } from '../../platform/config.js';
 
+/** A subgraph process's validated settings. */
 export interface SubgraphConfig extends CommonConfig {
   name: SubgraphName;
   port: number;

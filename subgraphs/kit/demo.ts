@@ -27,6 +27,7 @@ const DEMO_DATASETS = {
   integrations: 'integrations',
 } as const satisfies Record<string, SubgraphName>;
 
+/** The name of one part of the demo data. */
 export type DemoDataset = keyof typeof DEMO_DATASETS;
 const DEMO_DATASET_NAMES = Object.keys(DEMO_DATASETS) as DemoDataset[];
 
@@ -40,6 +41,7 @@ export interface DemoSeedPlan {
   organizerId?: Types.ObjectId;
 }
 
+/** What decides which parts of the demo data a run loads. */
 export interface PlanDemoSeedOptions {
   /** NODE_ENV is production. */
   production: boolean;
@@ -96,6 +98,7 @@ export function datasetsOf(plan: DemoSeedPlan, subgraph: SubgraphName): DemoData
   return [...plan.datasets].filter((d) => DEMO_DATASETS[d] === subgraph);
 }
 
+/** Sizes and fixed choices of the demo data, shared by the subgraphs' seeders so their references meet. */
 export const DEMO = {
   users: 500,
   /** user 0 */

@@ -6,6 +6,7 @@
 import { appError, badInput, isAppError } from '../../platform/errors.js';
 import { checkHttpUrl, checkInt, checkText, fromMongooseError, isDuplicateKeyError } from './validation.js';
 
+/** How database errors of one write are reported. */
 export interface DbErrorOptions {
   /** Prefix for field paths of validation errors, e.g. `input`. */
   prefix?: string;

@@ -35,6 +35,7 @@ export function decodeCursor(cursor: unknown, topic: string): number {
   return Number(m[1]);
 }
 
+/** What a live feed reads: the outbox on `conn` and live records from `bus`. */
 export interface LiveFeedOptions {
   conn: Connection;
   bus: Bus;
@@ -254,6 +255,7 @@ class TopicSubscription implements AsyncIterableIterator<LiveRecord> {
   }
 }
 
+/** What a subgraph's live runtime (bus, relay, feed) is built on. */
 export interface SubgraphLiveOptions {
   conn: Connection;
   redisUrl?: string;
@@ -264,6 +266,7 @@ export interface SubgraphLiveOptions {
   pollIntervalMs?: number;
 }
 
+/** A subgraph's live runtime: its feed, the relay that publishes its outbox, and the bus between them. */
 export interface SubgraphLive {
   live: ClosableLiveFeed;
   relay: Relay;

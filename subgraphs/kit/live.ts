@@ -14,6 +14,7 @@ export interface LiveRecord {
   payload: Record<string, unknown>;
 }
 
+/** Topics of a subgraph's outbox as async iterators: replay after a cursor, then live records. */
 export interface LiveFeed {
   /**
    * Subscribes to a topic. With `after`, replays every record after that cursor first.

@@ -10,6 +10,7 @@ import type { LiveFeed } from './live.js';
 import type { Logger } from '../../platform/logger.js';
 import type { RouteHandler } from './server.js';
 
+/** What a runner hands to `create<Name>Subgraph`. */
 export interface SubgraphDeps {
   /** The subgraph's own database connection. */
   conn: Connection;
@@ -20,6 +21,7 @@ export interface SubgraphDeps {
   settings?: Record<string, unknown>;
 }
 
+/** A built subgraph, ready to be served by `startSubgraphServer`. */
 export interface SubgraphModule<TContext extends BaseSubgraphContext = BaseSubgraphContext> {
   name: string;
   typeDefs: DocumentNode;

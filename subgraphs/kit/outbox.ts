@@ -8,6 +8,7 @@
  */
 import { Schema, type ClientSession, type Connection, type Model } from 'mongoose';
 
+/** A domain event as a service records it. */
 export interface DomainEvent {
   /** Delivery topic, e.g. `checkins:<eventId>`. */
   topic: string;
@@ -17,6 +18,7 @@ export interface DomainEvent {
   payload: Record<string, unknown>;
 }
 
+/** A domain event as stored in the outbox, with its per-topic sequence number. */
 export interface OutboxRecord extends DomainEvent {
   _id: string;
   seq: number;

@@ -15,11 +15,13 @@ import { maybeObjectId } from './ids.js';
 const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 100;
 
+/** Relay page arguments as a list field receives them. */
 export interface PageArgs {
   first?: number | null;
   after?: string | null;
 }
 
+/** A Relay connection: one page of nodes with opaque cursors. */
 export interface Connection<T> {
   edges: Array<{ cursor: string; node: T }>;
   pageInfo: { hasNextPage: boolean; endCursor: string | null; hasPreviousPage: boolean; startCursor: string | null };
@@ -27,6 +29,7 @@ export interface Connection<T> {
   totalCount: () => Promise<number>;
 }
 
+/** What to page through, in which order. */
 export interface PaginateOptions<T> {
   filter?: QueryFilter<T>;
   /** Field to order by (besides _id as tie-breaker). Default `_id`. */

@@ -15,6 +15,7 @@ import type { SubgraphName } from '../../platform/config.js';
 /** Where a peer answers: a URL, or a function answering it (for peers started on ephemeral ports). */
 export type PeerUrl = string | (() => string | undefined);
 
+/** Who calls, with which secret, where each peer answers, how long a call may take. */
 export interface PeersOptions {
   /** The calling subgraph; the internal principal's subject. */
   self: string;
@@ -46,7 +47,7 @@ export interface Peers {
 const TYPENAME_RE = /^[_A-Za-z][_0-9A-Za-z]*$/;
 
 /** SERVICE_UNAVAILABLE naming the peer that could not answer. */
-export function peerUnavailable(peer: string, why: string): Error {
+function peerUnavailable(peer: string, why: string): Error {
   return appError('SERVICE_UNAVAILABLE', `The ${peer} service cannot be reached right now; nothing was changed, retry later`, { details: `the ${peer} service ${why}` });
 }
 

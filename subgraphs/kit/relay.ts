@@ -18,6 +18,7 @@ import type { Bus, BusRecord } from './bus.js';
 import type { Logger } from '../../platform/logger.js';
 import { onOutboxCommit, outboxModels, type OutboxRecord } from './outbox.js';
 
+/** The outbox a relay publishes, the bus it publishes to, and its pace. */
 export interface RelayOptions {
   conn: Connection;
   bus: Bus;
@@ -32,12 +33,14 @@ export interface RelayOptions {
   graceMs?: number;
 }
 
+/** Counts since the relay started. */
 export interface RelayStats {
   published: number;
   claimsLost: number;
   failures: number;
 }
 
+/** A running outbox relay. */
 export interface Relay {
   /** Publishes every record currently unpublished and claimable; resolves when done. */
   flush(): Promise<void>;

@@ -23,6 +23,7 @@ import type { BaseSubgraphContext } from './context.js';
 /** An extra HTTP route (e.g. `POST /webhooks/stripe`). Return true when handled. */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, correlationId: string) => Promise<boolean>;
 
+/** What a subgraph server serves and how. */
 export interface SubgraphServerOptions<TContext extends BaseSubgraphContext> {
   name: string;
   schema: GraphQLSchema;
@@ -43,6 +44,7 @@ export interface SubgraphServerOptions<TContext extends BaseSubgraphContext> {
   plugins?: ApolloServerPlugin<TContext>[];
 }
 
+/** A listening subgraph server. */
 export interface SubgraphServer {
   name: string;
   url: string;

@@ -16,6 +16,7 @@ export function modelOn<T>(conn: Connection, name: string, schema: () => Schema<
   return (conn.models[name] as Model<T> | undefined) ?? conn.model<T>(name, schema());
 }
 
+/** The parts a subgraph module is assembled from. */
 export interface AssembleOptions<TLoaders> {
   name: string;
   /** The subgraph's SDL file, e.g. `new URL('../../schema/people.graphql', import.meta.url)`. */

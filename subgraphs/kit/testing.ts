@@ -27,6 +27,7 @@ export interface SeenCommand {
   collection: string | undefined;
 }
 
+/** A subgraph served for a test, with its connection and the commands it sent. */
 export interface TestSubgraph {
   url: string;
   conn: Connection;

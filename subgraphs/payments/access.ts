@@ -13,23 +13,23 @@ import type { PaymentDoc } from './models.js';
 const OBJECT_ID_RE = /^[0-9a-f]{24}$/i;
 
 /** The user whose payments the caller acts on: a user's own id, or an owner-bound partner's owner. */
-export function actorId(p: Principal): string | null {
+function actorId(p: Principal): string | null {
   const id = p.kind === 'user' ? p.sub : p.kind === 'partner' ? p.ownerId : null;
   return id && OBJECT_ID_RE.test(id) ? id.toLowerCase() : null;
 }
 
 /** A partner acting for the user who created it. */
-export function isOwnerBound(p: Principal): boolean {
+function isOwnerBound(p: Principal): boolean {
   return p.kind === 'partner' && !!p.ownerId;
 }
 
 /** `scope` reaches every payment: held by a user or an admin-granted partner; admins, internal callers. */
-export function reachesEveryPayment(p: Principal, scope: string): boolean {
+function reachesEveryPayment(p: Principal, scope: string): boolean {
   return isAdmin(p) || isInternal(p) || (hasScope(p, scope) && !isOwnerBound(p));
 }
 
 /** The caller acts for the attendee: the attendee themself, or a partner bound to them holding `scope`. */
-export function actsForAttendee(p: Principal, attendeeId: string | Types.ObjectId | null | undefined, scope: string): boolean {
+function actsForAttendee(p: Principal, attendeeId: string | Types.ObjectId | null | undefined, scope: string): boolean {
   const me = actorId(p);
   if (!me || !attendeeId || (typeof attendeeId === 'string' ? attendeeId : attendeeId.toHexString()).toLowerCase() !== me) return false;
   return p.kind === 'user' || hasScope(p, scope);

@@ -8,7 +8,7 @@ import type { DomainEvent } from '../kit/outbox.js';
 import type { PaymentDoc, PaymentStatus, Provider } from './models.js';
 
 /** Event type for a payment that reached `status`. */
-export function paymentEventType(status: PaymentStatus): string {
+function paymentEventType(status: PaymentStatus): string {
   switch (status) {
     case 'SUCCEEDED':
       return 'payment.completed';
@@ -26,7 +26,7 @@ export function paymentEventType(status: PaymentStatus): string {
 export const paymentTopic = (registrationId: string): string => `payments:${registrationId}`;
 
 /** The payment as JSON (ids as hex, dates as ISO strings). */
-export function paymentJson(p: PaymentDoc): Record<string, unknown> {
+function paymentJson(p: PaymentDoc): Record<string, unknown> {
   return {
     id: p._id.toHexString(),
     registrationId: p.registrationId.toHexString(),

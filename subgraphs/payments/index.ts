@@ -10,6 +10,7 @@ import { paymentsModels } from './models.js';
 import { createPaymentsResolvers } from './resolvers.js';
 import { createPaymentsService } from './service.js';
 
+/** The per-request context of the payments resolvers. */
 export type { PaymentsContext } from './loaders.js';
 
 /**

@@ -4,6 +4,7 @@ import type { SubgraphContext } from '../kit/context.js';
 import { byIdLoader, groupLoader, reducedGroupLoader } from '../kit/loaders.js';
 import type { InvoiceDoc, PaymentDoc, PaymentsModels, RefundDoc } from './models.js';
 
+/** The DataLoaders of one payments request. */
 export interface PaymentsLoaders {
   payment: DataLoader<string, PaymentDoc | null>;
   /** The registration's current payment: the active one, else the latest. */
@@ -12,10 +13,11 @@ export interface PaymentsLoaders {
   invoiceByPayment: DataLoader<string, InvoiceDoc | null>;
 }
 
+/** The per-request context of the payments resolvers: the common context plus its loaders. */
 export type PaymentsContext = SubgraphContext<PaymentsLoaders>;
 
 /** Picks the current payment among a registration's payments (newest first). */
-export function currentPayment(payments: PaymentDoc[]): PaymentDoc | null {
+function currentPayment(payments: PaymentDoc[]): PaymentDoc | null {
   return payments.find((p) => p.active) ?? payments[0] ?? null;
 }
 

@@ -2,11 +2,15 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { modelOn } from '../kit/subgraph.js';
 
+/** Every state of a payment (transitions in state-machine.ts). */
 export const PAYMENT_STATUSES = ['REQUIRES_PAYMENT', 'PROCESSING', 'SUCCEEDED', 'FAILED', 'REFUNDED', 'PARTIALLY_REFUNDED'] as const;
+/** A payment's state (transitions in state-machine.ts). */
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
-export const PROVIDERS = ['MANUAL', 'STRIPE'] as const;
+const PROVIDERS = ['MANUAL', 'STRIPE'] as const;
+/** Who moves the money: recorded by hand, or Stripe. */
 export type Provider = (typeof PROVIDERS)[number];
 
+/** A payment as stored (lean document). */
 export interface PaymentDoc {
   _id: Types.ObjectId;
   registrationId: Types.ObjectId;
@@ -25,6 +29,7 @@ export interface PaymentDoc {
   updatedAt: Date;
 }
 
+/** A refund as stored (lean document). */
 export interface RefundDoc {
   _id: Types.ObjectId;
   paymentId: Types.ObjectId;
@@ -35,6 +40,7 @@ export interface RefundDoc {
   createdAt: Date;
 }
 
+/** One line of an invoice; amounts in minor units of the invoice's currency. */
 export interface LineItem {
   description: string;
   quantity: number;
@@ -42,6 +48,7 @@ export interface LineItem {
   amount: number;
 }
 
+/** An invoice as stored (lean document). */
 export interface InvoiceDoc {
   _id: Types.ObjectId;
   paymentId: Types.ObjectId;
@@ -57,6 +64,7 @@ interface CounterDoc {
   seq: number;
 }
 
+/** The payments models on one connection. */
 export interface PaymentsModels {
   Payment: Model<PaymentDoc>;
   Refund: Model<RefundDoc>;

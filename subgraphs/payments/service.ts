@@ -24,7 +24,7 @@ const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
  * Largest amount accepted, in minor units (99,999,999: just under a million in a two-decimal
  * currency). Payments, refunds and invoice totals stay far inside GraphQL's 32-bit Int.
  */
-export const MAX_AMOUNT = 99_999_999;
+const MAX_AMOUNT = 99_999_999;
 
 /** A registration as the events subgraph describes it to payments. */
 type RegistrationFacts = {
@@ -35,7 +35,7 @@ type RegistrationFacts = {
 };
 
 /** Validates a Money input: positive whole minor units up to MAX_AMOUNT, a known upper-case ISO-4217 code. */
-export function parseMoney(value: unknown, target: string): { amount: number; currency: string } {
+function parseMoney(value: unknown, target: string): { amount: number; currency: string } {
   const v = (value ?? {}) as Record<string, unknown>;
   const amount = requireInt(v.amount, `${target}.amount`, { min: 1, max: MAX_AMOUNT });
   const currency = requireString(v.currency, `${target}.currency`, { max: 3 });
@@ -196,5 +196,5 @@ export function createPaymentsService({ models: m, conn, peers }: PaymentsServic
   };
 }
 
-export type PaymentsService = ReturnType<typeof createPaymentsService>;
 /** Payments: lookups, lists, creation, status changes, refunds. */
+export type PaymentsService = ReturnType<typeof createPaymentsService>;

@@ -3,7 +3,7 @@ import { appError } from '../../platform/errors.js';
 import type { PaymentStatus } from './models.js';
 
 /** Allowed next statuses for each status. */
-export const TRANSITIONS: Readonly<Record<PaymentStatus, readonly PaymentStatus[]>> = {
+const TRANSITIONS: Readonly<Record<PaymentStatus, readonly PaymentStatus[]>> = {
   REQUIRES_PAYMENT: ['PROCESSING'],
   PROCESSING: ['SUCCEEDED', 'FAILED'],
   FAILED: ['PROCESSING'],

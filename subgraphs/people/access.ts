@@ -214,7 +214,7 @@ export function requireGrantable(requested: unknown, scopes: readonly string[], 
 }
 
 /** The caller is the user who owns the client. */
-export function ownsClient(p: Principal, client: Pick<ApiClientDoc, 'ownerId'>): boolean {
+function ownsClient(p: Principal, client: Pick<ApiClientDoc, 'ownerId'>): boolean {
   return p.kind === 'user' && p.sub === client.ownerId.toHexString();
 }
 

@@ -4,7 +4,7 @@
  */
 import type { DomainEvent } from '../kit/outbox.js';
 
-export const USER_ERASED = 'user.erased';
+const USER_ERASED = 'user.erased';
 
 /** The event written in the same transaction as a GDPR erasure. */
 export function userErased(userId: string, erasedAt: Date): DomainEvent {

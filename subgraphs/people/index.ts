@@ -11,6 +11,7 @@ import { peopleModels } from './models.js';
 import { createPeopleResolvers } from './resolvers.js';
 import { createPeopleService } from './service.js';
 
+/** The per-request context of the people resolvers. */
 export type { PeopleContext } from './loaders.js';
 
 /** Builds the people subgraph on `deps.conn`; call `init()` once before serving. */

@@ -4,6 +4,7 @@ import { byIdLoader, groupLoader } from '../kit/loaders.js';
 import type { SubgraphContext } from '../kit/context.js';
 import type { ApiClientDoc, OrganizationDoc, PeopleModels, UserDoc } from './models.js';
 
+/** The DataLoaders of one people request. */
 export interface PeopleLoaders {
   user: DataLoader<string, UserDoc | null>;
   organization: DataLoader<string, OrganizationDoc | null>;
@@ -11,6 +12,7 @@ export interface PeopleLoaders {
   apiClient: DataLoader<string, ApiClientDoc | null>;
 }
 
+/** The per-request context of the people resolvers: the common context plus its loaders. */
 export type PeopleContext = SubgraphContext<PeopleLoaders>;
 
 /** Builds a fresh set of loaders (call once per request). */

@@ -2,11 +2,15 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { modelOn } from '../kit/subgraph.js';
 
+/** Every role a user can hold. */
 export const ROLES = ['attendee', 'organizer', 'speaker', 'admin'] as const;
+/** A user's role. */
 export type Role = (typeof ROLES)[number];
-export const CONSENT_PURPOSES = ['MARKETING', 'ANALYTICS', 'THIRD_PARTY_SHARING', 'PROFILING'] as const;
+const CONSENT_PURPOSES = ['MARKETING', 'ANALYTICS', 'THIRD_PARTY_SHARING', 'PROFILING'] as const;
+/** What a user consents to (or not). */
 export type ConsentPurpose = (typeof CONSENT_PURPOSES)[number];
 
+/** A speaker's public profile, as stored. */
 export interface SpeakerProfileDoc {
   bio?: string | null;
   company?: string | null;
@@ -14,6 +18,7 @@ export interface SpeakerProfileDoc {
   links: Array<{ label: string; url: string }>;
 }
 
+/** A user's consent to one purpose, with when it was given and withdrawn. */
 export interface ConsentDoc {
   purpose: ConsentPurpose;
   granted: boolean;
@@ -22,6 +27,7 @@ export interface ConsentDoc {
   updatedAt: Date;
 }
 
+/** A user as stored (lean document). */
 export interface UserDoc {
   _id: Types.ObjectId;
   name: string;
@@ -36,6 +42,7 @@ export interface UserDoc {
   updatedAt: Date;
 }
 
+/** An organization as stored (lean document). */
 export interface OrganizationDoc {
   _id: Types.ObjectId;
   name: string;
@@ -44,6 +51,7 @@ export interface OrganizationDoc {
   updatedAt: Date;
 }
 
+/** A partner API client as stored: hashed secrets only. */
 export interface ApiClientDoc {
   _id: Types.ObjectId;
   name: string;
@@ -68,6 +76,7 @@ export interface ApiClientDoc {
   updatedAt: Date;
 }
 
+/** The people models on one connection. */
 export interface PeopleModels {
   User: Model<UserDoc>;
   Organization: Model<OrganizationDoc>;

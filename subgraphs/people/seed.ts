@@ -15,6 +15,7 @@ import { demoId } from '../kit/ids.js';
 import { hashSecret, keyPrefixOf, parseApiKey } from './credentials.js';
 import { peopleModels } from './models.js';
 
+/** The demo partner client's credentials: a key of the first demo organizer, seeded with the demo people. */
 export const DEMO_PARTNER = {
   apiKey: 'eg_test_demo_partner_key_0001',
   clientId: 'egc_demo_partner',

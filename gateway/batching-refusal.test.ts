@@ -77,7 +77,7 @@ describe('batching to a stock Apollo Server subgraph that refuses batches', () =
     const refused = reviews.requests.filter((r) => r.batch);
     expect(refused).toHaveLength(1);
     expect(refused[0]).toMatchObject({ status: 400 });
-    expect(refused[0].answer).toContain('Operation batching disabled');
+    expect(refused[0]!.answer).toContain('Operation batching disabled');
     expect(reviews.requests.filter((r) => !r.batch).map((r) => r.status)).toEqual(first.map(() => 200));
 
     for (const round of ['b', 'c', 'd']) {
@@ -98,7 +98,7 @@ describe('batching to a stock Apollo Server subgraph that refuses batches', () =
     const answers = await Promise.all(rounds.map((ids) => post(gateway.url, aliased(ids))));
     answers.forEach((res, r) => {
       expect(res.body.errors).toBeUndefined();
-      expect(res.body.data).toEqual(expected(rounds[r]));
+      expect(res.body.data).toEqual(expected(rounds[r]!));
     });
     expect(reviews.requests.filter((r) => r.batch)).toHaveLength(1);
   });

@@ -87,7 +87,7 @@ describe('subgraph request batching', () => {
     counts[name].requests++;
     const served = {
       get n() {
-        return counts[name].perContext[slot];
+        return counts[name].perContext[slot]!;
       },
       set n(v: number) {
         counts[name].perContext[slot] = v;

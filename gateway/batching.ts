@@ -83,8 +83,8 @@ interface Call {
   init: FetcherRequestInit;
   body: string;
   bytes: number;
-  resolve(res: FetcherResponse): void;
-  reject(err: unknown): void;
+  resolve: (res: FetcherResponse) => void;
+  reject: (err: unknown) => void;
 }
 
 interface Pending {
@@ -110,7 +110,7 @@ function memberResponse(batch: FetcherResponse, status: number, body: string): F
   }
   const response = new Response(body, { status, statusText: status === batch.status ? batch.statusText : '', headers });
   Object.defineProperty(response, 'url', { value: batch.url });
-  return response as unknown as FetcherResponse;
+  return response;
 }
 
 /** The elements of a batch answer when it is an array of one object per call. */
@@ -150,7 +150,8 @@ export function createBatchingFetcher({ subgraph, fetcher, onRefused, maxWaitMs 
   }
 
   async function sendBatch(calls: Call[]): Promise<void> {
-    const first = calls[0];
+    const [first] = calls;
+    if (!first) return;
     const init: FetcherRequestInit = { ...first.init, method: 'POST', body: `[${calls.map((c) => c.body).join(',')}]` };
     let batch: FetcherResponse;
     let text: string;
@@ -165,6 +166,8 @@ export function createBatchingFetcher({ subgraph, fetcher, onRefused, maxWaitMs 
     if (!elements) return resend(calls, batch, text);
     calls.forEach((call, i) => {
       const el = elements[i];
+      // elementsOf answers one element per call; a missing one would fail its call only.
+      if (el === undefined) return call.reject(new Error(`the batch answer of ${subgraph} has no element ${i}`));
       call.resolve(memberResponse(batch, batch.ok || !('data' in el) ? batch.status : 200, JSON.stringify(el)));
     });
   }

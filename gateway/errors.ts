@@ -64,7 +64,7 @@ export function formatGatewayError(formatted: GraphQLFormattedError, original: u
 }
 
 function hideSuggestions(formatted: GraphQLFormattedError): GraphQLFormattedError {
-  const ext = formatted.extensions as Record<string, unknown> | undefined;
+  const ext = formatted.extensions;
   return {
     ...formatted,
     message: withoutSuggestions(formatted.message),
@@ -84,7 +84,7 @@ export function isRequestError(err: unknown): boolean {
   if (!(err instanceof GraphQLError)) return false;
   const code = err.extensions?.code;
   if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) return true;
-  return code === 'BAD_USER_INPUT' && err.nodes?.length === 1 && err.nodes[0].kind === Kind.VARIABLE_DEFINITION;
+  return code === 'BAD_USER_INPUT' && err.nodes?.length === 1 && err.nodes[0]?.kind === Kind.VARIABLE_DEFINITION;
 }
 
 type PathKey = ReadonlyArray<string | number>;
@@ -122,7 +122,7 @@ export function withCompletionErrors<R extends { errors?: ReadonlyArray<GraphQLE
 
 function completionError(entry: unknown): GraphQLError {
   const e = (entry ?? {}) as { message?: unknown; path?: unknown; extensions?: unknown };
-  const path = Array.isArray(e.path) ? (e.path.filter((p) => typeof p === 'string' || typeof p === 'number') as Array<string | number>) : undefined;
+  const path = Array.isArray(e.path) ? e.path.filter((p): p is string | number => typeof p === 'string' || typeof p === 'number') : undefined;
   const extensions = e.extensions && typeof e.extensions === 'object' ? (e.extensions as Record<string, unknown>) : undefined;
   return new GraphQLError(typeof e.message === 'string' ? e.message : 'A value could not be completed', { path, extensions });
 }

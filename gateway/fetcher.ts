@@ -63,7 +63,7 @@ function responseOf(url: string, res: IncomingMessage, body: Buffer): FetcherRes
   const nullBody = status === 204 || status === 304;
   const response = new Response(nullBody ? null : body, { status, statusText: res.statusMessage ?? '', headers });
   Object.defineProperty(response, 'url', { value: url });
-  return response as unknown as FetcherResponse;
+  return response;
 }
 
 /**

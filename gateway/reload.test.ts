@@ -46,7 +46,7 @@ describe('supergraph reload', () => {
     expect(changes).toHaveLength(1);
     changed = gate();
     const before = await post(gw.url, '{ product(id: "p1") { reviews { stars } } }');
-    expect(before.body.errors![0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(before.body.errors![0]!.extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
 
     const inFlight = post(gw.url, '{ slow product(id: "p1") { reviews { body } } }');
     await fx.slowStarted.promise;
@@ -56,9 +56,9 @@ describe('supergraph reload', () => {
     await rename(`${file}.tmp`, file);
     await changed.promise;
     expect(changes).toHaveLength(2);
-    expect(changes[1].schema.getType('Review')?.toString()).toBe('Review');
-    expect(Object.keys((changes[1].schema.getType('Review') as { getFields(): object }).getFields())).toEqual(['body', 'stars']);
-    expect(changes[1].prepared.hash).not.toBe(changes[0].prepared.hash);
+    expect(changes[1]!.schema.getType('Review')?.toString()).toBe('Review');
+    expect(Object.keys((changes[1]!.schema.getType('Review') as { getFields(): object }).getFields())).toEqual(['body', 'stars']);
+    expect(changes[1]!.prepared.hash).not.toBe(changes[0]!.prepared.hash);
 
     const after = await post(gw.url, '{ product(id: "p1") { reviews { body stars } } }');
     expect(after.body).toEqual({ data: { product: { reviews: [{ body: 'Great p1', stars: 5 }] } } });

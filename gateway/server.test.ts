@@ -76,7 +76,7 @@ describe('gateway over two subgraphs', () => {
     const id = res.headers.get('x-correlation-id');
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     expect(res.body.data?.whoami.correlationId).toBe(id);
-    expect(fx.seen[0].correlationId).toBe(id);
+    expect(fx.seen[0]!.correlationId).toBe(id);
   });
 
   it('signs the anonymous principal by default and the principal an extension sets', async () => {
@@ -91,7 +91,7 @@ describe('gateway over two subgraphs', () => {
   it('passes a registered error code from a subgraph through with its target and path', async () => {
     const res = await post(gw.url, '{ failBadInput(quantity: -1) }', { headers: { 'x-correlation-id': 'corr-bad-input' } });
     expect(res.body.data).toEqual({ failBadInput: null });
-    const [err] = res.body.errors!;
+    const err = res.body.errors![0]!;
     expect(err.message).toBe('The input is invalid');
     expect(err.path).toEqual(['failBadInput']);
     expect(err.extensions).toMatchObject({
@@ -113,28 +113,28 @@ describe('gateway over two subgraphs', () => {
     const body = JSON.parse(text);
     expect(body.data).toEqual({ boom: null });
     expect(body.errors[0]).toMatchObject({ message: 'Unexpected error', path: ['boom'], extensions: { code: 'INTERNAL_SERVER_ERROR', status: 500, correlationId: 'corr-boom' } });
-    expect(body.errors[0].extensions.details).toContain('corr-boom');
+    expect(body.errors[0]!.extensions.details).toContain('corr-boom');
   });
 
   it('answers an extension error from buildContext in the spec shape with its status', async () => {
     const res = await post(gw.url, '{ whoami { kind } }', { headers: { 'x-test-deny': '1', 'x-correlation-id': 'corr-deny' } });
     expect(res.status).toBe(401);
-    expect(res.body.errors![0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', details: 'test denial', target: 'authorization', status: 401, correlationId: 'corr-deny' });
+    expect(res.body.errors![0]!.extensions).toMatchObject({ code: 'UNAUTHENTICATED', details: 'test denial', target: 'authorization', status: 401, correlationId: 'corr-deny' });
   });
 
   it('refuses malformed JSON, a wrong content type and an oversize body with 4xx in the spec shape', async () => {
     const malformed = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
     expect(malformed.status).toBe(400);
     const mBody = (await malformed.json()) as any;
-    expect(mBody.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', status: 400, correlationId: malformed.headers.get('x-correlation-id') });
+    expect(mBody.errors[0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', status: 400, correlationId: malformed.headers.get('x-correlation-id') });
 
     const textPlain = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"query":"{ whoami { kind } }"}' });
     expect(textPlain.status).toBe(415);
-    expect(((await textPlain.json()) as any).errors[0].extensions).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', status: 415 });
+    expect(((await textPlain.json()) as any).errors[0]!.extensions).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', status: 415 });
 
     const big = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ whoami { kind } } # ${'x'.repeat(4000)}` }) });
     expect(big.status).toBe(413);
-    expect(((await big.json()) as any).errors[0].extensions).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', status: 413 });
+    expect(((await big.json()) as any).errors[0]!.extensions).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', status: 413 });
 
     const notObject = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '"just a string"' });
     expect(notObject.status).toBe(400);
@@ -143,26 +143,26 @@ describe('gateway over two subgraphs', () => {
   it('reports GraphQL validation errors in the spec shape: 200 as application/json, 400 as application/graphql-response+json', async () => {
     const res = await post(gw.url, '{ nope }');
     expect(res.status).toBe(200);
-    expect(res.body.errors![0].extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', status: 400, correlationId: res.headers.get('x-correlation-id') });
+    expect(res.body.errors![0]!.extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', status: 400, correlationId: res.headers.get('x-correlation-id') });
     const strict = await post(gw.url, '{ nope }', { headers: { accept: 'application/graphql-response+json' } });
     expect(strict.status).toBe(400);
     expect(strict.headers.get('content-type')).toBe('application/graphql-response+json; charset=utf-8');
-    expect(strict.body.errors![0].extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', status: 400 });
+    expect(strict.body.errors![0]!.extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', status: 400 });
   });
 
   it('suggests field names ("Did you mean …?") only to callers an extension lets see the schema', async () => {
     const anonymous = await post(gw.url, '{ produc(id: "p1") { id } }');
-    expect(anonymous.body.errors![0].message).toBe('Cannot query field "produc" on type "Query".');
-    expect(anonymous.body.errors![0].extensions!.message).toBe('Cannot query field "produc" on type "Query".');
+    expect(anonymous.body.errors![0]!.message).toBe('Cannot query field "produc" on type "Query".');
+    expect(anonymous.body.errors![0]!.extensions!.message).toBe('Cannot query field "produc" on type "Query".');
     const user = await post(gw.url, '{ produc(id: "p1") { id } }', { headers: { 'x-test-user': 'u-1' } });
-    expect(user.body.errors![0].message).toBe('Cannot query field "produc" on type "Query". Did you mean "product"?');
+    expect(user.body.errors![0]!.message).toBe('Cannot query field "produc" on type "Query". Did you mean "product"?');
   });
 
   it('keeps CSRF prevention on for GET and serves GET queries that carry a preflight header', async () => {
     const query = encodeURIComponent('{ whoami { kind } }');
     const simple = await fetch(`${gw.url}?query=${query}`);
     expect(simple.status).toBe(400);
-    expect(((await simple.json()) as any).errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', correlationId: simple.headers.get('x-correlation-id') });
+    expect(((await simple.json()) as any).errors[0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', correlationId: simple.headers.get('x-correlation-id') });
     const withHeader = await fetch(`${gw.url}?query=${query}`, { headers: { 'apollo-require-preflight': 'true' } });
     expect(withHeader.status).toBe(200);
     expect(((await withHeader.json()) as any).data).toEqual({ whoami: { kind: 'anonymous' } });
@@ -190,14 +190,14 @@ describe('gateway over two subgraphs', () => {
     expect(await hello.text()).toBe('hello corr-hello');
     const missing = await fetch(gw.url.replace('/graphql', '/nope'));
     expect(missing.status).toBe(404);
-    expect(((await missing.json()) as any).errors[0].extensions.code).toBe('RESOURCE_NOT_FOUND');
+    expect(((await missing.json()) as any).errors[0]!.extensions.code).toBe('RESOURCE_NOT_FOUND');
   });
 
   it('tells extensions the schema, with access rules written into the field descriptions', () => {
     expect(schemas).toHaveLength(1);
-    const fields = schemas[0].getQueryType()!.getFields();
-    expect(fields.secret.description).toBe('Internal figures.\n\nRequires scopes: catalog:admin or admin.');
-    expect(fields.me.description).toBe('Requires authentication.');
+    const fields = schemas[0]!.getQueryType()!.getFields();
+    expect(fields.secret!.description).toBe('Internal figures.\n\nRequires scopes: catalog:admin or admin.');
+    expect(fields.me!.description).toBe('Requires authentication.');
     expect(gw.getState().prepared.rules.get('Query.secret')).toEqual({ authenticated: false, scopes: [['catalog:admin'], ['admin']] });
     expect(Object.keys(gw.getState().serviceMap()).sort()).toEqual(['catalog', 'reviews']);
   });

@@ -63,9 +63,9 @@ describe('prepareSupergraph', () => {
     const { schema } = await gateway.load();
     try {
       const query = schema.getQueryType()!.getFields();
-      expect(query.orders.description).toBe('All orders.\n\nRequires scopes: orders:read or admin.');
-      expect(query.me.description).toBe('Requires authentication.');
-      expect(query.open.description ?? undefined).toBeUndefined();
+      expect(query.orders!.description).toBe('All orders.\n\nRequires scopes: orders:read or admin.');
+      expect(query.me!.description).toBe('Requires authentication.');
+      expect(query.open!.description ?? undefined).toBeUndefined();
       expect(schema.getType('Order')!.description).toBe("A customer's order.\n\nRequires authentication.");
       expect(schema.getType('Tier')!.description).toBe('Requires scopes: tiers:read.');
       // @inaccessible is a SECURITY feature the gateway applies itself: kept, and the field hidden.

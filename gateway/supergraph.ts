@@ -84,8 +84,9 @@ function linkedFeatures(doc: DocumentNode): LinkedFeature[] {
     for (const d of def.directives ?? []) {
       const url = stringArg(d, 'url') ?? stringArg(d, 'feature');
       const m = url ? SPEC_RE.exec(url) : null;
-      if (!m) continue;
-      out.push({ node: d, url: m[0], spec: m[1], purpose: stringArg(d, 'for'), localName: (stringArg(d, 'as') ?? m[1]).replace(/^@/, ''), imports: readImports(d) });
+      const spec = m?.[1];
+      if (!m || spec === undefined) continue;
+      out.push({ node: d, url: m[0], spec, purpose: stringArg(d, 'for'), localName: (stringArg(d, 'as') ?? spec).replace(/^@/, ''), imports: readImports(d) });
     }
   }
   return out;

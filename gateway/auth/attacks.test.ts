@@ -27,8 +27,8 @@ const signHs = (claims: Record<string, unknown>, secret = jwt.secret) => new Sig
 function refusal(res: GraphQLResponse, status: number) {
   expect(res.status).toBe(status);
   expect(res.body.data).toBeUndefined();
-  const ext = res.body.errors![0].extensions!;
-  expect(ext).toMatchObject({ status, message: res.body.errors![0].message, documentation: expect.stringContaining(String(ext.code)), timestamp: expect.any(String), correlationId: res.headers.get('x-correlation-id') });
+  const ext = res.body.errors![0]!.extensions!;
+  expect(ext).toMatchObject({ status, message: res.body.errors![0]!.message, documentation: expect.stringContaining(String(ext.code)), timestamp: expect.any(String), correlationId: res.headers.get('x-correlation-id') });
   return { code: ext.code, details: ext.details };
 }
 
@@ -37,7 +37,7 @@ describe('attacks', () => {
   let organizer: string;
   beforeAll(async () => {
     t = await startTestStack({ seed: true, env: { API_KEY_CACHE_TTL_MS: '300', API_KEY_NEGATIVE_TTL_MS: '300', RATE_LIMIT_ANONYMOUS: '1/1000/50' } });
-    organizer = await t.token({ sub: DEMO_USERS.organizer, roles: ['organizer'], scopes: [...ROLE_SCOPES.organizer] });
+    organizer = await t.token({ sub: DEMO_USERS.organizer, roles: ['organizer'], scopes: [...ROLE_SCOPES.organizer!] });
   });
   afterAll(() => t?.stop());
 

@@ -4,7 +4,7 @@
  * read back page by page for admins. A failed write never fails the request; it is logged.
  */
 import { MongoClient, ObjectId, type Collection } from 'mongodb';
-import { Kind, valueFromASTUntyped, type OperationDefinitionNode, type ValueNode } from 'graphql';
+import { Kind, valueFromASTUntyped, type OperationDefinitionNode } from 'graphql';
 import type { Logger } from '../../platform/logger.js';
 import type { Principal } from '../../platform/principal.js';
 
@@ -74,7 +74,7 @@ export function describeMutation(operation: OperationDefinitionNode, variables: 
     if (sel.kind !== Kind.FIELD) continue;
     const key = sel.alias?.value ?? sel.name.value;
     fields.push(sel.name.value);
-    for (const arg of sel.arguments ?? []) collectIds(`${key}.${arg.name.value}`, valueFromASTUntyped(arg.value as ValueNode, variables), arg.name.value, ids);
+    for (const arg of sel.arguments ?? []) collectIds(`${key}.${arg.name.value}`, valueFromASTUntyped(arg.value, variables), arg.name.value, ids);
   }
   return { fields, ids };
 }
@@ -109,7 +109,7 @@ export function createAuditLog({ uri, dbName = AUDIT_DB, logger, timeoutMs = 5_0
       const page = docs.slice(0, limit);
       return {
         entries: page.map(({ _id, ...rest }) => ({ id: _id.toHexString(), ...rest })),
-        next: docs.length > limit ? page[page.length - 1]._id.toHexString() : null,
+        next: docs.length > limit ? (page.at(-1)?._id.toHexString() ?? null) : null,
       };
     },
     async close() {

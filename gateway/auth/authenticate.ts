@@ -70,10 +70,12 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
     if (!authorization) return { principal: ANONYMOUS, expiresAt: null };
     const match = /^\s*(\S+)\s+(\S+)\s*$/.exec(authorization);
     if (!match) throw refused('the Authorization value must be "Bearer <token>" or "ApiKey <key>"');
-    const scheme = match[1].toLowerCase();
-    if (scheme === 'bearer') return tokens.verify(match[2]);
-    if (scheme === 'apikey') return apiKeys.verify(match[2]);
-    throw refused(`the Authorization scheme '${match[1]}' is not supported; use Bearer or ApiKey`);
+    // Both groups match at least one character whenever the pattern matches.
+    const [, named = '', credential = ''] = match;
+    const scheme = named.toLowerCase();
+    if (scheme === 'bearer') return tokens.verify(credential);
+    if (scheme === 'apikey') return apiKeys.verify(credential);
+    throw refused(`the Authorization scheme '${named}' is not supported; use Bearer or ApiKey`);
   }
 
   return {

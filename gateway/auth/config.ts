@@ -93,10 +93,11 @@ function readTier(env: Env, key: string, fallback: TierLimit): TierLimit {
   const raw = env[key];
   if (raw === undefined || raw === '') return fallback;
   const parts = raw.split('/').map((p) => Number(p.trim()));
-  if (parts.length !== 3 || parts.some((n) => !Number.isInteger(n) || n < 1)) {
+  const [perMinute, burst, concurrency] = parts;
+  if (perMinute === undefined || burst === undefined || concurrency === undefined || parts.length !== 3 || parts.some((n) => !Number.isInteger(n) || n < 1)) {
     throw new ConfigError(`${key} must look like 'perMinute/burst/concurrency' with positive integers, got '${raw}'`);
   }
-  return { perMinute: parts[0], burst: parts[1], concurrency: parts[2] };
+  return { perMinute, burst, concurrency };
 }
 
 function readAlgorithms(env: Env, asymmetricConfigured: boolean): JwtAlgorithm[] {

@@ -38,7 +38,7 @@ async function newUser(role: 'attendee' | 'organizer' = 'attendee'): Promise<{ i
     input: { name: `Erasable ${n}`, email: `erasable.${n}@example.com`, roles: [role.toUpperCase()] },
   });
   const id: string = d.createUser.id;
-  return { id, token: await t.token({ sub: id, roles: [role], scopes: [...ROLE_SCOPES[role]] }) };
+  return { id, token: await t.token({ sub: id, roles: [role], scopes: [...ROLE_SCOPES[role]!] }) };
 }
 
 const erase = (id: string) => t.admin(`mutation($id: ID!) { eraseUser(userId: $id) { erasedAt } }`, { id });
@@ -48,7 +48,7 @@ function refused(res: GraphQLResponse): unknown {
   expect(res.status, JSON.stringify(res.body)).toBe(401);
   expect(res.body.data).toBeUndefined();
   expectSpecError(res.body.errors?.[0], 'UNAUTHENTICATED');
-  return res.body.errors![0].extensions!.details;
+  return res.body.errors![0]!.extensions!.details;
 }
 
 /** The stored user, as the people subgraph keeps it. */
@@ -86,7 +86,7 @@ describe('an erased user', () => {
     for (const m of [RENAME, CONSENT]) {
       const res = await t.gql(m, { id: u.id }, { token: u.token });
       expect(res.body.data ?? null).toBeNull();
-      expect(res.body.errors![0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', details: 'the user has been erased' });
+      expect(res.body.errors![0]!.extensions).toMatchObject({ code: 'UNAUTHENTICATED', details: 'the user has been erased' });
     }
     expect(await stored(u.id)).toMatchObject({ name: 'Erased user', email: `erased-${u.id}@erased.invalid`, consents: [] });
   });

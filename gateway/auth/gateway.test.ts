@@ -76,7 +76,7 @@ describe('security extension in the gateway', () => {
     fx.seen.length = 0;
     const res = await post(gw.url, '{ me whoami { kind sub scopes } }', { headers: { authorization: await tokenFor(['events:read']) } });
     expect(res.body).toEqual({ data: { me: 'user-1', whoami: { kind: 'user', sub: 'user-1', scopes: ['events:read'] } } });
-    expect(fx.seen[0].principal).toEqual({ kind: 'user', sub: 'user-1', scopes: ['events:read'], roles: [] });
+    expect(fx.seen[0]!.principal).toEqual({ kind: 'user', sub: 'user-1', scopes: ['events:read'], roles: [] });
   });
 
   it('sets the rate-limit headers on answers and refusals alike', async () => {
@@ -96,10 +96,10 @@ describe('security extension in the gateway', () => {
     expect(await batch.json()).toMatchObject({ errors: [{ extensions: { code: 'BAD_USER_INPUT', details: 'Send one operation per request' } }] });
     const bomb = await post(gw.url, `{ product(id: "1") { reviews { body } } ${Array.from({ length: 40 }, (_, i) => `a${i}: __typename`).join(' ')} }`);
     expect(bomb.status).toBe(400);
-    expect(bomb.body.errors![0].extensions).toMatchObject({ code: 'OPERATION_TOO_COMPLEX', status: 400, details: 'The operation uses 40 aliases; the limit is 30' });
+    expect(bomb.body.errors![0]!.extensions).toMatchObject({ code: 'OPERATION_TOO_COMPLEX', status: 400, details: 'The operation uses 40 aliases; the limit is 30' });
     const broken = await post(gw.url, '{ product(id: "1") { name }', { headers: { accept: 'application/graphql-response+json' } });
     expect(broken.status).toBe(400);
-    expect(broken.body.errors![0].extensions.code).toBe('GRAPHQL_PARSE_FAILED');
+    expect(broken.body.errors![0]!.extensions.code).toBe('GRAPHQL_PARSE_FAILED');
   });
 
   it('shows partners the required scopes in introspection', async () => {
@@ -128,7 +128,7 @@ describe('security extension with production-like settings', () => {
       ]);
       const user = await post(gw.url, '{ secret }', { headers: { authorization: await tokenFor(['events:read']) } });
       expect(user.status).toBe(403);
-      expect(user.body.errors![0].extensions.code).toBe('FORBIDDEN');
+      expect(user.body.errors![0]!.extensions.code).toBe('FORBIDDEN');
     } finally {
       await gw.stop();
     }
@@ -151,7 +151,7 @@ describe('security extension with production-like settings', () => {
     try {
       const deep = await post(gw.url, '{ product(id: "1") { reviews { body } } }');
       expect(deep.status).toBe(400);
-      expect(deep.body.errors![0].extensions).toMatchObject({ code: 'OPERATION_TOO_COMPLEX', details: 'The operation nests 3 levels deep; the limit is 2' });
+      expect(deep.body.errors![0]!.extensions).toMatchObject({ code: 'OPERATION_TOO_COMPLEX', details: 'The operation nests 3 levels deep; the limit is 2' });
       expect((await post(gw.url, '{ product(id: "1") { name } }')).status).toBe(200);
     } finally {
       await gw.stop();
@@ -168,12 +168,12 @@ describe('security extension with production-like settings', () => {
     const gateways = await Promise.all(connections.map((redis) => startGateway(fx, { RATE_LIMIT_ANONYMOUS: '6/3/5' }, [], { redis, prefix })));
     try {
       const statuses = [];
-      for (const gw of [gateways[0], gateways[1], gateways[0], gateways[1]]) statuses.push((await post(gw.url, '{ product(id: "p1") { name } }')).status);
+      for (const gw of [gateways[0]!, gateways[1]!, gateways[0]!, gateways[1]!]) statuses.push((await post(gw.url, '{ product(id: "p1") { name } }')).status);
       expect(statuses).toEqual([200, 200, 200, 429]);
     } finally {
       await Promise.all(gateways.map((gw) => gw.stop()));
-      const keys = await connections[0].keys(`${prefix}*`);
-      if (keys.length > 0) await connections[0].del(...keys);
+      const keys = await connections[0]!.keys(`${prefix}*`);
+      if (keys.length > 0) await connections[0]!.del(...keys);
       await Promise.all(connections.map((c) => c.quit()));
     }
   });
@@ -185,7 +185,7 @@ describe('security extension with production-like settings', () => {
       for (let i = 0; i < 4; i++) results.push(await post(gw.url, '{ product(id: "p1") { name } }'));
       expect(results.map((r) => r.status)).toEqual([200, 200, 200, 429]);
       expect(results.map((r) => r.headers.get('x-ratelimit-remaining'))).toEqual(['2', '1', '0', '0']);
-      const refused = results[3];
+      const refused = results[3]!;
       expect(refused.headers.get('retry-after')).toBe('10');
       expect(refused.body).toMatchObject({ errors: [{ message: 'Too many requests', extensions: { code: 'RATE_LIMITED', status: 429 } }] });
       // another client (a signed-in user) has its own budget

@@ -41,7 +41,7 @@ afterAll(async () => {
 function forbidden(res: GraphQLResponse): { target: unknown; details: unknown } {
   expect(res.body.data ?? null, JSON.stringify(res.body)).toBeNull();
   expectSpecError(res.body.errors?.[0], 'FORBIDDEN');
-  return { target: res.body.errors![0].extensions!.target, details: res.body.errors![0].extensions!.details };
+  return { target: res.body.errors![0]!.extensions!.target, details: res.body.errors![0]!.extensions!.details };
 }
 
 async function oauthToken(clientId: string, clientSecret: string, scope?: string): Promise<{ status: number; body: Record<string, string> }> {
@@ -61,7 +61,7 @@ describe('creating credentials', () => {
     const before = await clients().countDocuments({});
     const res = await t.gql(CREATE, { input: { name: 'Everything', scopes: ['events:read', 'people:read', 'payments:read', 'registrations:read'] } }, { token: organizer });
     expect(forbidden(res)).toEqual({ target: 'input.scopes.1', details: "You do not hold 'people:read', 'payments:read', 'registrations:read', so they cannot be granted" });
-    expect(res.body.errors![0].extensions!.scopes).toEqual(['people:read', 'payments:read', 'registrations:read']);
+    expect(res.body.errors![0]!.extensions!.scopes).toEqual(['people:read', 'payments:read', 'registrations:read']);
     expect(await clients().countDocuments({})).toBe(before);
   });
 
@@ -72,7 +72,7 @@ describe('creating credentials', () => {
     const res = await t.gql(BEYOND_ORGANIZER.payments, {}, { headers: { 'x-api-key': apiKey } });
     expect(res.body).toEqual({ data: { payments: { totalCount: expect.any(Number) } } });
     const issued = await oauthToken(client.clientId, clientSecret);
-    expect(decodeJwt(issued.body.access_token)).toMatchObject({ oid: DEMO_USERS.admin, global: true });
+    expect(decodeJwt(issued.body.access_token!)).toMatchObject({ oid: DEMO_USERS.admin, global: true });
   });
 });
 
@@ -91,7 +91,7 @@ describe("an organizer's key", () => {
   it('acts for the organizer and reaches no more than the organizer, by every way of sending it', async () => {
     const issued = await oauthToken(key.clientId, key.clientSecret);
     expect(issued.status).toBe(200);
-    const claims = decodeJwt(issued.body.access_token);
+    const claims = decodeJwt(issued.body.access_token!);
     expect(claims).toMatchObject({ oid: DEMO_USERS.organizer, client_id: key.clientId });
     expect(claims.global).toBeUndefined();
     const record = await createPeopleDirectory({ url: t.stack.subgraphs.people.server.url, internalSecret: loadAuthConfig({ NODE_ENV: 'test' }).internalSecret }).verifyApiKey(key.apiKey);
@@ -170,8 +170,8 @@ describe('clients stored before grants were recorded', () => {
     const record = await createPeopleDirectory({ url: t.stack.subgraphs.people.server.url, internalSecret: loadAuthConfig({ NODE_ENV: 'test' }).internalSecret }).verifyApiKey(apiKey);
     expect(record).toMatchObject({ ownerId: DEMO_USERS.organizer, global: false });
     const issued = await oauthToken(client.clientId, clientSecret);
-    expect(decodeJwt(issued.body.access_token)).toMatchObject({ oid: DEMO_USERS.organizer });
-    expect(decodeJwt(issued.body.access_token).global).toBeUndefined();
+    expect(decodeJwt(issued.body.access_token!)).toMatchObject({ oid: DEMO_USERS.organizer });
+    expect(decodeJwt(issued.body.access_token!).global).toBeUndefined();
     expect((await t.gql(`{ event(id: "${demoId('event', 0).toHexString()}") { title } }`, {}, { headers: { 'x-api-key': apiKey } })).body.errors).toBeUndefined();
   });
 });

@@ -68,7 +68,7 @@ describe('HS256 tokens', () => {
   it('refuses a token re-signed with another key', async () => {
     expect(await refusal(verifier, await sign({ scope: 'admin' }, enc('another-secret-of-at-least-32-characters!!')))).toBe('the token signature does not verify');
     const [h, p] = (await sign({})).split('.');
-    const tampered = `${h}.${b64({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), scope: 'admin' })}.${(await sign({})).split('.')[2]}`;
+    const tampered = `${h}.${b64({ ...JSON.parse(Buffer.from(p!, 'base64url').toString()), scope: 'admin' })}.${(await sign({})).split('.')[2]}`;
     expect(await refusal(verifier, tampered)).toBe('the token signature does not verify');
   });
 

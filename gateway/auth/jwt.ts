@@ -114,7 +114,7 @@ function checkClaimTypes(payload: JWTPayload): void {
 export function principalFromClaims(payload: JWTPayload): Principal {
   checkClaimTypes(payload);
   const kindClaim = payload.kind ?? 'user';
-  if (kindClaim !== 'user' && kindClaim !== 'partner' && kindClaim !== 'internal') throw invalid(`unknown principal kind '${String(kindClaim)}'`);
+  if (kindClaim !== 'user' && kindClaim !== 'partner' && kindClaim !== 'internal') throw invalid(`unknown principal kind '${typeof kindClaim === 'string' ? kindClaim : JSON.stringify(kindClaim)}'`);
   if (!payload.sub) throw invalid("the token has no 'sub' claim");
   const clientId = typeof payload.client_id === 'string' ? payload.client_id : typeof payload.cid === 'string' ? payload.cid : undefined;
   if (kindClaim === 'partner' && !clientId) throw invalid('a partner token needs a client id');

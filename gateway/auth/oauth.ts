@@ -63,8 +63,8 @@ function clientCredentials(req: IncomingMessage, params: Map<string, string>): {
   const inBody = params.has('client_id') || params.has('client_secret');
   if (header) {
     if (inBody) throw new OAuthError('invalid_request', 400, 'use one client authentication method, not both');
-    const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
-    const decoded = m ? Buffer.from(m[1], 'base64').toString('utf8') : '';
+    const encoded = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header)?.[1];
+    const decoded = encoded ? Buffer.from(encoded, 'base64').toString('utf8') : '';
     const colon = decoded.indexOf(':');
     if (colon < 1) throw new OAuthError('invalid_client', 401, 'the Basic credentials are malformed', { 'www-authenticate': 'Basic realm="eventgraph"' });
     const unform = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
@@ -101,7 +101,8 @@ export function createOAuthTokenRoute(opts: OAuthTokenRouteOptions): GatewayRout
 
   async function handle(req: IncomingMessage): Promise<Record<string, unknown>> {
     if (req.method !== 'POST') throw new OAuthError('invalid_request', 405, 'the token endpoint accepts POST only', { allow: 'POST' });
-    const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    const [mediaType = ''] = (req.headers['content-type'] ?? '').split(';');
+    const type = mediaType.trim().toLowerCase();
     if (type !== 'application/x-www-form-urlencoded') throw new OAuthError('invalid_request', 400, 'the body must be application/x-www-form-urlencoded');
     let body: string;
     try {

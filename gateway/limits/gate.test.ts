@@ -138,7 +138,7 @@ describe('operation gate', () => {
     const headers: Record<string, string> = {};
     await expect(gate.admit(PRINCIPALS.anonymous, '10.0.0.9', { query: '{ me { id } }' }, (h) => Object.assign(headers, h))).rejects.toMatchObject({ extensions: { code: 'RATE_LIMITED' } });
     expect(headers['retry-after']).toBe('1');
-    await held[0].release();
+    await held[0]!.release();
     await expect(gate.admit(PRINCIPALS.anonymous, '10.0.0.9', { query: '{ me { id } }' }, () => {})).resolves.toBeDefined();
   });
 });

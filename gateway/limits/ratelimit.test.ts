@@ -23,7 +23,7 @@ describe('memory rate limiter', () => {
     const decisions = [];
     for (let i = 0; i < 11; i++) decisions.push(await limiter.consume('ip:1', tier, 1));
     expect(decisions.filter((d) => d.allowed)).toHaveLength(10);
-    const refused = decisions[10];
+    const refused = decisions[10]!;
     expect(refused).toMatchObject({ allowed: false, limit: 30, remaining: 0, retryAfter: 2 });
     expect(rateLimitHeaders(refused)).toEqual({ 'x-ratelimit-limit': '30', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.ceil((t + 20_000) / 1000)), 'retry-after': '2' });
     t += 2_000; // one unit refilled (30/min = 0.5/s)
@@ -77,7 +77,7 @@ describe.skipIf(!redisUp)('redis rate limiter (skipped: no Redis at 127.0.0.1:63
     connections.push(r);
     return r;
   };
-  const replicas = () => [createRedisRateLimiter({ redis: connect(), prefix, logger }), createRedisRateLimiter({ redis: connect(), prefix, logger })];
+  const replicas = () => [createRedisRateLimiter({ redis: connect(), prefix, logger }), createRedisRateLimiter({ redis: connect(), prefix, logger })] as const;
 
   afterAll(async () => {
     const admin = connections[0] ?? connect();

@@ -13,7 +13,7 @@ async function run(query: string, principal: Principal, data: Record<string, unk
   expect(validate(schema, document)).toEqual([]);
   const guard = createFieldGuard(schema, TEST_RULES, { introspection });
   const auth = await authorizeDocument(schema, guard, document, principal);
-  const completed = await completeResult(schema, auth, data, {});
+  const completed = completeResult(schema, auth, data, {});
   const errors = completed.errors.map((e) => ({ path: e.path, code: e.extensions.code }));
   return { auth, data: completed.data, errors, pruned: auth.document ? print(auth.document) : null };
 }
@@ -137,7 +137,7 @@ describe('authorizeDocument + completeResult', () => {
 
   it('explains the requirement in the error details', async () => {
     const { auth } = await run('{ event(id: "1") { revenue } }', PRINCIPALS.attendee);
-    expect(auth.errors[0].extensions).toMatchObject({ code: 'FORBIDDEN', status: 403, details: 'Event.revenue: Requires scopes: events:write and payments:read.' });
+    expect(auth.errors[0]!.extensions).toMatchObject({ code: 'FORBIDDEN', status: 403, details: 'Event.revenue: Requires scopes: events:write and payments:read.' });
   });
 
   describe('introspection', () => {

@@ -32,8 +32,8 @@ describe('access matrix through the gateway', () => {
     base = t.url.replace(/\/graphql$/, '');
     const bearer = async (sub: string, roles: string[], scopes: readonly string[]) => ({ authorization: `Bearer ${await t.token({ sub, roles, scopes: [...scopes] })}` });
     headers.anonymous = {};
-    headers.attendee = await bearer(DEMO_USERS.attendee, ['attendee'], ROLE_SCOPES.attendee);
-    headers.organizer = await bearer(DEMO_USERS.organizer, ['organizer'], ROLE_SCOPES.organizer);
+    headers.attendee = await bearer(DEMO_USERS.attendee, ['attendee'], ROLE_SCOPES.attendee!);
+    headers.organizer = await bearer(DEMO_USERS.organizer, ['organizer'], ROLE_SCOPES.organizer!);
     headers.admin = await bearer(DEMO_USERS.admin, ['admin'], ['admin']);
     // The organizer registers a partner integration through the gateway.
     const created = await t.gql(

@@ -59,6 +59,7 @@ function requirementKey(req: AccessRequirement): string {
 /** Joins the requirements that apply to `type.field` (see the module comment). */
 function effectiveRequirement(rules: AccessRules, type: GraphQLObjectType, field: string): AccessRequirement | undefined {
   const def = type.getFields()[field];
+  if (!def) throw new Error(`${type.name}.${field} is not a field of the schema`);
   const parts = [rules.get(`${type.name}.${field}`), rules.get(type.name), rules.get(getNamedType(def.type).name)];
   for (const iface of type.getInterfaces()) {
     if (iface.getFields()[field]) parts.push(rules.get(`${iface.name}.${field}`), rules.get(iface.name));
@@ -90,7 +91,8 @@ export function createFieldGuard(schema: GraphQLSchema, rules: AccessRules, { in
       const parts: ShieldRule[] = [];
       if (req.authenticated) parts.push(authenticated());
       if (req.scopes) parts.push(req.scopes.length === 0 ? deny : or(...req.scopes.map((all) => and(...all.map(scope)))));
-      r = parts.length === 1 ? parts[0] : and(...parts);
+      const [single, ...more] = parts;
+      r = single && more.length === 0 ? single : and(...parts);
       compiled.set(key, r);
     }
     return r;
@@ -123,6 +125,8 @@ export function createFieldGuard(schema: GraphQLSchema, rules: AccessRules, { in
   const middleware = shield(tree, options).generate(schema) as Record<string, Record<string, IMiddlewareFunction>>;
   const introspectionRule = introspection === 'on' ? allow : introspection === 'off' ? deny : scope('schema:read');
   const metaMiddleware = shield({ Query: { introspection: introspectionRule } }, options).generate(META_SCHEMA) as Record<string, Record<string, IMiddlewareFunction>>;
+  const introspectionCheck = metaMiddleware.Query?.introspection;
+  if (!introspectionCheck) throw new Error('the introspection rule compiled to no middleware');
 
   async function run(mw: IMiddlewareFunction | undefined, info: GraphQLResolveInfo, ctx: ShieldContext): Promise<GraphQLError | null> {
     const fn = typeof mw === 'function' ? mw : mw?.resolve;
@@ -138,7 +142,7 @@ export function createFieldGuard(schema: GraphQLSchema, rules: AccessRules, { in
 
   return {
     check: (type, field, ctx) => run(middleware[type.name]?.[field], infoFor(schema, type, field), ctx),
-    checkIntrospection: (ctx) => run(metaMiddleware.Query.introspection, infoFor(META_SCHEMA, metaQuery, 'introspection'), ctx),
+    checkIntrospection: (ctx) => run(introspectionCheck, infoFor(META_SCHEMA, metaQuery, 'introspection'), ctx),
     requirementOf: (type, field) => requirements.get(`${type}.${field}`),
   };
 }

@@ -51,7 +51,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.dispose()));
+  for (const c of clients) await c.dispose();
   await t?.stop();
 });
 
@@ -79,7 +79,7 @@ describe('contract subscriptions through the gateway', () => {
     const { checkIn } = await mutate(`mutation ($r: ID) { checkIn(registrationId: $r) { id } }`, { r: reg.id });
     await eventually(() => stream.events.length === 1 || stream.errors.length > 0, 15_000, 'check-in event');
     expect(stream.errors).toEqual([]);
-    const ev = stream.events[0].checkInCreated;
+    const ev = stream.events[0]!.checkInCreated;
     expect(ev.checkIn).toEqual({ id: checkIn.id, registration: { id: reg.id, ticketCode: reg.ticketCode, attendee: { name: reg.attendee.name }, payment: { status: reg.payment.status } } });
     expect(ev.cursor).toEqual(expect.any(String));
   });
@@ -106,7 +106,7 @@ describe('contract subscriptions through the gateway', () => {
     await eventually(() => stream.events.length === 2 || stream.errors.length > 0, 15_000, 'payment events');
     expect(stream.errors).toEqual([]);
     expect(stream.events.map((e) => e.paymentStatusChanged.payment.status)).toEqual(['PROCESSING', 'SUCCEEDED']);
-    expect(stream.events[1].paymentStatusChanged.payment.registration).toEqual({ ticketCode: reg.ticketCode, event: { title: event.title }, attendee: { name: reg.attendee.name } });
+    expect(stream.events[1]!.paymentStatusChanged.payment.registration).toEqual({ ticketCode: reg.ticketCode, event: { title: event.title }, attendee: { name: reg.attendee.name } });
   });
 
   it('syncProgress: progress reports reach the subscriber with the connector, its event and organizer', async () => {
@@ -133,7 +133,7 @@ describe('contract subscriptions through the gateway', () => {
       ['RUNNING', half],
       ['SUCCEEDED', job.total],
     ]);
-    expect(stream.events[1].syncProgress.job.connector.event).toEqual(job.connector.event);
+    expect(stream.events[1]!.syncProgress.job.connector.event).toEqual(job.connector.event);
   });
 
   it('refuses a subscription the caller may not make', async () => {
@@ -144,7 +144,7 @@ describe('contract subscriptions through the gateway', () => {
       await t.token({ sub: DEMO_USERS.attendee, scopes: ['events:read'], roles: ['attendee'] }),
     );
     await eventually(() => stream.errors.length > 0, 15_000, 'refusal');
-    const [error] = stream.errors[0] as { extensions: { code: string } }[];
+    const error = (stream.errors[0] as { extensions: { code: string } }[])[0]!;
     expect(['FORBIDDEN', 'UNAUTHENTICATED']).toContain(error.extensions.code);
   });
 });

@@ -44,7 +44,7 @@ function replaySource(primaryQuery: string, event: ExecutionResult, fallback: Gr
     async process(opts) {
       if (!replayed && opts.request.query === primaryQuery) {
         replayed = true;
-        return event as Awaited<ReturnType<GraphQLDataSource['process']>>;
+        return event;
       }
       return fallback.process(opts);
     },
@@ -55,10 +55,12 @@ function replaySource(primaryQuery: string, event: ExecutionResult, fallback: Gr
 export async function executeEvent(input: EventInput, event: ExecutionResult, cursor: string | undefined): Promise<EventPayload> {
   const { state, plan, document, operationContext, variables, logger, exposeErrors, correlationId } = input;
   const sources = state.sources.serviceMap();
+  const primarySource = sources[plan.serviceName];
+  if (!primarySource) throw new Error(`the supergraph has no data source for subgraph ${plan.serviceName}`);
   const context = input.context();
   const serviceMap: ServiceMap = {
     ...sources,
-    [plan.serviceName]: replaySource(plan.primary.operation, event, sources[plan.serviceName]),
+    [plan.serviceName]: replaySource(plan.primary.operation, event, primarySource),
   };
   const requestContext = {
     request: { query: undefined, variables, operationName: operationContext.operation.name?.value },

@@ -28,11 +28,11 @@ async function pair(): Promise<{ client: WebSocket; server: WebSocket; messages:
   const messages: string[] = [];
   client.on('message', (data, binary) => {
     expect(binary).toBe(false);
-    messages.push(String(data));
+    messages.push((data as Buffer).toString('utf8'));
   });
   await new Promise((r) => client.once('open', r));
   await eventually(() => serverSockets.length > before);
-  return { client, server: serverSockets[serverSockets.length - 1], messages };
+  return { client, server: serverSockets.at(-1)!, messages };
 }
 
 const prefix = Buffer.from('{"id":"s1","type":"next","payload":');
@@ -47,7 +47,7 @@ describe('writeNextFrames', () => {
     // From an offset: only the payloads after it.
     writeNextFrames(server, prefix, payloads, 2);
     await eventually(() => messages.length === 4);
-    expect(JSON.parse(messages[3])).toEqual({ id: 's1', type: 'next', payload: JSON.parse(String(payloads[2])) });
+    expect(JSON.parse(messages[3]!)).toEqual({ id: 's1', type: 'next', payload: JSON.parse(String(payloads[2])) });
     client.close();
   });
 });
@@ -69,8 +69,8 @@ describe('FanOut', () => {
     targets.add(late);
     fan.push('{"n":4}');
     await eventually(() => early.every((t) => t.got.length === 4) && late.got.length === 1);
-    expect(early[0].got).toEqual(['{"n":1}', '{"n":2}', '{"n":3}', '{"n":4}']);
-    expect(early[1199].got).toEqual(early[0].got);
+    expect(early[0]!.got).toEqual(['{"n":1}', '{"n":2}', '{"n":3}', '{"n":4}']);
+    expect(early[1199]!.got).toEqual(early[0]!.got);
     expect(late.got).toEqual(['{"n":4}']);
     expect(written).toBe(1200 * 4 + 1);
     fan.close();

@@ -61,18 +61,20 @@ export function writeNextFrames(ws: WebSocket, prefix: Buffer, payloads: readonl
   const internal = ws as unknown as { _socket?: { write(b: Buffer): boolean }; _sender?: { _bufferedBytes?: number; _deflating?: boolean } };
   const raw = internal._socket;
   if (!raw || internal._sender?._bufferedBytes || internal._sender?._deflating) {
-    for (let i = from; i < payloads.length; i++) ws.send(Buffer.concat([prefix, payloads[i], CLOSE_BRACE]), { binary: false });
+    for (const payload of payloads.slice(from)) ws.send(Buffer.concat([prefix, payload, CLOSE_BRACE]), { binary: false });
     return false;
   }
   let total = 0;
+  // Index loops from `from` without copying the list; every index below payloads.length holds a payload.
   for (let i = from; i < payloads.length; i++) {
-    const length = prefix.length + payloads[i].length + 1;
+    const length = prefix.length + (payloads[i]?.length ?? 0) + 1;
     total += headerLength(length) + length;
   }
   const out = Buffer.allocUnsafe(total);
   let at = 0;
   for (let i = from; i < payloads.length; i++) {
     const payload = payloads[i];
+    if (payload === undefined) continue;
     at = writeHeader(out, at, prefix.length + payload.length + 1);
     out.set(prefix, at);
     at += prefix.length;
@@ -165,7 +167,8 @@ export class FanOut {
       while (i < targets.length && now < deadline) {
         const end = Math.min(i + CLOCK_EVERY, targets.length);
         for (; i < end; i++) {
-          const n = this.catchUp(targets[i]);
+          const target = targets[i];
+          const n = target ? this.catchUp(target) : 0;
           written += n;
           if (n) writes++;
         }

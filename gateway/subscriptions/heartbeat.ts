@@ -34,16 +34,17 @@ export class Heartbeat<T> {
   /** Adds a member to the least filled slot. */
   add(member: T): void {
     if (this.slotOf.has(member)) return;
-    let best = 0;
-    for (let i = 1; i < this.slots.length; i++) if (this.slots[i].size < this.slots[best].size) best = i;
-    this.slots[best].add(member);
-    this.slotOf.set(member, best);
+    let best: { slot: Set<T>; index: number } | undefined;
+    for (const [index, slot] of this.slots.entries()) if (!best || slot.size < best.slot.size) best = { slot, index };
+    if (!best) throw new Error('a heartbeat wheel has at least one slot');
+    best.slot.add(member);
+    this.slotOf.set(member, best.index);
   }
 
   delete(member: T): void {
     const slot = this.slotOf.get(member);
     if (slot === undefined) return;
-    this.slots[slot].delete(member);
+    this.slots[slot]?.delete(member);
     this.slotOf.delete(member);
   }
 
@@ -54,6 +55,7 @@ export class Heartbeat<T> {
   private beat(): void {
     const slot = this.slots[this.tick];
     this.tick = (this.tick + 1) % this.slots.length;
+    if (!slot) return;
     // A copy: `visit` may remove members (a dead socket is terminated).
     for (const member of [...slot]) this.visit(member);
   }

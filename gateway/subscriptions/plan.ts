@@ -51,8 +51,9 @@ export interface SubscriptionPlan {
 
 function rootField(op: OperationDefinitionNode): FieldNode {
   const fields = op.selectionSet.selections.filter((s): s is FieldNode => s.kind === Kind.FIELD && s.name.value !== '__typename');
-  if (fields.length !== 1) throw new Error(`expected one root field in the primary fetch, found ${fields.length}`);
-  return fields[0];
+  const [field] = fields;
+  if (!field || fields.length !== 1) throw new Error(`expected one root field in the primary fetch, found ${fields.length}`);
+  return field;
 }
 
 /** True when the subscription field can be resumed: `after: String` and a `cursor` on its type. */

@@ -32,7 +32,7 @@ describe('two gateways × two replicas of the owning subgraph over Redis', () =>
     replicas = await Promise.all([0, 1].map(() => startFeed({ mongoUri: db.uri, dbName, redisUrl: REDIS_URL, keyPrefix })));
     others = await Promise.all([startCatalog(), startPeople()]);
     for (const replica of replicas) {
-      const supergraph = composeFixtures({ feed: replica.server.url, catalog: others[0].url, people: others[1].url });
+      const supergraph = composeFixtures({ feed: replica.server.url, catalog: others[0]!.url, people: others[1]!.url });
       const engine = createSubscriptionServer({ supergraph, internalSecret: FIXTURE_SECRET, logger: fixtureLogger() });
       const http = createServer();
       const detach = engine.attach(http);
@@ -50,7 +50,7 @@ describe('two gateways × two replicas of the owning subgraph over Redis', () =>
   });
 
   afterAll(async () => {
-    await Promise.all(clients.map((c) => c.dispose()));
+    for (const c of clients) await c.dispose();
     for (const g of gateways) await g.close();
     await Promise.all(replicas.map((r) => r.stop()));
     await Promise.all(others.map((s) => s.stop()));
@@ -70,7 +70,7 @@ describe('two gateways × two replicas of the owning subgraph over Redis', () =>
     // Each gateway's shared subscription lives on its own replica.
     await eventually(() => replicas.every((r) => r.listening(ch) === 1), 10_000, 'both replicas listening');
     const total = 40;
-    for (let i = 0; i < total; i++) await replicas[i % 2].tick(ch, i);
+    for (let i = 0; i < total; i++) await replicas[i % 2]!.tick(ch, i);
     await eventually(() => observers.every((o) => o.events.length >= total), 20_000, 'all events on all subscribers');
     await new Promise((r) => setTimeout(r, 300));
     const expected = Array.from({ length: total }, (_, i) => i + 1);

@@ -19,7 +19,7 @@ let catalog: SubgraphServer;
 let people: SubgraphServer;
 let supergraph: SupergraphInput;
 const dbName = `subs_${randomUUID().slice(0, 8)}`;
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
+const cleanups: Array<() => unknown> = [];
 
 beforeAll(async () => {
   db = await startLocalDb({ port: 0 });
@@ -48,7 +48,7 @@ async function startGateway(overrides: Partial<SubscriptionServerOptions> = {}):
   const url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}/graphql`;
   const clients: Client[] = [];
   cleanups.push(async () => {
-    await Promise.all(clients.map((c) => c.dispose()));
+    for (const c of clients) await c.dispose();
     await engine.stop();
     detach();
     http.closeAllConnections();
@@ -82,7 +82,7 @@ describe('federated subscriptions through the gateway endpoint', () => {
     await eventually(() => feed.listening(ch) === 1);
     await feed.tick(ch, 7, 'i9');
     await o.until((x) => x.events.length === 1);
-    const ev = o.events[0];
+    const ev = o.events[0]!;
     expect(ev.errors).toBeUndefined();
     expect(ev.data?.ticked.tick).toEqual({ seq: 1, n: 7, viewer: null, item: { id: 'i9', name: 'Item i9', owner: { name: 'Owner o-i9', viewer: null } } });
     expect(ev.extensions).toEqual({ cursor: ev.data?.ticked.cursor });
@@ -98,7 +98,7 @@ describe('federated subscriptions through the gateway endpoint', () => {
     await first.until((x) => x.events.length === 3);
     first.dispose();
     for (let i = 4; i <= 5; i++) await feed.tick(ch, i);
-    const resumed = observe(gw.client(), { channel: ch, after: first.events[1].data?.ticked.cursor });
+    const resumed = observe(gw.client(), { channel: ch, after: first.events[1]!.data?.ticked.cursor });
     await resumed.until((x) => x.events.length === 3);
     await feed.tick(ch, 6);
     await resumed.until((x) => x.events.length === 4);
@@ -169,11 +169,11 @@ describe('federated subscriptions through the gateway endpoint', () => {
     const slow = observe(slowClient, { channel: ch }, withBlob);
     const fast = observe(gw.client(), { channel: ch }, withBlob);
     await eventually(() => gw.engine.stats().subscribers === 2 && feed.listening(ch) === 1);
-    sockets[0].pause();
+    sockets[0]!.pause();
     for (let i = 1; i <= 150 && gw.engine.stats().slowConsumerDisconnects === 0; i++) await feed.tick(ch, i);
     await eventually(() => gw.engine.stats().slowConsumerDisconnects === 1, 20_000, 'slow consumer closed');
     const total = await feed.tick(ch, 999);
-    sockets[0].resume();
+    sockets[0]!.resume();
     await eventually(() => closeCode !== 0, 10_000, 'close seen by the client');
     expect(closeCode).toBe(4429);
     await fast.until((x) => x.seqs().at(-1) === total);
@@ -200,7 +200,7 @@ describe('federated subscriptions through the gateway endpoint', () => {
     expect(o.errors[0]).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'SCHEMA_RELOADED' }) })]);
     expect(gw.engine.stats().connections).toBe(1);
     expect(closedBy).toBe(0);
-    const again = observe(client, { channel: ch, after: o.events[0].data?.ticked.cursor });
+    const again = observe(client, { channel: ch, after: o.events[0]!.data?.ticked.cursor });
     await feed.tick(ch, 2);
     await again.until((x) => x.events.length === 1);
     expect(again.seqs()).toEqual([2]);
@@ -224,7 +224,7 @@ describe('federated subscriptions through the gateway endpoint', () => {
     const codeOf = async (query: string, variables: Record<string, unknown> = {}) => {
       const o = observe(client, variables, query);
       await o.until((x) => x.errors.length > 0);
-      return ((o.errors[0] as { extensions: { code: string } }[])[0]).extensions.code;
+      return ((o.errors[0] as { extensions: { code: string } }[])[0]!).extensions.code;
     };
     expect(await codeOf('subscription { nope }')).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(await codeOf('subscription {')).toBe('GRAPHQL_PARSE_FAILED');
@@ -259,9 +259,9 @@ describe('authentication and rights', () => {
     expect(gw.engine.stats().sharedSubscriptions).toBe(2);
     await feed.tick(ch, 1);
     await Promise.all([alice, alice2, bob].map((o) => o.until((x) => x.events.length === 1)));
-    expect(alice.events[0].data?.ticked.tick.viewer).toBe('alice');
-    expect(alice.events[0].data?.ticked.tick.item.owner.viewer).toBe('alice');
-    expect(bob.events[0].data?.ticked.tick.item.owner.viewer).toBe('bob');
+    expect(alice.events[0]!.data?.ticked.tick.viewer).toBe('alice');
+    expect(alice.events[0]!.data?.ticked.tick.item.owner.viewer).toBe('alice');
+    expect(bob.events[0]!.data?.ticked.tick.item.owner.viewer).toBe('bob');
 
     const anonymous = observe(gw.client(), { channel: ch });
     await anonymous.until((x) => x.errors.length === 1);
@@ -296,7 +296,7 @@ describe('keep-alive', () => {
       socket.once('error', reject);
       socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init' })));
       socket.on('message', (data) => {
-        if (JSON.parse(String(data)).type === 'connection_ack') resolve();
+        if (JSON.parse((data as Buffer).toString('utf8')).type === 'connection_ack') resolve();
       });
     });
     return { socket, pings: () => pings, closed };

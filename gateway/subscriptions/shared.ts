@@ -201,7 +201,7 @@ export class SharedSubscription {
     this.attempts = 0;
     let cursor: string | undefined;
     if (root && typeof root === 'object' && typeof root[CURSOR_ALIAS] === 'string') {
-      cursor = root[CURSOR_ALIAS] as string;
+      cursor = root[CURSOR_ALIAS];
       delete root[CURSOR_ALIAS];
       this.cursor = cursor;
       // An automatic resubscribe of this payload by the client library resumes from here too.

@@ -22,7 +22,7 @@ import { userRefError, type UserProblem } from './references.js';
 import { itemError, write, type ItemError, type EventsServiceOptions } from './service-base.js';
 
 /** Statuses that hold a spot (unless waitlisted or an unanswered invitation). */
-export const HOLDING: RegistrationStatus[] = ['PENDING', 'CONFIRMED'];
+export const HOLDING: readonly RegistrationStatus[] = ['PENDING', 'CONFIRMED'];
 
 /** Registrations that hold a spot or wait for one: everything but unanswered invitations. */
 const COUNTED = { invitationState: { $ne: 'PENDING' } } as const;

@@ -29,7 +29,7 @@ const WEBHOOK_EVENTS = [
   'session.cancelled',
 ] as const;
 
-const DEFAULT_RETRY_POLICY = { maxAttempts: 5, backoffSeconds: 30 };
+const DEFAULT_RETRY_POLICY: Readonly<{ maxAttempts: number; backoffSeconds: number }> = { maxAttempts: 5, backoffSeconds: 30 };
 
 /** A subscription as returned by the creating mutation: with its secret, once. */
 export type RevealedSubscription = WebhookSubscriptionDoc & { revealedSecret?: string };

@@ -82,7 +82,7 @@ export function requireEmail(value: unknown, target: string): string {
   return s;
 }
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+const LOOPBACK: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** An http(s) URL given as `unknown`. */
 export function requireHttpUrl(value: unknown, target: string): string {

@@ -72,7 +72,7 @@ export function partnerPrincipal(clientId: string, scopes: string[]): Principal 
   return { kind: 'partner', sub: clientId, clientId, scopes, roles: [] };
 }
 
-const MODEL_COMMANDS = new Set(['find', 'aggregate', 'insert', 'update', 'delete', 'findAndModify', 'count', 'distinct', 'getMore']);
+const MODEL_COMMANDS: ReadonlySet<string> = new Set(['find', 'aggregate', 'insert', 'update', 'delete', 'findAndModify', 'count', 'distinct', 'getMore']);
 
 /**
  * Starts localdb in memory, opens a monitored connection, builds the module with `create`, runs

@@ -19,7 +19,7 @@ import { issueInvoice } from './invoices.js';
 import { PAYMENT_STATUSES, type PaymentDoc, type PaymentStatus, type PaymentsModels } from './models.js';
 import { assertTransition } from './state-machine.js';
 
-const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
+const CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
 /**
  * Largest amount accepted, in minor units (99,999,999: just under a million in a two-decimal
  * currency). Payments, refunds and invoice totals stay far inside GraphQL's 32-bit Int.

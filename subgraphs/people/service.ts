@@ -41,7 +41,7 @@ function slugify(name: string): string {
   return name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'org';
 }
 
-const EMAIL_CONFLICT = { conflicts: { email: 'input.email' }, conflictMessage: 'A user with this email already exists' };
+const EMAIL_CONFLICT = { conflicts: { email: 'input.email' }, conflictMessage: 'A user with this email already exists' } as const;
 
 function erased(id: string, target: string): Error {
   return appError('INVALID_STATE_TRANSITION', 'An erased user cannot be changed', { target, details: `User '${id}' has been erased` });

@@ -3,23 +3,24 @@
  * validated into a typed object at start; a bad value throws ConfigError naming the variable.
  *
  * Security settings (JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE, JWKS_URL, rate limits, introspection
- * policy, …) are read by `gateway/auth/config.ts` and handed to the security extension; they are
- * not part of this object.
+ * policy, …) are read by `gateway/auth/config.ts` and handed to the plugins (`gateway/plugins.ts`);
+ * they are not part of this object.
  */
 import { ConfigError, DEFAULT_PORTS, loadCommonConfig, readPort, readUrl, type CommonConfig } from '../platform/config.js';
 import type { SubgraphBatching } from './batching.js';
 
 type Env = Record<string, string | undefined>;
 
-export const DEFAULT_SUPERGRAPH_PATH = 'schema/supergraph.graphql';
-export const DEFAULT_MAX_BODY_BYTES = 100_000;
-export const DEFAULT_SUBGRAPH_TIMEOUT_MS = 30_000;
+const DEFAULT_SUPERGRAPH_PATH = 'schema/supergraph.graphql';
+const DEFAULT_MAX_BODY_BYTES = 100_000;
+const DEFAULT_SUBGRAPH_TIMEOUT_MS = 30_000;
 /** Below Node's http server keep-alive timeout (5 s), the usual subgraph server's. */
-export const DEFAULT_SUBGRAPH_IDLE_TIMEOUT_MS = 4_000;
-export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+const DEFAULT_SUBGRAPH_IDLE_TIMEOUT_MS = 4_000;
+const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 /** Prefix of the variables that override a subgraph URL found in the supergraph. */
-export const SUBGRAPH_URL_PREFIX = 'SUBGRAPH_URL_';
+const SUBGRAPH_URL_PREFIX = 'SUBGRAPH_URL_';
 
+/** The gateway's validated settings (on top of the common ones). */
 export interface GatewayConfig extends CommonConfig {
   port: number;
   /** The composed supergraph the gateway serves (watched for changes). */
@@ -49,8 +50,8 @@ export interface GatewayConfig extends CommonConfig {
   /** Show the message of unexpected errors to callers (development only by default). */
   exposeErrors: boolean;
   /**
-   * Schema introspection when no extension gates it (development only). An extension with
-   * `gatesIntrospection` turns it on and decides per request.
+   * Schema introspection when no plugin gates it (development only). A plugin with
+   * `gatesIntrospection` (the shield) turns it on and decides per request.
    */
   introspection: boolean;
   /** Let @apollo/gateway send its anonymous usage metrics to Apollo (off unless asked for). */
@@ -99,7 +100,7 @@ function readCorsOrigins(env: Env, fallback: string[]): string[] {
 }
 
 /** Reads SUBGRAPH_BATCHING: `off`, `all` (`on`/`true` read as `all`), or comma-separated subgraph names. */
-export function readSubgraphBatching(env: Env): SubgraphBatching | undefined {
+function readSubgraphBatching(env: Env): SubgraphBatching | undefined {
   const raw = env.SUBGRAPH_BATCHING;
   if (raw === undefined || raw.trim() === '') return undefined;
   const v = raw.trim().toLowerCase();

@@ -9,7 +9,7 @@ const EXPOSED = ['X-Correlation-ID', 'X-RateLimit-Limit', 'X-RateLimit-Remaining
 const DEFAULT_ALLOWED_HEADERS = 'Content-Type, Authorization, X-API-Key, X-Correlation-ID, Apollo-Require-Preflight, X-Apollo-Operation-Name';
 
 /** True when `origin` may call the gateway from a browser. */
-export function originAllowed(origin: string, allowlist: readonly string[]): boolean {
+function originAllowed(origin: string, allowlist: readonly string[]): boolean {
   return allowlist.includes('*') || allowlist.includes(origin);
 }
 

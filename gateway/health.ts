@@ -7,15 +7,15 @@ import { sendJson } from '../platform/http.js';
 import type { Fetcher } from './fetcher.js';
 import type { SubgraphEndpoint } from './supergraph.js';
 
-export type SubgraphReadiness = 'ready' | 'unavailable';
+type SubgraphReadiness = 'ready' | 'unavailable';
 
 /** The `/ready` URL next to a subgraph's GraphQL URL (`…/graphql` → `…/ready`). */
-export function readyUrlOf(graphqlUrl: string): string {
+function readyUrlOf(graphqlUrl: string): string {
   return new URL('ready', graphqlUrl).toString();
 }
 
 /** Probes every subgraph's `/ready` in parallel. */
-export async function probeSubgraphs(subgraphs: readonly SubgraphEndpoint[], fetch: Fetcher, timeoutMs: number): Promise<Record<string, SubgraphReadiness>> {
+async function probeSubgraphs(subgraphs: readonly SubgraphEndpoint[], fetch: Fetcher, timeoutMs: number): Promise<Record<string, SubgraphReadiness>> {
   const results = await Promise.all(
     subgraphs.map(async (s): Promise<[string, SubgraphReadiness]> => {
       try {

@@ -13,7 +13,7 @@ import { formatGatewayError, isRequestError, withCompletionErrors, type ErrorSco
 import type { GatewayContext } from './types.js';
 
 /** The response media types of GraphQL over HTTP. */
-export type GraphQLMediaType = 'application/json' | 'application/graphql-response+json';
+type GraphQLMediaType = 'application/json' | 'application/graphql-response+json';
 const MEDIA_TYPES: readonly GraphQLMediaType[] = ['application/json', 'application/graphql-response+json'];
 
 /**
@@ -21,7 +21,7 @@ const MEDIA_TYPES: readonly GraphQLMediaType[] = ['application/json', 'applicati
  * the more specific range, then the range listed first, then `application/json`), as Apollo Server
  * negotiates it. No header means `application/json`; null when the client accepts neither.
  */
-export function preferredMediaType(accept: string | undefined): GraphQLMediaType | null {
+function preferredMediaType(accept: string | undefined): GraphQLMediaType | null {
   if (!accept || !accept.trim()) return 'application/json';
   const ranges = accept.split(',').flatMap((part, order) => {
     const [range, ...params] = part.split(';').map((p) => p.trim().toLowerCase());
@@ -70,7 +70,7 @@ function operationNotFound(document: DocumentNode, operationName: string | undef
  * as errors at their paths, and an operation Apollo Server could not choose is answered as a
  * request error (rather than failing inside @apollo/gateway with an uncoded, masked 500).
  */
-export function servedGateway(gateway: ApolloGateway): ApolloServerOptionsWithGateway<GatewayContext>['gateway'] {
+export function createServedGateway(gateway: ApolloGateway): ApolloServerOptionsWithGateway<GatewayContext>['gateway'] {
   return {
     onSchemaLoadOrUpdate: (callback) => gateway.onSchemaLoadOrUpdate(callback),
     async load(options) {

@@ -9,7 +9,7 @@ export interface ApolloLogger {
 }
 
 /** Apollo's own log lines, as JSON lines of our logger (`component: apollo`). */
-export function apolloLogger(logger: Logger): ApolloLogger {
+export function createApolloLogger(logger: Logger): ApolloLogger {
   const log = logger.child({ component: 'apollo' });
   const line = (level: 'debug' | 'info' | 'warn' | 'error') => (message?: unknown) => {
     if (message instanceof Error) log[level]({ err: message }, message.message);

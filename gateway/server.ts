@@ -25,8 +25,8 @@ import { createDataSources } from './datasource.js';
 import { formatGatewayError, type ErrorScope } from './errors.js';
 import { createSubgraphFetcher } from './fetcher.js';
 import { answerReady } from './health.js';
-import { answerError, answerGraphQL, createRequestOutcomes, servedGateway } from './http.js';
-import { apolloLogger } from './logging.js';
+import { answerError, answerGraphQL, createRequestOutcomes, createServedGateway } from './http.js';
+import { createApolloLogger } from './logging.js';
 import { createDocumentPlugin, createOperationParser } from './operation.js';
 import { createSupergraphSource, type ReloadOutcome } from './reload.js';
 import type { PreparedSupergraph } from './supergraph.js';
@@ -115,7 +115,7 @@ export async function createGateway(opts: GatewayOptions): Promise<GatewayServer
   const gateway = new ApolloGateway({
     supergraphSdl: source.hook,
     buildService: (def) => dataSources.build(def),
-    logger: apolloLogger(logger),
+    logger: createApolloLogger(logger),
     validateSupergraph: true,
     __exposeQueryPlanExperimental: false,
   });
@@ -135,13 +135,13 @@ export async function createGateway(opts: GatewayOptions): Promise<GatewayServer
 
   const currentScope = (): ErrorScope => scope.getStore() ?? { logger, revealSchema: revealsSchema(ANONYMOUS) };
   const apollo = new ApolloServer<GatewayContext>({
-    gateway: servedGateway(gateway),
+    gateway: createServedGateway(gateway),
     introspection,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
     stopOnTerminationSignals: false,
-    logger: apolloLogger(logger),
+    logger: createApolloLogger(logger),
     // Documents are parsed and validated once, by the gateway (`createDocumentPlugin`).
     documentStore: null,
     plugins: [outcomes.plugin, createDocumentPlugin({ parser, introspection }), ...extensions.flatMap((e) => e.apolloPlugins ?? [])],

@@ -18,7 +18,7 @@ export interface ApiClientRecord {
 }
 
 /** Whether an id names a user of the people subgraph, and whether that user was erased. */
-export interface UserStatusRecord {
+interface UserStatusRecord {
   exists: boolean;
   erased: boolean;
 }

@@ -2,8 +2,7 @@
  * The scope vocabulary of the public API. Scopes are declared on fields in subgraph SDL with
  * `@requiresScopes`; tokens and API clients carry them. `admin` implies every scope.
  */
-import { hasScope, type Principal } from '../../platform/principal.js';
-
+/** Every scope a token or API client may carry. */
 export const SCOPES = [
   'events:read',
   'events:write',
@@ -21,6 +20,7 @@ export const SCOPES = [
   'admin',
 ] as const;
 
+/** One scope of `SCOPES`. */
 export type Scope = (typeof SCOPES)[number];
 
 /** True for a name in the vocabulary. */
@@ -52,17 +52,4 @@ export function scopesForRoles(roles: readonly string[]): Scope[] {
   const out = new Set<Scope>();
   for (const role of roles) for (const s of ROLE_SCOPES[role] ?? []) out.add(s);
   return [...out];
-}
-
-/**
- * True when the principal satisfies `@requiresScopes(scopes:)`: the outer list is OR, each inner
- * list is AND. `admin` satisfies everything.
- */
-export function satisfiesScopes(p: Principal, scopes: readonly (readonly string[])[]): boolean {
-  return scopes.some((all) => all.every((s) => hasScope(p, s)));
-}
-
-/** Renders a requirement for messages and documentation: `a AND b, or c`. */
-export function describeScopes(scopes: readonly (readonly string[])[]): string {
-  return scopes.map((all) => all.join(' AND ')).join(', or ');
 }

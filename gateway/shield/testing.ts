@@ -6,7 +6,7 @@ import { buildSchema } from 'graphql';
 import type { Principal } from '../../platform/principal.js';
 import type { AccessRequirement } from '../access.js';
 
-export const TEST_SDL = /* GraphQL */ `
+const TEST_SDL = /* GraphQL */ `
   interface Node { id: ID! }
   type Query {
     me: User

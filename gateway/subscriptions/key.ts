@@ -22,7 +22,7 @@ function canonicalJson(value: unknown): string {
 }
 
 /** The rights part of the key: everything in the principal that a subgraph may decide on. */
-export function rightsKey(p: Principal): string {
+function rightsKey(p: Principal): string {
   return canonicalJson({
     kind: p.kind,
     sub: p.sub ?? null,

@@ -11,7 +11,7 @@ import { planSubscription, type SubscriptionPlan } from './plan.js';
 import type { FetchSources } from './sources.js';
 
 /** A subgraph as the engine reaches it. */
-export interface SubgraphTarget {
+interface SubgraphTarget {
   name: string;
   /** HTTP endpoint (per-event fetches); the graphql-ws endpoint is the same URL with ws(s)://. */
   url: string;
@@ -24,8 +24,9 @@ export interface SupergraphInput {
 }
 
 /** A parsed and validated client document, or the errors that refuse it. */
-export type CheckedDocument = { document: DocumentNode; normalised: string } | { errors: readonly GraphQLError[] };
+type CheckedDocument = { document: DocumentNode; normalised: string } | { errors: readonly GraphQLError[] };
 
+/** What the engine serves one supergraph with (see the module comment). */
 export interface SchemaState {
   /** Distinguishes states across reloads. */
   version: number;
@@ -52,12 +53,19 @@ function remember<V extends object>(cache: LRUCache<string, V>, key: string, val
 }
 
 /** The graphql-ws URL of a subgraph: its HTTP URL with ws:// or wss://. */
-export function wsUrlOf(httpUrl: string): string {
+function wsUrlOf(httpUrl: string): string {
   return httpUrl.replace(/^http(s?):\/\//i, (_m, s: string) => `ws${s}://`);
 }
 
-/** Builds the engine's state for one supergraph. Throws when the supergraph cannot be served. */
-export function buildSchemaState(input: SupergraphInput, version: number, sources: FetchSources): SchemaState {
+export interface SchemaStateOptions {
+  supergraph: SupergraphInput;
+  /** Distinguishes this state from those of earlier supergraphs. */
+  version: number;
+  sources: FetchSources;
+}
+
+/** Creates the engine's state for one supergraph. Throws when the supergraph cannot be served. */
+export function createSchemaState({ supergraph: input, version, sources }: SchemaStateOptions): SchemaState {
   const supergraph = Supergraph.build(input.gatewaySdl);
   const apiSchema = supergraph.apiSchema();
   const apiGraphQLSchema = apiSchema.toGraphQLJSSchema();

@@ -1,6 +1,6 @@
 /**
  * The gateway's graphql-ws endpoint (`/graphql` on the gateway's own HTTP server): authenticates
- * connections, authorizes, plans and deduplicates subscriptions, and fans events out.
+ * connections (`connection.ts`), authorizes, plans and deduplicates subscriptions, and fans events out.
  *
  * Close codes: 4403 credentials refused or expired, 4429 slow consumer (reconnect and resume with
  * `after`), 1001 gateway shutting down (after every subscription got `complete`), and graphql-ws's
@@ -12,25 +12,19 @@ import type { Duplex } from 'node:stream';
 import { makeServer, handleProtocols, type ServerOptions } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../platform/logger.js';
-import { ANONYMOUS, createPrincipalSigner, type Principal } from '../../platform/principal.js';
+import { createPrincipalSigner, type Principal } from '../../platform/principal.js';
+import { authenticateConnection, createConnection, type Authenticated, type Connection } from './connection.js';
 import { codedError, refusal, toErrorMessage } from './errors.js';
 import { prepareSubscription, type Admit, type Authorize } from './prepare.js';
-import { buildSchemaState, type SchemaState, type SupergraphInput } from './schema.js';
-import { standaloneSources, type DataSourceFetcher, type FetchSources } from './sources.js';
+import { createSchemaState, type SchemaState, type SupergraphInput } from './schema.js';
+import { createStandaloneSources, type DataSourceFetcher, type FetchSources } from './sources.js';
 import { createHub, type SubscriptionHub } from './hub.js';
 import type { SharedCounters, SharedSpec } from './shared.js';
 import { Heartbeat } from './heartbeat.js';
 import { ClientSubscription, GatewayCloseCode } from './subscriber.js';
 import { createUpstreamPool, type UpstreamPool } from './upstream.js';
 
-export type { Admit, Authorize, Authorized, AuthorizeRequest } from './prepare.js';
-
-/** A verified caller and when its credential expires (ms since epoch; null = never). */
-export interface Authenticated {
-  principal: Principal;
-  expiresAt: number | null;
-}
-
+/** Options of the endpoint (`createSubscriptionServer`). */
 export interface SubscriptionServerOptions {
   supergraph: SupergraphInput;
   internalSecret: string;
@@ -66,6 +60,7 @@ export interface SubscriptionServerOptions {
   shutdownGraceMs?: number;
 }
 
+/** Counters of the endpoint. */
 export interface SubscriptionStats extends SharedCounters {
   connections: number;
   subscribers: number;
@@ -75,6 +70,7 @@ export interface SubscriptionStats extends SharedCounters {
   expiredDisconnects: number;
 }
 
+/** The running endpoint. */
 export interface SubscriptionServer {
   /** Takes an HTTP upgrade for the endpoint's path; false when the path is not this endpoint's. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
@@ -85,14 +81,6 @@ export interface SubscriptionServer {
   stats(): SubscriptionStats;
   /** Completes every subscription, then closes sockets and subgraph connections. Safe to call twice. */
   stop(): Promise<void>;
-}
-
-interface Conn {
-  alive: boolean;
-  principal: Principal;
-  address: string;
-  request: IncomingMessage | undefined;
-  expiry: NodeJS.Timeout | undefined;
 }
 
 interface Extra {
@@ -106,16 +94,6 @@ interface Prepared {
   id: string;
 }
 
-const MAX_TIMER_MS = 2_147_483_647;
-
-function credentialsOf(params: Readonly<Record<string, unknown>> | undefined, req: IncomingMessage | undefined): unknown {
-  const has = (o: Record<string, unknown> | undefined) => o && ['authorization', 'Authorization', 'apiKey', 'x-api-key'].some((k) => o[k] !== undefined);
-  if (has(params)) return params;
-  const headers = req?.headers;
-  if (headers?.authorization || headers?.['x-api-key']) return { authorization: headers.authorization, apiKey: headers['x-api-key'] };
-  return params;
-}
-
 /** Creates the subscription endpoint. Throws when the supergraph cannot be served. */
 export function createSubscriptionServer(opts: SubscriptionServerOptions): SubscriptionServer {
   const { internalSecret, logger, authenticate, authorize, admit, clientAddress = (req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown', path = '/graphql', maxBufferedBytes = 1 << 20, keepAliveMs = 12_000, connectionInitWaitMs = 3_000, exposeErrors = false, sources, fetcher, maxPendingEvents, minPassIntervalMs, backoffMs, shutdownGraceMs = 2_000 } = opts;
@@ -124,14 +102,14 @@ export function createSubscriptionServer(opts: SubscriptionServerOptions): Subsc
   let slowConsumerDisconnects = 0;
   let expiredDisconnects = 0;
   let version = 1;
-  const build = (input: SupergraphInput, v: number) => buildSchemaState(input, v, sources ?? standaloneSources(input.subgraphs, signer, fetcher));
+  const build = (input: SupergraphInput, v: number) => createSchemaState({ supergraph: input, version: v, sources: sources ?? createStandaloneSources({ subgraphs: input.subgraphs, signer, fetcher }) });
   let state: SchemaState = build(opts.supergraph, version);
   const runtimeFor = (s: SchemaState) => {
     const pool = createUpstreamPool({ wsUrls: s.wsUrls, signer, logger });
     return { pool, hub: createHub({ pool, signer, logger, counters, exposeErrors, maxPendingEvents, minPassIntervalMs, backoffMs }) };
   };
   let runtime: { pool: UpstreamPool; hub: SubscriptionHub } = runtimeFor(state);
-  const conns = new Map<WebSocket, Conn>();
+  const conns = new Map<WebSocket, Connection>();
   const active = new Set<ClientSubscription>();
   const pendingSends = new Set<Promise<void>>();
   let stopping: Promise<void> | undefined;
@@ -142,23 +120,11 @@ export function createSubscriptionServer(opts: SubscriptionServerOptions): Subsc
       const socket = ctx.extra.socket;
       const conn = conns.get(socket);
       if (!conn || stopping) return false;
-      const request = conn.request;
-      conn.request = undefined;
-      if (!authenticate) return true;
-      try {
-        const { principal, expiresAt } = await authenticate(credentialsOf(ctx.connectionParams, request));
-        conn.principal = principal;
-        if (expiresAt !== null) {
-          conn.expiry = setTimeout(() => {
-            expiredDisconnects++;
-            socket.close(GatewayCloseCode.CredentialsExpired, 'Forbidden: credentials expired');
-          }, Math.min(MAX_TIMER_MS, Math.max(0, expiresAt - Date.now())));
-        }
+      if (!authenticate) {
+        conn.request = undefined;
         return true;
-      } catch (err) {
-        logger.debug({ err }, 'subscription connection refused');
-        return false;
       }
+      return authenticateConnection({ conn, socket, params: ctx.connectionParams, authenticate, onExpired: () => void expiredDisconnects++, logger });
     },
     onSubscribe: async (ctx, id, payload) => {
       const socket = ctx.extra.socket;
@@ -197,7 +163,7 @@ export function createSubscriptionServer(opts: SubscriptionServerOptions): Subsc
   } satisfies ServerOptions<Record<string, unknown>, Extra>);
 
   function open(socket: WebSocket, request: IncomingMessage): void {
-    const conn: Conn = { alive: true, principal: ANONYMOUS, address: clientAddress(request), request, expiry: undefined };
+    const conn = createConnection(request, clientAddress(request));
     conns.set(socket, conn);
     heartbeat.add(socket);
     socket.on('pong', () => {

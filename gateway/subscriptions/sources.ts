@@ -8,6 +8,7 @@ import { RemoteGraphQLDataSource, type GraphQLDataSource } from '@apollo/gateway
 import { CORRELATION_HEADER } from '../../platform/http.js';
 import { PRINCIPAL_HEADER, type Principal, type PrincipalSigner } from '../../platform/principal.js';
 
+/** Where the per-event fetches of a subscription go, and as whom. */
 export interface FetchSources {
   /** Data sources per subgraph name for the fetches of a per-event plan. */
   serviceMap(): Record<string, GraphQLDataSource<any>>;
@@ -23,8 +24,16 @@ interface StandaloneContext extends Record<string, unknown> {
   correlationId: string;
 }
 
-/** Data sources for subgraphs reached directly, signing the caller with `signer`. */
-export function standaloneSources(subgraphs: readonly { name: string; url: string }[], signer: PrincipalSigner, fetcher?: DataSourceFetcher): FetchSources {
+export interface StandaloneSourcesOptions {
+  subgraphs: readonly { name: string; url: string }[];
+  /** Signs the caller of each fetch into `x-principal`. */
+  signer: PrincipalSigner;
+  /** The fetch function of the data sources (default: RemoteGraphQLDataSource's). */
+  fetcher?: DataSourceFetcher;
+}
+
+/** Creates data sources for subgraphs reached directly, signing the caller with `signer`. */
+export function createStandaloneSources({ subgraphs, signer, fetcher }: StandaloneSourcesOptions): FetchSources {
   const map: Record<string, GraphQLDataSource<StandaloneContext>> = {};
   for (const s of subgraphs) {
     map[s.name] = new RemoteGraphQLDataSource<StandaloneContext>({

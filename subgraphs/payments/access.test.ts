@@ -6,7 +6,7 @@ import { Types } from 'mongoose';
 import { describe, expect, it } from 'vitest';
 import { ANONYMOUS, type Principal } from '../../platform/principal.js';
 import { internalPrincipal, partnerPrincipal, userPrincipal } from '../kit/testing.js';
-import { canChangePayment, canReadPayment, paymentListScope } from './access.js';
+import { canChangePayment, canReadPayment, canUsePaymentScope, paymentListScope } from './access.js';
 
 const id = () => new Types.ObjectId().toHexString();
 const ATTENDEE = id();
@@ -33,6 +33,8 @@ const ALL = Object.keys(CALLERS) as Caller[];
 const payment = { attendeeId: new Types.ObjectId(ATTENDEE) };
 
 const TABLE: Array<{ rule: string; check: (p: Principal) => unknown; answers: Partial<Record<Caller, unknown>>; otherwise: unknown }> = [
+  { rule: 'canUsePaymentScope (payments:read)', check: (p) => canUsePaymentScope(p, 'payments:read'), answers: { operator: true, admin: true, internal: true, globalPartner: true, attendeeKey: true, otherKey: true }, otherwise: false },
+  { rule: 'canUsePaymentScope (payments:refund)', check: (p) => canUsePaymentScope(p, 'payments:refund'), answers: { operator: true, admin: true, internal: true, globalPartner: true, attendeeKey: true, otherKey: true }, otherwise: false },
   { rule: 'canReadPayment', check: (p) => canReadPayment(p, payment), answers: { attendee: true, operator: true, admin: true, internal: true, globalPartner: true, attendeeKey: true }, otherwise: false },
   { rule: 'canChangePayment (payments:write)', check: (p) => canChangePayment(p, ATTENDEE, 'payments:write'), answers: { operator: true, admin: true, internal: true, globalPartner: true, attendeeKey: true }, otherwise: false },
   { rule: 'canChangePayment (payments:refund)', check: (p) => canChangePayment(p, ATTENDEE, 'payments:refund'), answers: { operator: true, admin: true, internal: true, globalPartner: true, attendeeKey: true }, otherwise: false },

@@ -6,7 +6,8 @@
  * everything.
  */
 import type { Types } from 'mongoose';
-import { isAdmin, isInternal, requireAllowed } from '../kit/authz.js';
+import { appError } from '../../platform/errors.js';
+import { isAdmin, isInternal, requireAllowed, requireAuthenticated } from '../kit/authz.js';
 import { hasScope, type Principal } from '../../platform/principal.js';
 import type { PaymentDoc } from './models.js';
 
@@ -33,6 +34,24 @@ function actsForAttendee(p: Principal, attendeeId: string | Types.ObjectId | nul
   const me = actorId(p);
   if (!me || !attendeeId || (typeof attendeeId === 'string' ? attendeeId : attendeeId.toHexString()).toLowerCase() !== me) return false;
   return p.kind === 'user' || hasScope(p, scope);
+}
+
+/** The scopes of the payments subgraph. */
+export type PaymentScope = 'payments:read' | 'payments:write' | 'payments:refund';
+
+/**
+ * Reading, changing or refunding payments at all: holders of the scope (owner-bound partners
+ * included), admins, internal callers. Checked before any payment is looked up; which payments the
+ * caller reaches is decided by the rules below.
+ */
+export function canUsePaymentScope(p: Principal, scope: PaymentScope): boolean {
+  return p.kind !== 'anonymous' && (isInternal(p) || hasScope(p, scope));
+}
+
+/** UNAUTHENTICATED for anonymous callers; FORBIDDEN unless the caller holds `scope`. */
+export function requirePaymentScope(p: Principal, scope: PaymentScope): void {
+  requireAuthenticated(p);
+  if (!canUsePaymentScope(p, scope)) throw appError('FORBIDDEN', undefined, { details: `The '${scope}' scope is required` });
 }
 
 /** May read the payment: its attendee, payments:read grants, admins, internal callers. */

@@ -13,7 +13,7 @@ import { inTransaction, recordEvents } from '../kit/outbox.js';
 import { paginate, type Connection as Page, type PageArgs } from '../kit/pagination.js';
 import type { PeerCallOptions, Peers } from '../kit/peers.js';
 import type { Principal } from '../../platform/principal.js';
-import { requireChangePayment, requirePaymentListScope, requireReadPayment } from './access.js';
+import { requireChangePayment, requirePaymentListScope, requirePaymentScope, requireReadPayment } from './access.js';
 import { paymentChanged } from './events.js';
 import { issueInvoice } from './invoices.js';
 import { PAYMENT_STATUSES, type PaymentDoc, type PaymentStatus, type PaymentsModels } from './models.js';
@@ -118,7 +118,7 @@ export function createPaymentsService({ models: m, conn, peers }: PaymentsServic
     },
 
     async list(p: Principal, args: PageArgs & { status?: unknown; registrationId?: unknown }): Promise<Page<PaymentDoc>> {
-      requireScope(p, 'payments:read');
+      requirePaymentScope(p, 'payments:read');
       const reach = requirePaymentListScope(p);
       const filter: Record<string, unknown> = reach.attendeeId ? { attendeeId: new Types.ObjectId(reach.attendeeId) } : {};
       if (args.status !== undefined && args.status !== null) filter.status = requireEnum(args.status, 'status', PAYMENT_STATUSES);
@@ -131,7 +131,7 @@ export function createPaymentsService({ models: m, conn, peers }: PaymentsServic
      * cancelled and whose attendee is `attendeeId` (default: the registration's attendee).
      */
     async create(p: Principal, input: Record<string, unknown>, call: PeerCallOptions = {}): Promise<PaymentDoc> {
-      requireScope(p, 'payments:write');
+      requirePaymentScope(p, 'payments:write');
       const registrationId = toObjectId(input.registrationId, 'input.registrationId');
       const money = parseMoney(input.amount, 'input.amount');
       const given = input.attendeeId !== undefined && input.attendeeId !== null ? toObjectId(input.attendeeId, 'input.attendeeId') : null;
@@ -153,12 +153,12 @@ export function createPaymentsService({ models: m, conn, peers }: PaymentsServic
     },
 
     markProcessing(p: Principal, id: unknown): Promise<PaymentDoc> {
-      requireScope(p, 'payments:write');
+      requirePaymentScope(p, 'payments:write');
       return change(p, 'payments:write', 'status change', id, () => ({ to: 'PROCESSING', set: { failureReason: null } }));
     },
 
     markSucceeded(p: Principal, id: unknown, providerRef: unknown): Promise<PaymentDoc> {
-      requireScope(p, 'payments:write');
+      requirePaymentScope(p, 'payments:write');
       const ref = providerRef === undefined || providerRef === null ? undefined : requireString(providerRef, 'providerRef', { max: 200 });
       return change(p, 'payments:write', 'status change', id, () => ({ to: 'SUCCEEDED', set: ref ? { providerRef: ref, failureReason: null } : { failureReason: null } }), async (paid, session) => {
         await issueInvoice(m, paid, session);
@@ -166,13 +166,13 @@ export function createPaymentsService({ models: m, conn, peers }: PaymentsServic
     },
 
     markFailed(p: Principal, id: unknown, reason: unknown): Promise<PaymentDoc> {
-      requireScope(p, 'payments:write');
+      requirePaymentScope(p, 'payments:write');
       const failureReason = requireString(reason, 'reason', { max: 500 });
       return change(p, 'payments:write', 'status change', id, () => ({ to: 'FAILED', set: { failureReason } }));
     },
 
     refund(p: Principal, id: unknown, amount: unknown, reason: unknown): Promise<PaymentDoc> {
-      requireScope(p, 'payments:refund');
+      requirePaymentScope(p, 'payments:refund');
       const why = requireString(reason, 'reason', { max: 500 });
       const requested = amount === undefined || amount === null ? null : requireInt(amount, 'amount', { min: 1, max: MAX_AMOUNT });
       let refunded = 0;

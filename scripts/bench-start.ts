@@ -6,8 +6,10 @@
  * - the whole product (`scripts/start`): spawn → first answer to a query spanning all four
  *   subgraphs, on a fresh data directory (seeding demo data) and again on the persisted one;
  * - the gateway alone (`gateway/main`, serving the supergraph file): spawn → `/health` answering.
- * Peak RSS is the process's high-water mark (VmHWM, Linux) read at that moment: one process holds
- * localdb, the four subgraphs, the gateway and, from the sources, the tsx loader.
+ * Peak RSS is the process's high-water mark (VmHWM) read at that moment: one process holds
+ * localdb, the four subgraphs, the gateway and, from the sources, the tsx loader. CPU is the
+ * process's user + system time by then (all its threads), which depends far less on other load
+ * on the machine than the elapsed time does. Both are read from /proc (Linux; n/a elsewhere).
  * Run it on an otherwise idle machine.
  */
 import { existsSync } from 'node:fs';
@@ -37,7 +39,12 @@ interface Sample {
   ms: number;
   /** Peak resident set size in MiB; undefined where /proc is not available. */
   rssMiB?: number;
+  /** CPU time (user + system) in ms; undefined where /proc is not available. */
+  cpuMs?: number;
 }
+
+/** Linux reports process times in USER_HZ ticks, 100 per second on every architecture it runs on. */
+const TICK_MS = 10;
 
 type Kind = 'fresh' | 'persisted' | 'gateway';
 const KINDS: Array<{ kind: Kind; label: string }> = [
@@ -52,6 +59,16 @@ async function peakRssMiB(pid: number | undefined): Promise<number | undefined> 
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   const kb = /^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1];
   return kb === undefined ? undefined : Number(kb) / 1024;
+}
+
+/** The process's CPU time so far (user + system, every thread), in ms. */
+async function cpuMs(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // Fields after the parenthesised command name: state is the first, utime the 12th, stime the 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const [utime, stime] = [Number(fields[11]), Number(fields[12])];
+  return Number.isFinite(utime) && Number.isFinite(stime) ? (utime + stime) * TICK_MS : undefined;
 }
 
 /** Polls the gateway's `/health` until it answers 200; answers ms since spawn. */
@@ -72,7 +89,7 @@ async function sample(mode: Mode, kind: Kind, dir: string): Promise<Sample> {
   const run = spawnStart(target, { args: kind === 'gateway' ? mode.gateway : mode.start, cwd: ROOT, env: mode.env });
   try {
     const ms = kind === 'gateway' ? await firstHealth(target, run) : (await firstAnswer(target, run, DEADLINE_MS)).ms;
-    return { ms, rssMiB: await peakRssMiB(run.child.pid) };
+    return { ms, rssMiB: await peakRssMiB(run.child.pid), cpuMs: await cpuMs(run.child.pid) };
   } finally {
     await terminate(run);
   }
@@ -83,11 +100,17 @@ function median(values: number[]): number | undefined {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
+/** `label median X (a, b, c)` over the defined values, or `label n/a`. */
+function medianOf(label: string, values: Array<number | undefined>, unit: string): string {
+  const known = values.flatMap((v) => (v === undefined ? [] : [Math.round(v)]));
+  return known.length ? `${label} median ${median(known)} ${unit} (${known.join(', ')})` : `${label} n/a`;
+}
+
 function summary(samples: Sample[]): string {
   const ms = samples.map((s) => s.ms);
-  const rss = samples.flatMap((s) => (s.rssMiB === undefined ? [] : [s.rssMiB]));
-  const peak = rss.length ? `peak RSS median ${median(rss)?.toFixed(0)} MiB (${rss.map((r) => r.toFixed(0)).join(', ')})` : 'peak RSS n/a';
-  return `min ${Math.min(...ms)} ms  median ${median(ms)} ms  max ${Math.max(...ms)} ms (${ms.join(', ')}); ${peak}`;
+  const cpu = medianOf('CPU', samples.map((s) => s.cpuMs), 'ms');
+  const rss = medianOf('peak RSS', samples.map((s) => s.rssMiB), 'MiB');
+  return `min ${Math.min(...ms)} ms  median ${median(ms)} ms  max ${Math.max(...ms)} ms (${ms.join(', ')}); ${cpu}; ${rss}`;
 }
 
 async function main(): Promise<void> {

@@ -6,7 +6,6 @@
  */
 import { Types, type ClientSession, type Connection } from 'mongoose';
 import { appError, badInput, notFound } from '../../platform/errors.js';
-import { requireScope } from '../kit/authz.js';
 import { toObjectId } from '../kit/ids.js';
 import { mapDbError, requireEnum, requireInt, requireString } from '../kit/input.js';
 import { inTransaction, recordEvents } from '../kit/outbox.js';

@@ -4,6 +4,7 @@
  * be held (`[["a", "b"], ["admin"]]` = (a and b) or admin).
  */
 
+/** The access rule of one schema coordinate, as `@authenticated` and `@requiresScopes` declare it. */
 export interface AccessRequirement {
   /** The caller must be authenticated. */
   authenticated: boolean;

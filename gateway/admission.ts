@@ -23,6 +23,7 @@ export interface Admissions {
   admitDetached(ctx: GatewayContext, init: { params: GraphQLParams; clientAddress: string }): Promise<ParsedOperation | undefined>;
 }
 
+/** Options of `createAdmissions`. */
 export interface AdmissionsOptions {
   extensions: readonly GatewayExtension[];
   parser: OperationParser;

@@ -10,6 +10,7 @@ import { GraphQLError, Kind, type GraphQLFormattedError } from 'graphql';
 import { toSpecError, type ErrorCode } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 
+/** What formatting an error needs to know of its request. */
 export interface ErrorScope {
   correlationId?: string;
   logger: Logger;

@@ -116,6 +116,7 @@ export function createRequestOutcomes(): RequestOutcomes {
   };
 }
 
+/** Options of `answerGraphQL`. */
 export interface AnswerGraphQLOptions {
   apollo: ApolloServer<GatewayContext>;
   outcomes: RequestOutcomes;
@@ -153,6 +154,7 @@ export async function answerGraphQL({ apollo, outcomes, req, res, body, ctx }: A
   res.end();
 }
 
+/** Options of `answerError`. */
 export interface AnswerErrorOptions {
   req: IncomingMessage;
   res: ServerResponse;

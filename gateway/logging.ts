@@ -1,6 +1,7 @@
 /** Adapts the pino logger to the `Logger` interface Apollo Server and @apollo/gateway log through. */
 import type { Logger } from '../platform/logger.js';
 
+/** The logger interface of Apollo Server and @apollo/gateway. */
 export interface ApolloLogger {
   debug(message?: unknown): void;
   info(message?: unknown): void;

@@ -50,6 +50,7 @@ export interface OperationParser {
   document(source: string): DocumentNode;
 }
 
+/** Options of `createOperationParser`. */
 export interface OperationParserOptions {
   /** Largest number of tokens a text may have (graphql-js `maxTokens`); unlimited when absent. */
   maxTokens?: number;
@@ -127,6 +128,7 @@ export function createOperationParser({ maxTokens, cacheSize = 2000, onParse }: 
   };
 }
 
+/** Options of `createDocumentPlugin`. */
 export interface DocumentPluginOptions {
   parser: OperationParser;
   /** Whether Apollo Server serves introspection (when not, documents that introspect are left to it to refuse). */

@@ -35,6 +35,7 @@ import { useShield } from './plugins/shield.js';
 import { useSubscriptions } from './plugins/subscriptions.js';
 import type { GatewayExtension } from './types.js';
 
+/** Options of `createGatewayPlugins`. */
 export interface GatewayPluginsOptions {
   config: GatewayConfig;
   logger: Logger;

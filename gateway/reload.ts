@@ -12,11 +12,13 @@ import type { SupergraphSdlHook, SupergraphSdlUpdateFunction } from '@apollo/gat
 import type { Logger } from '../platform/logger.js';
 import { prepareSupergraph, type PreparedSupergraph } from './supergraph.js';
 
+/** What a reload did. */
 export type ReloadOutcome =
   | { kind: 'unchanged'; hash: string }
   | { kind: 'updated'; prepared: PreparedSupergraph }
   | { kind: 'rejected'; error: string };
 
+/** Options of `createSupergraphSource`. */
 export interface SupergraphSourceOptions {
   /** A fixed supergraph; when given, `path` is not read. */
   sdl?: string;
@@ -31,6 +33,7 @@ export interface SupergraphSourceOptions {
   onUpdated(prepared: PreparedSupergraph): void;
 }
 
+/** The supergraph the gateway serves, and its reloads. */
 export interface SupergraphSource {
   /** The supergraph currently served. */
   current(): PreparedSupergraph;

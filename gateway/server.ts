@@ -32,6 +32,7 @@ import { createSupergraphSource, type ReloadOutcome } from './reload.js';
 import type { PreparedSupergraph } from './supergraph.js';
 import type { GatewayContext, GatewayExtension, GatewayState } from './types.js';
 
+/** Options of `createGateway`. */
 export interface GatewayOptions {
   config: GatewayConfig;
   /** A fixed supergraph; when absent the file at `supergraphPath` is served and watched. */
@@ -51,6 +52,7 @@ export interface GatewayOptions {
   host?: string;
 }
 
+/** A running gateway. */
 export interface GatewayServer {
   url: string;
   wsUrl: string;

@@ -14,11 +14,13 @@ import { subgraphEnvName } from './config.js';
 
 export type { AccessRequirement } from './access.js';
 
+/** A subgraph of the supergraph and the URL the gateway reaches it at. */
 export interface SubgraphEndpoint {
   name: string;
   url: string;
 }
 
+/** A supergraph ready to serve (see `prepareSupergraph`). */
 export interface PreparedSupergraph {
   /** The supergraph @apollo/gateway is given: security features removed, rules in descriptions. */
   gatewaySdl: string;
@@ -30,6 +32,7 @@ export interface PreparedSupergraph {
   hash: string;
 }
 
+/** Options of `prepareSupergraph`. */
 export interface PrepareOptions {
   /** URL overrides keyed by subgraph name or its env form (`EVENTS`). */
   subgraphUrls?: Record<string, string>;

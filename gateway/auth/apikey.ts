@@ -12,11 +12,13 @@ import { isScope } from '../shield/scopes.js';
 import type { Authenticated } from './jwt.js';
 import type { ApiClientRecord, PeopleDirectory } from './people.js';
 
+/** Turns a partner API key into its principal. */
 export interface ApiKeyVerifier {
   /** The partner behind the key; throws UNAUTHENTICATED for an unknown or revoked key. */
   verify(key: string): Promise<Authenticated>;
 }
 
+/** Options of `createApiKeyVerifier`: the directory to ask, and how long answers are trusted. */
 export interface ApiKeyVerifierOptions {
   directory: PeopleDirectory;
   ttlMs: number;

@@ -8,7 +8,9 @@ import { Kind, valueFromASTUntyped, type OperationDefinitionNode } from 'graphql
 import type { Logger } from '../../platform/logger.js';
 import type { Principal } from '../../platform/principal.js';
 
+/** The database of the audit log. */
 export const AUDIT_DB = 'eventgraph_gateway';
+/** The collection of the audit log. */
 export const AUDIT_COLLECTION = 'audit_log';
 
 /** One audited mutation. */
@@ -26,12 +28,14 @@ export interface AuditEntry {
   errorCodes: string[];
 }
 
+/** One page of the audit log, newest first. */
 export interface AuditPage {
   entries: Array<AuditEntry & { id: string }>;
   /** Pass as `after` for the next (older) page; null at the end. */
   next: string | null;
 }
 
+/** The audit log of mutations. */
 export interface AuditLog {
   /**
    * Stores an entry; never rejects (failures are logged). Requests need not wait for it: reads and
@@ -44,6 +48,7 @@ export interface AuditLog {
   close(): Promise<void>;
 }
 
+/** Options of `createAuditLog`. */
 export interface AuditLogOptions {
   uri: string;
   dbName?: string;

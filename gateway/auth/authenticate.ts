@@ -12,6 +12,7 @@ import type { UserStatusVerifier } from './users.js';
 
 export type { Authenticated } from './jwt.js';
 
+/** Turns credentials into a principal (see the module comment). */
 export interface Authenticator {
   /**
    * Verifies credentials given as `{ authorization?: 'Bearer …' | 'ApiKey …', apiKey?: string }`
@@ -28,6 +29,7 @@ export interface Authenticator {
   verifyActive(principal: Principal): Promise<void>;
 }
 
+/** Options of `createAuthenticator`: the verifiers it combines. */
 export interface AuthenticatorOptions {
   tokens: TokenVerifier;
   apiKeys: ApiKeyVerifier;

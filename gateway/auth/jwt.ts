@@ -25,6 +25,7 @@ export interface Authenticated {
   clientOwnerId?: string;
 }
 
+/** Verifies bearer tokens. */
 export interface TokenVerifier {
   /** Verifies a compact JWT; throws UNAUTHENTICATED with the reason in `details`. */
   verify(token: string): Promise<Authenticated>;

@@ -19,6 +19,7 @@ import { partnerPrincipal } from './apikey.js';
 import type { PeopleDirectory } from './people.js';
 import type { UserStatusVerifier } from './users.js';
 
+/** The path of the token endpoint. */
 export const TOKEN_PATH = '/oauth/token';
 
 /** RFC 6749 §5.2 error codes used by this endpoint. */
@@ -30,6 +31,7 @@ class OAuthError extends Error {
   }
 }
 
+/** Options of `createOAuthTokenRoute`. */
 export interface OAuthTokenRouteOptions {
   directory: PeopleDirectory;
   /** Refuses clients whose owner is erased or unknown; absent for graphs without the people subgraph. */

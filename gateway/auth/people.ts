@@ -23,6 +23,7 @@ interface UserStatusRecord {
   erased: boolean;
 }
 
+/** What the gateway asks the people subgraph about credentials. */
 export interface PeopleDirectory {
   /** The client owning this API key, or null when the key is unknown. */
   verifyApiKey(key: string): Promise<ApiClientRecord | null>;
@@ -32,6 +33,7 @@ export interface PeopleDirectory {
   userStatus(userId: string): Promise<UserStatusRecord>;
 }
 
+/** Options of `createPeopleDirectory`. */
 export interface PeopleDirectoryOptions {
   /** The people subgraph's GraphQL URL (a function when it is only known later). */
   url: string | (() => string);

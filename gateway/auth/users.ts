@@ -11,6 +11,7 @@ import { appError } from '../../platform/errors.js';
 import type { Principal } from '../../platform/principal.js';
 import type { PeopleDirectory } from './people.js';
 
+/** Checks that the user behind a principal exists and is not erased. */
 export interface UserStatusVerifier {
   /**
    * Resolves when the user the principal is (users) or acts for (partners: `clientOwnerId`, else
@@ -20,6 +21,7 @@ export interface UserStatusVerifier {
   verify(principal: Principal, clientOwnerId?: string): Promise<void>;
 }
 
+/** Options of `createUserStatusVerifier`. */
 export interface UserStatusVerifierOptions {
   directory: PeopleDirectory;
   /** How long an answer is trusted; 0 asks every time. */

@@ -47,6 +47,7 @@ interface LimiterCommands {
   egSlotAcquire(key: string, limit: string, id: string, ttlMs: string): Promise<number>;
 }
 
+/** Options of `createRedisRateLimiter`. */
 export interface RedisLimiterOptions {
   redis: Redis;
   /** Prefix of every key (tests use a unique one). */

@@ -14,6 +14,7 @@ import { parse, print, type DocumentNode } from 'graphql';
 import { ConfigError } from '../../platform/config.js';
 import { appError } from '../../platform/errors.js';
 
+/** The operations allowed to run, from a persisted-query manifest. */
 export interface Safelist {
   /** Number of operations on the list. */
   readonly size: number;

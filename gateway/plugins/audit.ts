@@ -16,6 +16,7 @@ import type { GatewayContext, GatewayExtension, GatewayRoute } from '../types.js
 
 const AUDIT_PATH = '/admin/audit';
 
+/** Options of `useAudit`. */
 export interface AuditOptions {
   audit: AuditLog;
   /** Verifies the credentials of `GET /admin/audit` (admins only). */

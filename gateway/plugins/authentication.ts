@@ -10,6 +10,7 @@ import type { Principal } from '../../platform/principal.js';
 import type { Authenticated, Authenticator } from '../auth/authenticate.js';
 import type { GatewayExtension } from '../types.js';
 
+/** Options of `useAuthentication`. */
 export interface AuthenticationOptions {
   authenticator: Authenticator;
 }

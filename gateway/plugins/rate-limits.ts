@@ -20,6 +20,7 @@ import { analyzeOperation } from '../limits/analyze.js';
 import { rateLimitHeaders, type RateLimiter } from '../limits/ratelimit.js';
 import type { GatewayContext, GatewayExtension, OperationAdmission } from '../types.js';
 
+/** Options of `useRateLimits`. */
 export interface RateLimitsOptions {
   limiter: RateLimiter;
   tiers: Record<Tier, TierLimit>;

@@ -12,6 +12,7 @@ import type { Safelist } from '../limits/safelist.js';
 import { persistedHash, type GraphQLParams } from '../operation.js';
 import type { GatewayExtension, OperationAdmission } from '../types.js';
 
+/** Options of `useSafelist`. */
 export interface SafelistOptions {
   safelist: Safelist;
 }

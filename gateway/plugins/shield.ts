@@ -25,6 +25,7 @@ import { createFieldGuard, type AccessRules, type FieldGuard, type Introspection
 import type { Authorize } from '../subscriptions/prepare.js';
 import type { GatewayContext, GatewayExtension } from '../types.js';
 
+/** Options of `useShield`. */
 export interface ShieldOptions {
   /** `on`: everyone; `scoped`: schema:read (or admin); `off`: nobody. */
   introspection: IntrospectionPolicy;

@@ -17,6 +17,7 @@ import type { GatewayExtension, GatewayState } from '../types.js';
 import type { AuthenticationPlugin } from './authentication.js';
 import type { ShieldPlugin } from './shield.js';
 
+/** Options of `useSubscriptions`. */
 export interface SubscriptionsOptions {
   config: Pick<GatewayConfig, 'internalSecret' | 'exposeErrors'>;
   logger: Logger;

@@ -23,6 +23,7 @@ export interface Denial {
   paths: (string | number)[][];
 }
 
+/** The outcome of authorizing an operation for a caller. */
 export interface Authorization {
   /** The operation as sent. */
   original: DocumentNode;

@@ -23,6 +23,7 @@ type ShieldRule = ReturnType<typeof and> | IRule;
 /** Access requirement per schema coordinate (`Type` or `Type.field`), as prepareSupergraph reads them. */
 export type AccessRules = ReadonlyMap<string, AccessRequirement>;
 
+/** Who may introspect the schema: everyone, callers with schema:read, or nobody. */
 export type IntrospectionPolicy = 'on' | 'off' | 'scoped';
 
 /** Per-operation evaluation context: the caller and shield's rule cache. */
@@ -31,6 +32,7 @@ export interface ShieldContext {
   _shield?: { cache: Record<string, unknown> };
 }
 
+/** Asks the rules about one field, or about introspection. */
 export interface FieldGuard {
   /** Null when the caller may select `type.field`; otherwise the error to answer with. */
   check(type: GraphQLObjectType, field: string, ctx: ShieldContext): Promise<GraphQLError | null>;
@@ -40,6 +42,7 @@ export interface FieldGuard {
   requirementOf(type: string, field: string): AccessRequirement | undefined;
 }
 
+/** Options of `createFieldGuard`. */
 export interface FieldGuardOptions {
   introspection: IntrospectionPolicy;
 }

@@ -28,8 +28,10 @@ const TEST_SDL = /* GraphQL */ `
   type EventConnection { edges: [EventEdge!]! totalCount: Int! }
 `;
 
+/** The test schema, built from its SDL. */
 export const testSchema = () => buildSchema(TEST_SDL);
 
+/** The access rules of the test schema, by coordinate. */
 export const TEST_RULES = new Map<string, AccessRequirement>([
   ['Query.me', { authenticated: true, scopes: null }],
   ['User.email', { authenticated: false, scopes: [['people:read'], ['admin']] }],

@@ -44,6 +44,7 @@ function credentialsOf(params: Readonly<Record<string, unknown>> | undefined, re
   return params;
 }
 
+/** Options of `authenticateConnection`. */
 export interface ConnectionAuthentication {
   conn: Connection;
   socket: WebSocket;

@@ -12,6 +12,7 @@ import { withCompletionErrors } from '../errors.js';
 import type { SchemaState } from './schema.js';
 import type { SubscriptionPlan } from './plan.js';
 
+/** What executing one event of a shared subscription needs. */
 export interface EventInput {
   state: SchemaState;
   plan: SubscriptionPlan;

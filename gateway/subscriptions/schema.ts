@@ -57,6 +57,7 @@ function wsUrlOf(httpUrl: string): string {
   return httpUrl.replace(/^http(s?):\/\//i, (_m, s: string) => `ws${s}://`);
 }
 
+/** Options of `createSchemaState`. */
 export interface SchemaStateOptions {
   supergraph: SupergraphInput;
   /** Distinguishes this state from those of earlier supergraphs. */

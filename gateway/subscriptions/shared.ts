@@ -57,6 +57,7 @@ export interface SharedCounters {
   socketWrites: number;
 }
 
+/** What a shared subscription needs from the endpoint. */
 export interface SharedDeps {
   pool: UpstreamPool;
   /** Signs the subscriber's principal into the upstream subscription. */

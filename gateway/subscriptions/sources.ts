@@ -24,6 +24,7 @@ interface StandaloneContext extends Record<string, unknown> {
   correlationId: string;
 }
 
+/** Options of `createStandaloneSources`. */
 export interface StandaloneSourcesOptions {
   subgraphs: readonly { name: string; url: string }[];
   /** Signs the caller of each fetch into `x-principal`. */

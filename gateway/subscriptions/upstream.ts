@@ -15,6 +15,7 @@ import type { Principal, PrincipalSigner } from '../../platform/principal.js';
 /** The principal the gateway presents on its connections to subgraphs. */
 export const GATEWAY_PRINCIPAL: Principal = Object.freeze({ kind: 'internal', sub: 'gateway', scopes: ['admin'], roles: [] });
 
+/** Options of `createUpstreamPool`. */
 export interface UpstreamPoolOptions {
   /** Subgraph name → graphql-ws URL. */
   wsUrls: Map<string, string>;
@@ -25,6 +26,7 @@ export interface UpstreamPoolOptions {
   keepAliveMs?: number;
 }
 
+/** One multiplexed graphql-ws client per subgraph. */
 export interface UpstreamPool {
   /** Subscribes on the subgraph's shared connection; returns the unsubscribe function. */
   subscribe(serviceName: string, payload: SubscribePayload, sink: Sink<ExecutionResult>): () => void;

@@ -19,7 +19,7 @@ import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type In
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
-import { getOperationAST, parse } from 'graphql';
+import { OperationTypeNode, getOperationAST, parse } from 'graphql';
 
 /** The fetch shape RemoteGraphQLDataSource calls. */
 export type Fetcher = RemoteGraphQLDataSource['fetcher'];
@@ -53,6 +53,11 @@ export class SubgraphTimeoutError extends Error {}
 /** Error codes of a connection the peer closed or reset. */
 const PEER_CLOSED_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
+/** What a failed fetch rejects with: the error itself, or an Error carrying a non-error reason. */
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(`the subgraph request failed: ${String(reason)}`);
+}
+
 function responseOf(url: string, res: IncomingMessage, body: Buffer): FetcherResponse {
   const headers = new Headers();
   for (const [k, v] of Object.entries(res.headers)) {
@@ -82,7 +87,7 @@ export function isSafeToResend(method: string, body: string | undefined): boolea
         const { query, operationName } = (r ?? {}) as { query?: unknown; operationName?: unknown };
         if (typeof query !== 'string') return false;
         const op = getOperationAST(parse(query), typeof operationName === 'string' ? operationName : undefined);
-        return op?.operation === 'query';
+        return op?.operation === OperationTypeNode.QUERY;
       })
     );
   } catch {
@@ -105,7 +110,7 @@ export function createSubgraphFetcher({ timeoutMs, idleTimeoutMs = DEFAULT_IDLE_
     new Promise<FetcherResponse>((resolve, reject) => {
       if (closed) return reject(new Error('the gateway is stopping'));
       const signal = init.signal as AbortSignal | undefined;
-      if (signal?.aborted) return reject(signal.reason);
+      if (signal?.aborted) return reject(asError(signal.reason));
       const target = new URL(url);
       const https = target.protocol === 'https:';
       const method = (init.method ?? 'GET').toUpperCase();
@@ -122,7 +127,7 @@ export function createSubgraphFetcher({ timeoutMs, idleTimeoutMs = DEFAULT_IDLE_
       const fail = (err: unknown) => {
         if (settled) return;
         done();
-        reject(err);
+        reject(asError(err));
       };
 
       /** Sends the request; `fresh` sends it on a new connection that is closed after the answer. */

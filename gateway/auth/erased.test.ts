@@ -143,8 +143,8 @@ describe('an erased user', () => {
 describe('a token whose subject is not a user', () => {
   it('is refused with 401 for reads and writes', async () => {
     const ghosts = {
-      'unknown id': await t.token({ sub: '0123456789abcdef01234567', roles: ['organizer'], scopes: [...ROLE_SCOPES.organizer] }),
-      'not an id': await t.token({ sub: 'user-1', roles: ['organizer'], scopes: [...ROLE_SCOPES.organizer] }),
+      'unknown id': await t.token({ sub: '0123456789abcdef01234567', roles: ['organizer'], scopes: [...ROLE_SCOPES.organizer!] }),
+      'not an id': await t.token({ sub: 'user-1', roles: ['organizer'], scopes: [...ROLE_SCOPES.organizer!] }),
     };
     const before = await t.stack.subgraphs.people.conn.db!.collection('api_clients').countDocuments({});
     for (const [what, token] of Object.entries(ghosts)) {

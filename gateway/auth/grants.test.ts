@@ -31,7 +31,7 @@ const clients = () => t.stack.subgraphs.people.conn.db!.collection('api_clients'
 beforeAll(async () => {
   t = await startE2E();
   base = t.url.replace(/\/graphql$/, '');
-  organizer = await t.token({ sub: DEMO_USERS.organizer, roles: ['organizer'], scopes: [...ROLE_SCOPES.organizer] });
+  organizer = await t.token({ sub: DEMO_USERS.organizer, roles: ['organizer'], scopes: [...ROLE_SCOPES.organizer!] });
 });
 afterAll(async () => {
   await t?.stop();

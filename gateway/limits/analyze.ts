@@ -13,7 +13,7 @@
  * Fragments are expanded where they are spread, and evaluated once each (no blow-up on
  * fragments spread many times).
  */
-import { Kind, getNamedType, isListType, isNonNullType, isObjectType, isInterfaceType, valueFromASTUntyped, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLCompositeType, type GraphQLOutputType, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import { Kind, OperationTypeNode, getNamedType, isListType, isNonNullType, isObjectType, isInterfaceType, valueFromASTUntyped, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLCompositeType, type GraphQLOutputType, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -117,8 +117,8 @@ export function analyzeOperation(schema: GraphQLSchema | undefined, document: Do
     return { depth: child.depth + 1, aliases: alias + child.aliases, cost: multiplier * (1 + child.cost) };
   }
 
-  const root = schema ? (operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType()) : undefined;
+  const root = schema ? (operation.operation === OperationTypeNode.QUERY ? schema.getQueryType() : operation.operation === OperationTypeNode.MUTATION ? schema.getMutationType() : schema.getSubscriptionType()) : undefined;
   const m = measureSet(operation.selectionSet, root ?? undefined, false);
-  const writes = operation.operation === 'mutation' ? operation.selectionSet.selections.length * MUTATION_FIELD_COST : 0;
+  const writes = operation.operation === OperationTypeNode.MUTATION ? operation.selectionSet.selections.length * MUTATION_FIELD_COST : 0;
   return { operation, depth: m.depth, aliases: m.aliases, cost: m.cost + writes };
 }

@@ -73,7 +73,7 @@ export function createMemoryRateLimiter({ now = Date.now, maxKeys = 50_000 }: Me
   const running = new Map<string, number>();
 
   return {
-    async consume(key, tier, units) {
+    consume(key, tier, units) {
       const t = now();
       const perMs = tier.perMinute / 60_000;
       const b = buckets.get(key);
@@ -82,24 +82,27 @@ export function createMemoryRateLimiter({ now = Date.now, maxKeys = 50_000 }: Me
       const untilFull = Math.ceil((tier.burst - tokensAfter) / perMs);
       if (untilFull > 0) buckets.set(key, { tokens: tokensAfter, at: t }, { ttl: untilFull });
       else buckets.delete(key);
-      return decision;
+      return Promise.resolve(decision);
     },
-    async acquire(key, limit) {
+    acquire(key, limit) {
       const n = running.get(key) ?? 0;
-      if (n >= limit) return null;
+      if (n >= limit) return Promise.resolve(null);
       running.set(key, n + 1);
       let released = false;
-      return async () => {
-        if (released) return;
-        released = true;
-        const left = (running.get(key) ?? 1) - 1;
-        if (left <= 0) running.delete(key);
-        else running.set(key, left);
-      };
+      return Promise.resolve(() => {
+        if (!released) {
+          released = true;
+          const left = (running.get(key) ?? 1) - 1;
+          if (left <= 0) running.delete(key);
+          else running.set(key, left);
+        }
+        return Promise.resolve();
+      });
     },
-    async close() {
+    close() {
       buckets.clear();
       running.clear();
+      return Promise.resolve();
     },
   };
 }

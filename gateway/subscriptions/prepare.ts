@@ -4,7 +4,7 @@
  * over the supergraph, and compute the dedup key.
  */
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, getOperationAST, getVariableValues, print, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, OperationTypeNode, getOperationAST, getVariableValues, print, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
 import type { Logger } from '../../platform/logger.js';
 import type { Principal } from '../../platform/principal.js';
@@ -70,15 +70,16 @@ export async function prepareSubscription(
   const operationName = payload.operationName ?? undefined;
   const operation = getOperationAST(document, operationName);
   if (!operation) return [codedError('BAD_USER_INPUT', 'The operation to run could not be determined', 'Pass operationName for a document with several operations')];
-  if (operation.operation !== 'subscription') return [codedError('BAD_USER_INPUT', 'Only subscriptions are served over WebSocket', 'Send queries and mutations over HTTP')];
+  if (operation.operation !== OperationTypeNode.SUBSCRIPTION) return [codedError('BAD_USER_INPUT', 'Only subscriptions are served over WebSocket', 'Send queries and mutations over HTTP')];
 
   const coerced = getVariableValues(state.apiGraphQLSchema, operation.variableDefinitions ?? [], payload.variables ?? {});
   if (coerced.errors) return coerced.errors.map((e) => schemaError(e, 'BAD_USER_INPUT'));
   const variables = coerced.coerced;
 
   const authorized = authorize ? await authorize({ principal, document, operationName, variables }) : { document };
-  if (Array.isArray(authorized)) return authorized.map((e) => formatError(e, 'FORBIDDEN'));
-  const { document: allowed, complete } = authorized as Authorized;
+  // A refusal is a list of errors; Array.isArray does not narrow a readonly list, `in` does.
+  if (!('document' in authorized)) return authorized.map((e) => formatError(e, 'FORBIDDEN'));
+  const { document: allowed, complete } = authorized;
 
   let plan;
   try {

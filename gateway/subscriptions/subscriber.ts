@@ -92,14 +92,14 @@ export class ClientSubscription implements Subscriber, AsyncIterableIterator<nev
     });
   }
 
-  async return(): Promise<IteratorResult<never>> {
+  return(): Promise<IteratorResult<never>> {
     const leave = this.leave;
     this.leave = undefined;
     this.outcome ??= {};
     leave?.();
     this.settle();
     this.onFinished(this);
-    return { done: true, value: undefined };
+    return Promise.resolve({ done: true, value: undefined });
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<never> {

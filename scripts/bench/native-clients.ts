@@ -212,7 +212,13 @@ export async function startNativeClients(opts: {
         await rm(file, { force: true });
       }
     },
-    stats: async () => Object.fromEntries((await request('STATS', 'STATS')).split(' ').map((kv) => [kv.split('=')[0], Number(kv.split('=')[1])])),
+    stats: async () =>
+      Object.fromEntries(
+        (await request('STATS', 'STATS')).split(' ').map((kv): [string, number] => {
+          const [key = '', value] = kv.split('=');
+          return [key, Number(value)];
+        }),
+      ),
     stop,
   };
 }

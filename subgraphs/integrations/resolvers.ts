@@ -14,7 +14,9 @@ import type { ConnectorService } from './service.js';
 import type { SyncJobService } from './sync-jobs.js';
 import type { RevealedSubscription, WebhookService } from './webhooks.js';
 
-type Args = Record<string, any>;
+/** Field arguments as GraphQL hands them over (validated by the services); typed where the schema's non-null types are relied on. */
+type Args = Record<string, unknown>;
+type InputArgs = Args & { input: Record<string, unknown> };
 type Ctx = IntegrationsContext;
 const id = (doc: { _id: { toHexString(): string } }): string => doc._id.toHexString();
 const stub = (typename: string, oid: { toHexString(): string } | null) => (oid ? { __typename: typename, id: oid.toHexString() } : null);
@@ -40,29 +42,29 @@ export function createIntegrationsResolvers({ connectors, syncJobs: jobs, webhoo
   return {
     ...scalarResolvers,
     Query: {
-      syncJob: async (_: unknown, a: Args, ctx: Ctx) => jobs.get(ctx.principal, await ctx.loaders.syncJob.load(a.id)),
-      syncJobs: (_: unknown, a: Args, ctx: Ctx) => jobs.list(ctx.principal, a as PageArgs),
-      connector: async (_: unknown, a: Args, ctx: Ctx) => connectors.get(ctx.principal, await ctx.loaders.connector.load(a.id)),
-      connectors: (_: unknown, a: Args, ctx: Ctx) => connectors.list(ctx.principal, a as PageArgs),
-      webhookSubscriptions: (_: unknown, a: Args, ctx: Ctx) => webhooks.list(ctx.principal, a as PageArgs),
-      webhookDeliveries: (_: unknown, a: Args, ctx: Ctx) => webhooks.deliveries(ctx.principal, a as PageArgs & { subscriptionId: unknown }),
+      syncJob: async (_: unknown, a: { id: string }, ctx: Ctx) => jobs.get(ctx.principal, await ctx.loaders.syncJob.load(a.id)),
+      syncJobs: (_: unknown, a: PageArgs & Args, ctx: Ctx) => jobs.list(ctx.principal, a),
+      connector: async (_: unknown, a: { id: string }, ctx: Ctx) => connectors.get(ctx.principal, await ctx.loaders.connector.load(a.id)),
+      connectors: (_: unknown, a: PageArgs & Args, ctx: Ctx) => connectors.list(ctx.principal, a),
+      webhookSubscriptions: (_: unknown, a: PageArgs & Args, ctx: Ctx) => webhooks.list(ctx.principal, a),
+      webhookDeliveries: (_: unknown, a: PageArgs & { subscriptionId: unknown }, ctx: Ctx) => webhooks.deliveries(ctx.principal, a),
     },
     Mutation: {
-      createConnector: (_: unknown, a: Args, ctx: Ctx) => connectors.create(ctx.principal, a.input),
-      updateConnector: (_: unknown, a: Args, ctx: Ctx) => connectors.update(ctx.principal, a.id, a.input),
+      createConnector: (_: unknown, a: InputArgs, ctx: Ctx) => connectors.create(ctx.principal, a.input),
+      updateConnector: (_: unknown, a: InputArgs, ctx: Ctx) => connectors.update(ctx.principal, a.id, a.input),
       pauseConnector: (_: unknown, a: Args, ctx: Ctx) => connectors.pause(ctx.principal, a.id),
       resumeConnector: (_: unknown, a: Args, ctx: Ctx) => connectors.resume(ctx.principal, a.id),
       deleteConnector: (_: unknown, a: Args, ctx: Ctx) => connectors.remove(ctx.principal, a.id),
       startSyncJob: async (_: unknown, a: Args, ctx: Ctx) => changedJob(ctx, await jobs.start(ctx.principal, a.connectorId, a.kind)),
       cancelSyncJob: async (_: unknown, a: Args, ctx: Ctx) => changedJob(ctx, await jobs.cancel(ctx.principal, a.id)),
-      reportSyncProgress: async (_: unknown, a: Args, ctx: Ctx) => changedJob(ctx, await jobs.report(ctx.principal, a as { jobId: unknown; processed: unknown })),
-      createWebhookSubscription: (_: unknown, a: Args, ctx: Ctx) => webhooks.create(ctx.principal, a.input),
-      updateWebhookSubscription: (_: unknown, a: Args, ctx: Ctx) => webhooks.update(ctx.principal, a.id, a.input),
+      reportSyncProgress: async (_: unknown, a: Args & { jobId: unknown; processed: unknown }, ctx: Ctx) => changedJob(ctx, await jobs.report(ctx.principal, a)),
+      createWebhookSubscription: (_: unknown, a: InputArgs, ctx: Ctx) => webhooks.create(ctx.principal, a.input),
+      updateWebhookSubscription: (_: unknown, a: InputArgs, ctx: Ctx) => webhooks.update(ctx.principal, a.id, a.input),
       deleteWebhookSubscription: (_: unknown, a: Args, ctx: Ctx) => webhooks.remove(ctx.principal, a.id),
     },
     Subscription: {
       syncProgress: {
-        subscribe: (_: unknown, a: Args, ctx: Ctx) => {
+        subscribe: (_: unknown, a: { jobId: string; after?: string | null }, ctx: Ctx) => {
           requireReadIntegrations(ctx.principal);
           const jobId = toObjectId(a.jobId, 'jobId').toHexString();
           return mapIterator(live.subscribe(syncTopic(jobId), a.after), (rec) => {
@@ -100,7 +102,7 @@ export function createIntegrationsResolvers({ connectors, syncJobs: jobs, webhoo
         requireReadIntegrations(ctx.principal);
         return ctx.loaders.connectorsByEvent.load(e.id);
       },
-      syncJobs: (e: { id: string }, a: Args, ctx: Ctx) => jobs.forEvent(ctx.principal, ctx.loaders, e.id, a as PageArgs),
+      syncJobs: (e: { id: string }, a: PageArgs, ctx: Ctx) => jobs.forEvent(ctx.principal, ctx.loaders, e.id, a),
     },
   };
 }

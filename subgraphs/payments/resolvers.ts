@@ -12,7 +12,8 @@ import type { InvoiceDoc, LineItem, PaymentDoc, RefundDoc } from './models.js';
 import { canReadPayment, requireReadPayment } from './access.js';
 import type { PaymentsService } from './service.js';
 
-type Args = Record<string, any>;
+/** Field arguments as GraphQL hands them over (validated by the service); typed where the schema's non-null types are relied on. */
+type Args = Record<string, unknown>;
 const id = (doc: { _id: { toHexString(): string } }): string => doc._id.toHexString();
 const money = (amount: number, currency: string) => ({ amount, currency });
 
@@ -33,11 +34,11 @@ export function createPaymentsResolvers({ service: svc, live }: PaymentsResolver
   return {
     ...scalarResolvers,
     Query: {
-      payment: async (_: unknown, a: Args, ctx: PaymentsContext) => svc.get(ctx.principal, await ctx.loaders.payment.load(a.id)),
-      payments: (_: unknown, a: Args, ctx: PaymentsContext) => svc.list(ctx.principal, a as PageArgs),
+      payment: async (_: unknown, a: { id: string }, ctx: PaymentsContext) => svc.get(ctx.principal, await ctx.loaders.payment.load(a.id)),
+      payments: (_: unknown, a: PageArgs & Args, ctx: PaymentsContext) => svc.list(ctx.principal, a),
     },
     Mutation: {
-      createPayment: (_: unknown, a: Args, ctx: PaymentsContext) => svc.create(ctx.principal, a.input, { correlationId: ctx.correlationId }),
+      createPayment: (_: unknown, a: { input: Record<string, unknown> }, ctx: PaymentsContext) => svc.create(ctx.principal, a.input, { correlationId: ctx.correlationId }),
       markPaymentProcessing: (_: unknown, a: Args, ctx: PaymentsContext) => svc.markProcessing(ctx.principal, a.id),
       markPaymentSucceeded: (_: unknown, a: Args, ctx: PaymentsContext) => svc.markSucceeded(ctx.principal, a.id, a.providerRef),
       markPaymentFailed: (_: unknown, a: Args, ctx: PaymentsContext) => svc.markFailed(ctx.principal, a.id, a.reason),
@@ -45,7 +46,7 @@ export function createPaymentsResolvers({ service: svc, live }: PaymentsResolver
     },
     Subscription: {
       paymentStatusChanged: {
-        subscribe: (_: unknown, a: Args, ctx: PaymentsContext) => {
+        subscribe: (_: unknown, a: { registrationId: string; after?: string | null }, ctx: PaymentsContext) => {
           requireAuthenticated(ctx.principal);
           const registrationId = toObjectId(a.registrationId, 'registrationId').toHexString();
           return mapIterator(live.subscribe(paymentTopic(registrationId), a.after), (rec) => {

@@ -4,11 +4,13 @@ import type { PageArgs } from '../kit/pagination.js';
 import type { ActorService } from './actors.js';
 import type { ApiClientService } from './api-clients.js';
 import type { PeopleContext } from './loaders.js';
-import type { ApiClientDoc, OrganizationDoc, UserDoc } from './models.js';
+import type { ApiClientDoc, ConsentPurpose, OrganizationDoc, UserDoc } from './models.js';
 import { requireSeeEmail, requireSeePrivate } from './access.js';
 import type { PeopleService } from './service.js';
 
-type Args = Record<string, any>;
+/** Field arguments as GraphQL hands them over (validated by the services); typed where the schema's non-null types are relied on. */
+type Args = Record<string, unknown>;
+type InputArgs = Args & { input: Record<string, unknown> };
 const id = (doc: { _id: { toHexString(): string } }): string => doc._id.toHexString();
 
 /** A user as resolved from an entity representation: the document plus the fields the gateway passed. */
@@ -45,26 +47,26 @@ export function createPeopleResolvers({ people, apiClients: clients, actors }: P
         const me = people.meId(ctx.principal);
         return me ? ctx.loaders.user.load(me) : null;
       },
-      user: (_: unknown, a: Args, ctx: PeopleContext) => ctx.loaders.user.load(a.id),
-      users: (_: unknown, a: Args, ctx: PeopleContext) => people.listUsers(ctx.principal, a as PageArgs),
-      organization: (_: unknown, a: Args, ctx: PeopleContext) => ctx.loaders.organization.load(a.id),
-      apiClients: (_: unknown, a: Args, ctx: PeopleContext) => clients.list(ctx.principal, a as PageArgs),
+      user: (_: unknown, a: { id: string }, ctx: PeopleContext) => ctx.loaders.user.load(a.id),
+      users: (_: unknown, a: PageArgs, ctx: PeopleContext) => people.listUsers(ctx.principal, a),
+      organization: (_: unknown, a: { id: string }, ctx: PeopleContext) => ctx.loaders.organization.load(a.id),
+      apiClients: (_: unknown, a: PageArgs, ctx: PeopleContext) => clients.list(ctx.principal, a),
       verifyApiKey: (_: unknown, a: Args, ctx: PeopleContext) => clients.verifyApiKey(ctx.principal, a.key),
       verifyClientCredentials: (_: unknown, a: Args, ctx: PeopleContext) => clients.verifyClientCredentials(ctx.principal, a.clientId, a.clientSecret),
       userStatus: (_: unknown, a: Args, ctx: PeopleContext) => actors.userStatus(ctx.principal, a.id),
     },
     Mutation: {
-      createUser: (_: unknown, a: Args, ctx: PeopleContext) => people.createUser(ctx.principal, a.input),
-      updateUser: (_: unknown, a: Args, ctx: PeopleContext) => people.updateUser(ctx.principal, a.id, a.input),
-      updateProfile: (_: unknown, a: Args, ctx: PeopleContext) => people.updateProfile(ctx.principal, a.id, a.input),
-      updatePreferences: (_: unknown, a: Args, ctx: PeopleContext) => people.updatePreferences(ctx.principal, a.id, a.input),
-      setConsent: (_: unknown, a: Args, ctx: PeopleContext) => people.setConsent(ctx.principal, a.userId, a.purpose, a.granted),
+      createUser: (_: unknown, a: InputArgs, ctx: PeopleContext) => people.createUser(ctx.principal, a.input),
+      updateUser: (_: unknown, a: InputArgs, ctx: PeopleContext) => people.updateUser(ctx.principal, a.id, a.input),
+      updateProfile: (_: unknown, a: InputArgs, ctx: PeopleContext) => people.updateProfile(ctx.principal, a.id, a.input),
+      updatePreferences: (_: unknown, a: InputArgs, ctx: PeopleContext) => people.updatePreferences(ctx.principal, a.id, a.input),
+      setConsent: (_: unknown, a: Args & { purpose: ConsentPurpose }, ctx: PeopleContext) => people.setConsent(ctx.principal, a.userId, a.purpose, a.granted),
       assignRoles: (_: unknown, a: Args, ctx: PeopleContext) => people.assignRoles(ctx.principal, a.userId, a.roles),
-      createOrganization: (_: unknown, a: Args, ctx: PeopleContext) => people.createOrganization(ctx.principal, a.input),
+      createOrganization: (_: unknown, a: InputArgs, ctx: PeopleContext) => people.createOrganization(ctx.principal, a.input),
       requestDataExport: (_: unknown, a: Args, ctx: PeopleContext) => people.exportData(ctx.principal, a.userId),
       eraseUser: (_: unknown, a: Args, ctx: PeopleContext) => people.eraseUser(ctx.principal, a.userId),
-      createApiClient: (_: unknown, a: Args, ctx: PeopleContext) => clients.create(ctx.principal, a.input),
-      updateApiClient: (_: unknown, a: Args, ctx: PeopleContext) => clients.update(ctx.principal, a.id, a.input),
+      createApiClient: (_: unknown, a: InputArgs, ctx: PeopleContext) => clients.create(ctx.principal, a.input),
+      updateApiClient: (_: unknown, a: InputArgs, ctx: PeopleContext) => clients.update(ctx.principal, a.id, a.input),
       revokeApiClient: (_: unknown, a: Args, ctx: PeopleContext) => clients.revoke(ctx.principal, a.id),
     },
     User: {

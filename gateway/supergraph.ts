@@ -12,8 +12,6 @@ import { DEFAULT_SUPPORTED_SUPERGRAPH_FEATURES, Supergraph } from '@apollo/feder
 import { describeRequirement, mergeRequirements, type AccessRequirement } from './access.js';
 import { subgraphEnvName } from './config.js';
 
-export type { AccessRequirement } from './access.js';
-
 /** A subgraph of the supergraph and the URL the gateway reaches it at. */
 export interface SubgraphEndpoint {
   name: string;

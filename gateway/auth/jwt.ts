@@ -112,7 +112,7 @@ function checkClaimTypes(payload: JWTPayload): void {
 }
 
 /** Turns verified claims into the principal; unknown scopes are dropped, claims of the wrong type refused. */
-export function principalFromClaims(payload: JWTPayload): Principal {
+function principalFromClaims(payload: JWTPayload): Principal {
   checkClaimTypes(payload);
   const kindClaim = payload.kind ?? 'user';
   if (kindClaim !== 'user' && kindClaim !== 'partner' && kindClaim !== 'internal') throw invalid(`unknown principal kind '${typeof kindClaim === 'string' ? kindClaim : JSON.stringify(kindClaim)}'`);

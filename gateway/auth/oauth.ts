@@ -23,7 +23,7 @@ import type { UserStatusVerifier } from './users.js';
 export const TOKEN_PATH = '/oauth/token';
 
 /** RFC 6749 §5.2 error codes used by this endpoint. */
-export type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_scope' | 'temporarily_unavailable';
+type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_scope' | 'temporarily_unavailable';
 
 class OAuthError extends Error {
   constructor(readonly error: OAuthErrorCode, readonly status: number, description: string, readonly headers: Record<string, string> = {}) {

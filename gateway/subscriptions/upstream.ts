@@ -13,7 +13,7 @@ import type { Logger } from '../../platform/logger.js';
 import type { Principal, PrincipalSigner } from '../../platform/principal.js';
 
 /** The principal the gateway presents on its connections to subgraphs. */
-export const GATEWAY_PRINCIPAL: Principal = Object.freeze({ kind: 'internal', sub: 'gateway', scopes: ['admin'], roles: [] });
+const GATEWAY_PRINCIPAL: Principal = Object.freeze({ kind: 'internal', sub: 'gateway', scopes: ['admin'], roles: [] });
 
 /** Options of `createUpstreamPool`. */
 export interface UpstreamPoolOptions {

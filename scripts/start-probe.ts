@@ -70,7 +70,7 @@ export interface Running {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export interface SpawnOptions {
+interface SpawnOptions {
   /** Node.js arguments that run the product; default `--import tsx scripts/start.ts` (what `npm start` runs). */
   args?: string[];
   /** Working directory; default the repository root. */

@@ -101,15 +101,16 @@ export function createRequestOutcomes(): RequestOutcomes {
   const requestErrorsOnly = new WeakSet<IncomingMessage>();
   return {
     plugin: {
-      async requestDidStart() {
-        return {
-          async willSendResponse(rc) {
+      requestDidStart() {
+        return Promise.resolve({
+          willSendResponse(rc) {
             const body = rc.response.body;
             const result = body.kind === 'single' ? body.singleResult : body.initialResult;
             const req = rc.contextValue.req;
             if (req && result.data === undefined && rc.errors?.length && rc.errors.every(isRequestError)) requestErrorsOnly.add(req);
+            return Promise.resolve();
           },
-        };
+        });
       },
     },
     requestErrorsOnly: (req) => requestErrorsOnly.has(req),
@@ -136,7 +137,7 @@ export async function answerGraphQL({ apollo, outcomes, req, res, body, ctx }: A
   const url = new URL(req.url ?? '/', 'http://localhost');
   const result = await apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
-    context: async () => ctx,
+    context: () => Promise.resolve(ctx),
   });
   const out: Record<string, string> = { [CORRELATION_HEADER]: ctx.correlationId };
   for (const [k, v] of result.headers) out[k] = v;

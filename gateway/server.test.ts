@@ -14,11 +14,11 @@ function testExtension(schemas: GraphQLSchema[]): GatewayExtension {
   return {
     name: 'test-auth',
     httpRoutes: [
-      async (req, res, { correlationId }) => {
-        if (req.url !== '/hello') return false;
+      (req, res, { correlationId }) => {
+        if (req.url !== '/hello') return Promise.resolve(false);
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end(`hello ${correlationId}`);
-        return true;
+        return Promise.resolve(true);
       },
     ],
     buildContext(ctx, req, res) {
@@ -153,7 +153,7 @@ describe('gateway over two subgraphs', () => {
   it('suggests field names ("Did you mean …?") only to callers an extension lets see the schema', async () => {
     const anonymous = await post(gw.url, '{ produc(id: "p1") { id } }');
     expect(anonymous.body.errors![0]!.message).toBe('Cannot query field "produc" on type "Query".');
-    expect(anonymous.body.errors![0]!.extensions!.message).toBe('Cannot query field "produc" on type "Query".');
+    expect(anonymous.body.errors![0]!.extensions.message).toBe('Cannot query field "produc" on type "Query".');
     const user = await post(gw.url, '{ produc(id: "p1") { id } }', { headers: { 'x-test-user': 'u-1' } });
     expect(user.body.errors![0]!.message).toBe('Cannot query field "produc" on type "Query". Did you mean "product"?');
   });

@@ -34,7 +34,7 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const userToken = (i: number, scopes: string[] = [...ROLE_SCOPES.attendee]) => t.token({ sub: USER(i), roles: ['attendee'], scopes });
+const userToken = (i: number, scopes: string[] = [...ROLE_SCOPES.attendee!]) => t.token({ sub: USER(i), roles: ['attendee'], scopes });
 
 /** Reads user `i` as the token's holder and answers the response. */
 const readUser = (i: number, token: string) => t.gql(EMAIL_OF, { id: USER(i) }, { token });

@@ -78,7 +78,7 @@ describe('creating credentials', () => {
 
 describe("an organizer's key", () => {
   let key: { id: string; clientId: string; apiKey: string; clientSecret: string };
-  const partnerScopes = ROLE_SCOPES.organizer;
+  const partnerScopes = ROLE_SCOPES.organizer!;
 
   beforeAll(async () => {
     const res = await t.gql(CREATE, { input: { name: 'Door app', scopes: [...partnerScopes] } }, { token: organizer });

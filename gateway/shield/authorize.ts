@@ -101,7 +101,7 @@ export async function authorizeDocument(
   if (denials.length === 0) return { original: document, document, denials, errors: [] };
 
   const operation = selectOperation(document, operationName);
-  const paths = operation ? pathsOf(document, operation, new Set(denials.map((d) => d.node))) : new Map();
+  const paths = operation ? pathsOf(document, operation, new Set(denials.map((d) => d.node))) : new Map<FieldNode, (string | number)[][]>();
   for (const d of denials) d.paths = paths.get(d.node) ?? [];
   const errors = denials.flatMap((d) => d.paths.map((path) => new GraphQLError(d.error.message, { nodes: [d.node], path, extensions: d.error.extensions })));
   return { original: document, document: pruneDocument(document, new Set(denials.map((d) => d.node)), operationName), denials, errors };

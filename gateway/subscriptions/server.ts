@@ -186,7 +186,7 @@ export function createSubscriptionServer(opts: SubscriptionServerOptions): Subsc
         close: (code, reason) => socket.close(code, reason),
         onMessage: (cb) =>
           socket.on('message', (data) => {
-            cb(String(data)).catch((err: unknown) => {
+            cb(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8')).catch((err: unknown) => {
               logger.error({ err }, 'subscription message handling failed');
               socket.close(4500, 'Internal server error');
             });

@@ -11,7 +11,7 @@ import { PRINCIPAL_HEADER, type Principal, type PrincipalSigner } from '../../pl
 /** Where the per-event fetches of a subscription go, and as whom. */
 export interface FetchSources {
   /** Data sources per subgraph name for the fetches of a per-event plan. */
-  serviceMap(): Record<string, GraphQLDataSource<any>>;
+  serviceMap(): Record<string, GraphQLDataSource>;
   /** The context one event's execution hands to the data sources (it carries the caller). */
   contextFor(principal: Principal, correlationId: string): Record<string, unknown>;
 }
@@ -43,8 +43,9 @@ export function createStandaloneSources({ subgraphs, signer, fetcher }: Standalo
       async willSendRequest({ request, context }) {
         const headers = request.http?.headers;
         if (!headers) return;
-        headers.set(CORRELATION_HEADER, context.correlationId ?? randomUUID());
-        headers.set(PRINCIPAL_HEADER, await signer.sign(context.principal));
+        const { correlationId, principal } = context as StandaloneContext;
+        headers.set(CORRELATION_HEADER, correlationId ?? randomUUID());
+        headers.set(PRINCIPAL_HEADER, await signer.sign(principal));
       },
     });
   }

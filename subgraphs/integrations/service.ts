@@ -36,9 +36,9 @@ export function createConnectorService({ models: m }: ConnectorServiceOptions) {
   return {
     existing,
 
-    async get(p: Principal, connector: ConnectorDoc | null): Promise<ConnectorDoc | null> {
+    get(p: Principal, connector: ConnectorDoc | null): Promise<ConnectorDoc | null> {
       requireReadIntegrations(p);
-      return connector;
+      return Promise.resolve(connector);
     },
 
     list(p: Principal, args: PageArgs & { kind?: unknown }): Promise<Page<ConnectorDoc>> {
@@ -56,7 +56,7 @@ export function createConnectorService({ models: m }: ConnectorServiceOptions) {
       const eventId = optionalId(input.eventId, 'input.eventId');
       const sessionId = optionalId(input.sessionId, 'input.sessionId');
       const doc = await withDbErrors(() => m.Connector.create({ kind, name, status: 'ACTIVE', config, mapping, eventId, sessionId }));
-      return doc.toObject() as ConnectorDoc;
+      return doc.toObject();
     },
 
     async update(p: Principal, id: unknown, input: Record<string, unknown>): Promise<ConnectorDoc> {

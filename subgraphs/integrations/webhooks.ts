@@ -68,9 +68,9 @@ export function createWebhookService({ models: m }: WebhookServiceOptions) {
   }
 
   return {
-    async get(p: Principal, sub: WebhookSubscriptionDoc | null): Promise<WebhookSubscriptionDoc | null> {
+    get(p: Principal, sub: WebhookSubscriptionDoc | null): Promise<WebhookSubscriptionDoc | null> {
       requireReadIntegrations(p);
-      return sub;
+      return Promise.resolve(sub);
     },
 
     list(p: Principal, page: PageArgs): Promise<Page<WebhookSubscriptionDoc>> {

@@ -9,6 +9,9 @@ import { GraphQLError } from 'graphql';
 import { paramsFromUrl, type GraphQLParams, type OperationParser, type ParsedOperation } from './operation.js';
 import type { GatewayContext, GatewayExtension, OperationAdmission } from './types.js';
 
+/** True for the body of a batched request (an array of operations). */
+const isBatch = (params: OperationAdmission['params']): params is readonly unknown[] => Array.isArray(params);
+
 /** Runs the admission hooks of a gateway's plugins. */
 export interface Admissions {
   /** Runs `onParams`, the parse and `onOperation` for one operation; throws the error that refuses it, after every plugin's `onRefused`. */
@@ -31,8 +34,8 @@ export interface AdmissionsOptions {
 
 /** Creates the runner. Operations are parsed before execution only when a plugin has `onOperation`. */
 export function createAdmissions({ extensions, parser }: AdmissionsOptions): Admissions {
-  const parsesFirst = extensions.some((e) => e.onOperation);
-  const readsParams = parsesFirst || extensions.some((e) => e.onParams);
+  const parsesFirst = extensions.some((e) => e.onOperation !== undefined);
+  const readsParams = parsesFirst || extensions.some((e) => e.onParams !== undefined);
 
   async function run(ctx: GatewayContext, admission: OperationAdmission, before?: () => Promise<void>): Promise<ParsedOperation | undefined> {
     try {
@@ -40,8 +43,8 @@ export function createAdmissions({ extensions, parser }: AdmissionsOptions): Adm
       if (!readsParams) return undefined;
       for (const e of extensions) await e.onParams?.(admission, ctx);
       const { params } = admission;
-      if (!parsesFirst || Array.isArray(params)) return undefined;
-      const operation = parser.parse(params as GraphQLParams);
+      if (!parsesFirst || isBatch(params)) return undefined;
+      const operation = parser.parse(params);
       admission.operation = operation;
       if (operation) ctx.operation = operation;
       for (const e of extensions) await e.onOperation?.(admission, ctx);
@@ -56,7 +59,7 @@ export function createAdmissions({ extensions, parser }: AdmissionsOptions): Adm
     admit: (ctx, admission) => run(ctx, admission),
     admitRequest(ctx, req, res, body) {
       const admission: OperationAdmission = {
-        params: (body ?? {}) as GraphQLParams,
+        params: body ?? {},
         transport: 'http',
         setHeaders: (headers) => {
           for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);

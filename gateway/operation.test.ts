@@ -35,15 +35,17 @@ function observer(seen: Seen, readsOperation: boolean): GatewayExtension {
       : {}),
     apolloPlugins: [
       {
-        async requestDidStart() {
-          return {
-            async parsingDidStart() {
+        requestDidStart() {
+          return Promise.resolve({
+            parsingDidStart() {
               seen.apolloParses++;
+              return Promise.resolve();
             },
-            async didResolveOperation(rc) {
+            didResolveOperation(rc) {
               seen.executed.push(rc.document);
+              return Promise.resolve();
             },
-          };
+          });
         },
       },
     ],

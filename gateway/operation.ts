@@ -171,21 +171,22 @@ export function createDocumentPlugin({ parser, introspection }: DocumentPluginOp
   }
 
   return {
-    async requestDidStart() {
-      return {
-        async didResolveSource(rc) {
+    requestDidStart() {
+      return Promise.resolve({
+        didResolveSource(rc) {
           const shared = rc.contextValue.operation;
           let document = shared?.source === rc.source ? shared.document : undefined;
           if (!document) {
             try {
               document = parser.document(rc.source);
             } catch {
-              return;
+              return Promise.resolve();
             }
           }
           if (isValid(rc.schema, document)) (rc as unknown as Mutable<GraphQLRequestContext<GatewayContext>>).document = document;
+          return Promise.resolve();
         },
-      };
+      });
     },
   };
 }

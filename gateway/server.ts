@@ -130,7 +130,7 @@ export async function createGateway(opts: GatewayOptions): Promise<GatewayServer
   const admissions = createAdmissions({ extensions, parser });
   const introspection = config.introspection || extensions.some((e) => e.gatesIntrospection);
 
-  const schemaDeciders = extensions.filter((e) => e.revealsSchema);
+  const schemaDeciders = extensions.filter((e) => e.revealsSchema !== undefined);
   /** Whether error messages may suggest schema names to this caller (introspection is open to them). */
   const revealsSchema = (principal: Principal): boolean =>
     schemaDeciders.length > 0 ? schemaDeciders.every((e) => e.revealsSchema!(principal)) : config.introspection;
@@ -159,7 +159,7 @@ export async function createGateway(opts: GatewayOptions): Promise<GatewayServer
   const getState = (): GatewayState => ({
     schema: apiSchema!,
     prepared: source.current(),
-    serviceMap: dataSources.serviceMap,
+    serviceMap: () => dataSources.serviceMap(),
     createContext,
     admitOperation: (ctx, init) => admissions.admitDetached(ctx, init),
     config,
@@ -185,7 +185,7 @@ export async function createGateway(opts: GatewayOptions): Promise<GatewayServer
     });
     const store = { correlationId, logger: log, revealSchema: revealsSchema(ANONYMOUS) };
     const refuse = (err: GraphQLError, headers?: Record<string, string>) => answerError({ req, res, err, scope: store, exposeErrors: config.exposeErrors, headers });
-    scope.run(store, () =>
+    void scope.run(store, () =>
       handle(req, res, store, refuse).catch((err: unknown) => {
         if (err instanceof HttpError) return refuse(appError(err.code, err.message, { details: err.details }));
         if (isAppError(err)) return refuse(err);

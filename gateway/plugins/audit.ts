@@ -6,7 +6,7 @@
  * (JSON, newest first).
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { OperationDefinitionNode } from 'graphql';
+import { OperationTypeNode, type OperationDefinitionNode } from 'graphql';
 import { appError, isAppError } from '../../platform/errors.js';
 import { sendError, sendJson } from '../../platform/http.js';
 import { hasScope, type Principal } from '../../platform/principal.js';
@@ -65,21 +65,24 @@ function auditRoute(audit: AuditLog, authenticator: Pick<Authenticator, 'fromHea
 export function useAudit({ audit, authenticator }: AuditOptions): GatewayExtension {
   const who = (ctx: GatewayContext) => ({ principal: ctx.principal, correlationId: ctx.correlationId });
   const apolloPlugin: ApolloServerPlugin<GatewayContext> = {
-    async requestDidStart() {
+    requestDidStart() {
       let operation: OperationDefinitionNode | undefined;
-      return {
-        async didResolveOperation(rc) {
+      return Promise.resolve({
+        didResolveOperation(rc) {
           // Taken before any other plugin swaps the document: the operation as the caller sent it.
           operation = rc.operation;
+          return Promise.resolve();
         },
-        async willSendResponse(rc) {
-          if (!operation || operation.operation !== 'mutation') return;
+        willSendResponse(rc) {
+          if (operation?.operation !== OperationTypeNode.MUTATION) return Promise.resolve();
           const body = rc.response.body;
           const errors = body.kind === 'single' ? (body.singleResult.errors ?? []) : (body.initialResult.errors ?? []);
-          const codes = [...errors.map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')), ...(rc.contextValue.deniedCodes ?? [])];
+          const codeOf = (code: unknown) => (typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR');
+          const codes = [...errors.map((e) => codeOf(e.extensions?.code)), ...(rc.contextValue.deniedCodes ?? [])];
           void auditMutation(audit, operation, rc.request.variables, who(rc.contextValue), codes);
+          return Promise.resolve();
         },
-      };
+      });
     },
   };
 
@@ -90,8 +93,9 @@ export function useAudit({ audit, authenticator }: AuditOptions): GatewayExtensi
     onRefused(error, admission, ctx) {
       // A mutation refused before it ran, once it was parsed (a rate-limit refusal is not recorded).
       const operation = admission.operation?.operation;
-      if (!operation || operation.operation !== 'mutation' || !isAppError(error) || error.extensions.code === 'RATE_LIMITED') return;
-      void auditMutation(audit, operation, undefined, who(ctx), [String(error.extensions.code)]);
+      const code = isAppError(error) ? error.extensions.code : undefined;
+      if (operation?.operation !== OperationTypeNode.MUTATION || typeof code !== 'string' || code === 'RATE_LIMITED') return;
+      void auditMutation(audit, operation, undefined, who(ctx), [code]);
     },
   };
 }

@@ -21,10 +21,10 @@ const auth = loadAuthConfig({ NODE_ENV: 'test', RATE_LIMIT_ANONYMOUS: '1/6/5', M
 const meteredRoute: GatewayExtension = {
   name: 'metered',
   httpRoutes: [
-    async (req, res) => {
-      if (req.url !== '/metered') return false;
+    (req, res) => {
+      if (req.url !== '/metered') return Promise.resolve(false);
       res.writeHead(200).end('ok');
-      return true;
+      return Promise.resolve(true);
     },
   ],
 };

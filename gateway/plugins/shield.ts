@@ -68,12 +68,12 @@ export function useShield({ introspection, onDeny = 'partial' }: ShieldOptions):
     errors.map((e) => toSpecError(e.toJSON(), e, { correlationId: ctx.correlationId }));
 
   const apolloPlugin: ApolloServerPlugin<GatewayContext> = {
-    async requestDidStart(): Promise<GraphQLRequestListener<GatewayContext>> {
+    requestDidStart(): Promise<GraphQLRequestListener<GatewayContext>> {
       let auth: Authorization | undefined;
       const complete = (rc: GraphQLRequestContext<GatewayContext>, data: Record<string, unknown> | null | undefined) =>
         completeResult(rc.schema, auth as Authorization, data, rc.request.variables, rc.operationName);
 
-      return {
+      return Promise.resolve({
         async didResolveOperation(rc) {
           auth = await authorizeDocument(rc.schema, guardFor(rc.schema), rc.document, rc.contextValue.principal, rc.operationName);
           if (auth.denials.length === 0) return;
@@ -85,28 +85,28 @@ export function useShield({ introspection, onDeny = 'partial' }: ShieldOptions):
           writable.operation = getOperationAST(auth.document, rc.operationName) ?? undefined;
         },
 
-        async responseForOperation(rc) {
-          if (!auth || auth.denials.length === 0) return null;
+        responseForOperation(rc) {
+          if (!auth || auth.denials.length === 0) return Promise.resolve(null);
           if (onDeny === 'reject') {
             const anonymous = rc.contextValue.principal.kind === 'anonymous';
-            return {
+            return Promise.resolve({
               http: { status: anonymous ? 401 : 403, headers: new HeaderMap() },
-              body: { kind: 'single', singleResult: { errors: format(rc.contextValue, auth.errors) } },
-            };
+              body: { kind: 'single' as const, singleResult: { errors: format(rc.contextValue, auth.errors) } },
+            });
           }
-          if (auth.document) return null;
+          if (auth.document) return Promise.resolve(null);
           const { data, errors } = complete(rc, {});
-          return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { data, errors: format(rc.contextValue, errors) } } };
+          return Promise.resolve({ http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single' as const, singleResult: { data, errors: format(rc.contextValue, errors) } } });
         },
 
-        async willSendResponse(rc) {
-          if (!auth || auth.denials.length === 0 || onDeny === 'reject' || !auth.document) return;
+        willSendResponse(rc) {
           const body = rc.response.body;
-          if (body.kind !== 'single') return;
+          if (!auth || auth.denials.length === 0 || onDeny === 'reject' || !auth.document || body.kind !== 'single') return Promise.resolve();
           const { data, errors } = complete(rc, body.singleResult.data);
           body.singleResult = { ...body.singleResult, data, errors: [...(body.singleResult.errors ?? []), ...format(rc.contextValue, errors)] };
+          return Promise.resolve();
         },
-      };
+      });
     },
   };
 
@@ -126,7 +126,7 @@ export function useShield({ introspection, onDeny = 'partial' }: ShieldOptions):
       const auth = await authorizeDocument(current, guardFor(current), document, principal, operationName);
       if (auth.errors.length === 0) return { document };
       if (onDeny === 'reject' || !auth.document) return auth.errors;
-      return { document: auth.document, complete: async (data) => completeResult(current, auth, data, variables, operationName) };
+      return { document: auth.document, complete: (data) => Promise.resolve(completeResult(current, auth, data, variables, operationName)) };
     },
   };
 }

@@ -9,10 +9,9 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
-import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type ValidationRule } from 'graphql';
+import { GraphQLError, Kind, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type ValidationRule } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import { appError } from '../platform/errors.js';
-import { selectOperation } from './limits/analyze.js';
 import type { GatewayContext } from './types.js';
 
 /** The GraphQL request fields of GraphQL over HTTP (and of a graphql-ws subscribe payload). */
@@ -61,6 +60,13 @@ export interface OperationParserOptions {
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** The operation a request runs (by name, or the only one). */
+export function selectOperation(document: DocumentNode, operationName?: string | null): OperationDefinitionNode | undefined {
+  const ops = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  if (operationName) return ops.find((o) => o.name?.value === operationName);
+  return ops.length === 1 ? ops[0] : undefined;
+}
 
 /** The sha256 of `extensions.persistedQuery`, when the request carries one. */
 export function persistedHash(extensions: unknown): string | undefined {

@@ -8,12 +8,14 @@ import { readBool, readInt } from '../config.js';
 
 type Env = Record<string, string | undefined>;
 
+/** The JWT secret of development and tests; refused in production. */
 export const DEV_JWT_SECRET = 'dev-jwt-secret-change-me-in-production-0123456789';
 
 /** Algorithms a token may be signed with. `none` and anything else are always refused. */
-export const SUPPORTED_ALGORITHMS = ['HS256', 'RS256', 'ES256'] as const;
-export type JwtAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
+const SUPPORTED_ALGORITHMS = ['HS256', 'RS256', 'ES256'] as const;
+type JwtAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 
+/** How bearer tokens are verified, and how the gateway signs the ones it issues. */
 export interface JwtConfig {
   /** HS256 secret: verifies HS256 tokens and signs the tokens the gateway issues. */
   secret: string;
@@ -34,9 +36,11 @@ export interface TierLimit {
   concurrency: number;
 }
 
-export const TIERS = ['anonymous', 'user', 'partner', 'internal'] as const;
+const TIERS = ['anonymous', 'user', 'partner', 'internal'] as const;
+/** A rate-limit tier: one per kind of caller. */
 export type Tier = (typeof TIERS)[number];
 
+/** The tiers' limits unless `RATE_LIMIT_<TIER>` says otherwise. */
 export const DEFAULT_TIER_LIMITS: Record<Tier, TierLimit> = {
   anonymous: { perMinute: 30, burst: 10, concurrency: 5 },
   user: { perMinute: 60, burst: 20, concurrency: 10 },
@@ -55,6 +59,7 @@ export interface OperationLimits {
   costUnit: number;
 }
 
+/** The gateway's validated security settings. */
 export interface AuthConfig {
   nodeEnv: NodeEnv;
   jwt: JwtConfig;

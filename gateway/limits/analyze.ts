@@ -15,12 +15,13 @@
  */
 import { Kind, OperationTypeNode, getNamedType, isListType, isNonNullType, isObjectType, isInterfaceType, valueFromASTUntyped, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLCompositeType, type GraphQLOutputType, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
-export const LIST_ESTIMATE = 10;
-export const MUTATION_FIELD_COST = 10;
-export const INTROSPECTION_COST = 10;
+const DEFAULT_PAGE_SIZE = 20;
+const MAX_PAGE_SIZE = 100;
+const LIST_ESTIMATE = 10;
+const MUTATION_FIELD_COST = 10;
+const INTROSPECTION_COST = 10;
 
+/** The measures of one operation. */
 export interface OperationAnalysis {
   operation: OperationDefinitionNode;
   depth: number;
@@ -36,13 +37,6 @@ interface Measure {
 }
 
 const ZERO: Measure = { depth: 0, aliases: 0, cost: 0 };
-
-/** The operation a request runs (by name, or the only one). */
-export function selectOperation(document: DocumentNode, operationName?: string | null): OperationDefinitionNode | undefined {
-  const ops = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  if (operationName) return ops.find((o) => o.name?.value === operationName);
-  return ops.length === 1 ? ops[0] : undefined;
-}
 
 function unwrapList(type: GraphQLOutputType): boolean {
   return isListType(isNonNullType(type) ? type.ofType : type);

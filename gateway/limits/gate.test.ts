@@ -6,13 +6,13 @@ import { createLogger } from '../../platform/logger.js';
 import type { Principal } from '../../platform/principal.js';
 import { createAdmissions } from '../admission.js';
 import { loadAuthConfig } from '../auth/config.js';
-import { createOperationParser, type GraphQLParams } from '../operation.js';
+import { createOperationParser, selectOperation, type GraphQLParams } from '../operation.js';
 import { useRateLimits } from '../plugins/rate-limits.js';
 import { useSafelist } from '../plugins/safelist.js';
 import { PRINCIPALS, testSchema } from '../shield/testing.js';
 import type { PreparedSupergraph } from '../supergraph.js';
 import type { GatewayExtension, OperationAdmission } from '../types.js';
-import { analyzeOperation, selectOperation } from './analyze.js';
+import { analyzeOperation } from './analyze.js';
 import { createMemoryRateLimiter } from './ratelimit.js';
 import { createSafelist } from './safelist.js';
 

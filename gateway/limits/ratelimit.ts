@@ -23,6 +23,7 @@ export interface RateDecision {
 /** Releases a concurrency slot. Safe to call twice. */
 export type Release = () => Promise<void>;
 
+/** Token buckets and concurrency slots per client key. */
 export interface RateLimiter {
   /** Takes `units` from the client's bucket (nothing is taken when not allowed). */
   consume(key: string, tier: TierLimit, units: number): Promise<RateDecision>;
@@ -58,6 +59,7 @@ export function rateLimitHeaders(d: RateDecision): Record<string, string> {
   };
 }
 
+/** Options of `createMemoryRateLimiter`. */
 export interface MemoryLimiterOptions {
   now?: () => number;
   /**

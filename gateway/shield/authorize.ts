@@ -10,7 +10,7 @@
 import { GraphQLError, Kind, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FieldNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import type { Principal } from '../../platform/principal.js';
 import { possibleObjectTypes, shieldContext, type FieldGuard } from './rules.js';
-import { selectOperation } from '../limits/analyze.js';
+import { selectOperation } from '../operation.js';
 import { pruneDocument } from './prune.js';
 
 /** A selection the caller may not make. */

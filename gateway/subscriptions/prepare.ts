@@ -36,6 +36,7 @@ export type Authorize = (req: AuthorizeRequest) => Promise<Authorized | readonly
 /** Abuse and rate limits at subscribe time; throws the coded error that refuses the subscription. */
 export type Admit = (principal: Principal, payload: SubscribePayload, clientAddress: string) => Promise<void>;
 
+/** The gateway's checks a subscribe message goes through. */
 export interface PrepareHooks {
   authorize?: Authorize;
   admit?: Admit;

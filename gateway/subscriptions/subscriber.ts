@@ -24,6 +24,7 @@ export const GatewayCloseCode = {
   GoingAway: 1001,
 } as const;
 
+/** The socket of a subscriber and what to do when it falls behind. */
 export interface SubscriberSocket {
   socket: WebSocket;
   /** Pending output allowed on the socket before it is closed as a slow consumer. */
@@ -34,6 +35,7 @@ export interface SubscriberSocket {
 
 type Settle = { resolve: (r: IteratorResult<never>) => void; reject: (e: unknown) => void };
 
+/** One client's subscription: the async iterator graphql-ws reads, and the subscriber the fan-out writes ready-made frames to. */
 export class ClientSubscription implements Subscriber, AsyncIterableIterator<never> {
   private readonly prefix: Buffer;
   /** Events of the shared subscription written to this subscriber (kept by the fan-out). */

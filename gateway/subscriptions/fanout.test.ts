@@ -57,7 +57,7 @@ describe('FanOut', () => {
     const targets = new Set<FanOutTarget & { got: string[] }>();
     const make = () => ({ position: 0, ended: false, got: [] as string[], write(p: readonly Buffer[], from: number) { this.got.push(...p.slice(from).map(String)); } });
     let written = 0;
-    const fan = new FanOut(targets, (events) => (written += events));
+    const fan = new FanOut({ subscribers: targets, onWritten: (events) => (written += events) });
     const early = Array.from({ length: 1200 }, make);
     for (const t of early) {
       fan.join(t);
@@ -79,7 +79,7 @@ describe('FanOut', () => {
   it('with a minimum pass interval, events in between reach each subscriber in one write', async () => {
     const writes: number[] = [];
     const target = { position: 0, ended: false, write: (p: readonly Buffer[], from: number) => void writes.push(p.length - from) };
-    const fan = new FanOut(new Set([target]), () => undefined, 200);
+    const fan = new FanOut({ subscribers: new Set([target]), onWritten: () => undefined, minPassIntervalMs: 200 });
     fan.join(target);
     fan.push('{"n":1}');
     await eventually(() => writes.length === 1);

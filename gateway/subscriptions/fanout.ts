@@ -87,6 +87,19 @@ export function writeNextFrames(ws: WebSocket, prefix: Buffer, payloads: readonl
 
 const CLOSE_BRACE = Buffer.from('}');
 
+/** Options of a `FanOut`. */
+export interface FanOutOptions {
+  /** The subscribers each event is written to (the set changes as they join and leave). */
+  subscribers: ReadonlySet<FanOutTarget>;
+  /** Told after each pass: events written (event × subscriber), its duration, socket writes. */
+  onWritten: (events: number, elapsedMs: number, writes: number) => void;
+  /**
+   * Passes start at most this often. Events arriving in between share one write per socket, which
+   * trades a little latency for far fewer socket writes at high rates. Default 0.
+   */
+  minPassIntervalMs?: number;
+}
+
 /** The event log and walker of one shared subscription. */
 export class FanOut {
   /** Events not yet written to every subscriber; `log[0]` is event number `base + 1`. */
@@ -98,15 +111,15 @@ export class FanOut {
   private lastPassAt = -Infinity;
   private timer: NodeJS.Timeout | undefined;
 
-  /**
-   * `minPassIntervalMs`: passes start at most this often. Events arriving in between share one
-   * write per socket, which trades a little latency for far fewer socket writes at high rates.
-   */
-  constructor(
-    private readonly subscribers: ReadonlySet<FanOutTarget>,
-    private readonly onWritten: (events: number, elapsedMs: number, writes: number) => void,
-    private readonly minPassIntervalMs = 0,
-  ) {}
+  private readonly subscribers: ReadonlySet<FanOutTarget>;
+  private readonly onWritten: FanOutOptions['onWritten'];
+  private readonly minPassIntervalMs: number;
+
+  constructor({ subscribers, onWritten, minPassIntervalMs = 0 }: FanOutOptions) {
+    this.subscribers = subscribers;
+    this.onWritten = onWritten;
+    this.minPassIntervalMs = minPassIntervalMs;
+  }
 
   /** A new subscriber starts with the next event. */
   join(target: FanOutTarget): void {

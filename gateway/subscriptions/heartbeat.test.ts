@@ -8,7 +8,7 @@ describe('Heartbeat', () => {
     vi.useFakeTimers();
     const visits: number[][] = [];
     let tick: number[] = [];
-    const hb = new Heartbeat<number>(1_000, (m) => tick.push(m), 10);
+    const hb = new Heartbeat<number>({ intervalMs: 1_000, visit: (m) => tick.push(m), slots: 10 });
     for (let i = 0; i < 95; i++) hb.add(i);
     for (let t = 0; t < 20; t++) {
       tick = [];
@@ -25,10 +25,14 @@ describe('Heartbeat', () => {
   it('stops visiting removed members, also when a visit removes one', () => {
     vi.useFakeTimers();
     const seen = new Map<string, number>();
-    const hb: Heartbeat<string> = new Heartbeat<string>(400, (m) => {
-      seen.set(m, (seen.get(m) ?? 0) + 1);
-      if (m === 'dead') hb.delete(m);
-    }, 4);
+    const hb: Heartbeat<string> = new Heartbeat<string>({
+      intervalMs: 400,
+      visit: (m) => {
+        seen.set(m, (seen.get(m) ?? 0) + 1);
+        if (m === 'dead') hb.delete(m);
+      },
+      slots: 4,
+    });
     for (const m of ['a', 'b', 'c', 'dead', 'gone']) hb.add(m);
     hb.delete('gone');
     vi.advanceTimersByTime(1_200);
@@ -40,7 +44,7 @@ describe('Heartbeat', () => {
   it('does not visit after stop', () => {
     vi.useFakeTimers();
     let visits = 0;
-    const hb = new Heartbeat<number>(100, () => void visits++, 2);
+    const hb = new Heartbeat<number>({ intervalMs: 100, visit: () => void visits++, slots: 2 });
     hb.add(1);
     vi.advanceTimersByTime(100);
     hb.stop();

@@ -6,21 +6,26 @@
  * holds the event loop for hundreds of milliseconds (one socket write each), which every event and
  * request waiting behind it feels; spread over 48 ticks of 12 s, a tick pings about 210 sockets.
  */
+/** Options of a `Heartbeat`. */
+export interface HeartbeatOptions<T> {
+  /** Every member is visited once per interval. */
+  intervalMs: number;
+  visit: (member: T) => void;
+  /** Ticks the interval is spread over; default one per 250 ms of it (at least 1, at most 120). */
+  slots?: number;
+}
+
+/** Visits every member once per interval, a slot of them per tick. */
 export class Heartbeat<T> {
   private readonly slots: Set<T>[];
   private readonly slotOf = new Map<T, number>();
   private tick = 0;
   private readonly timer: NodeJS.Timeout;
 
-  /**
-   * `visit` runs for every member once per `intervalMs`. `slots` defaults to one tick per 250 ms
-   * of the interval (at least 1, at most 120).
-   */
-  constructor(
-    intervalMs: number,
-    private readonly visit: (member: T) => void,
-    slots = Math.min(120, Math.max(1, Math.round(intervalMs / 250))),
-  ) {
+  private readonly visit: (member: T) => void;
+
+  constructor({ intervalMs, visit, slots = Math.min(120, Math.max(1, Math.round(intervalMs / 250))) }: HeartbeatOptions<T>) {
+    this.visit = visit;
     this.slots = Array.from({ length: slots }, () => new Set<T>());
     this.timer = setInterval(() => this.beat(), intervalMs / slots);
     this.timer.unref();

@@ -22,8 +22,12 @@ export function createHub(deps: SharedDeps): SubscriptionHub {
     join(spec, subscriber) {
       let entry = entries.get(spec.key);
       if (!entry) {
-        const created: SharedSubscription = new SharedSubscription(spec, deps, () => {
-          if (entries.get(spec.key) === created) entries.delete(spec.key);
+        const created: SharedSubscription = new SharedSubscription({
+          spec,
+          deps,
+          onClosed: () => {
+            if (entries.get(spec.key) === created) entries.delete(spec.key);
+          },
         });
         entries.set(spec.key, created);
         entry = created;

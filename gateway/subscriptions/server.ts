@@ -138,9 +138,9 @@ export function createSubscriptionServer(opts: SubscriptionServerOptions): Subsc
     },
     subscribe: (args) => {
       const { spec, socket, id } = args.contextValue as Prepared;
-      const sub = new ClientSubscription(
+      const sub = new ClientSubscription({
         id,
-        {
+        output: {
           socket,
           maxBufferedBytes,
           onOverflow: () => {
@@ -149,8 +149,8 @@ export function createSubscriptionServer(opts: SubscriptionServerOptions): Subsc
             socket.close(GatewayCloseCode.SlowConsumer, 'Slow consumer: reconnect and resume with after');
           },
         },
-        (s) => active.delete(s),
-      );
+        onFinished: (s) => active.delete(s),
+      });
       if (spec.state !== state || stopping) {
         sub.end([codedError(stopping ? 'SERVICE_UNAVAILABLE' : 'SCHEMA_RELOADED')]);
         return sub;
@@ -204,12 +204,15 @@ export function createSubscriptionServer(opts: SubscriptionServerOptions): Subsc
 
   const wss = new WebSocketServer({ noServer: true, handleProtocols, perMessageDeflate: false, maxPayload: 256 * 1024, clientTracking: false });
   // Each socket is pinged once per keepAliveMs; a socket that has not answered the previous ping is terminated.
-  const heartbeat = new Heartbeat<WebSocket>(keepAliveMs, (socket) => {
-    const conn = conns.get(socket);
-    if (!conn) return heartbeat.delete(socket);
-    if (!conn.alive) return socket.terminate();
-    conn.alive = false;
-    socket.ping();
+  const heartbeat = new Heartbeat<WebSocket>({
+    intervalMs: keepAliveMs,
+    visit: (socket) => {
+      const conn = conns.get(socket);
+      if (!conn) return heartbeat.delete(socket);
+      if (!conn.alive) return socket.terminate();
+      conn.alive = false;
+      socket.ping();
+    },
   });
 
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {

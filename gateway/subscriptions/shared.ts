@@ -80,6 +80,14 @@ function isRetryableErrors(errors: readonly GraphQLFormattedError[]): boolean {
   return errors.length > 0 && errors.every((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE');
 }
 
+/** Options of a `SharedSubscription`. */
+export interface SharedSubscriptionOptions {
+  spec: SharedSpec;
+  deps: SharedDeps;
+  /** Told once when the subscription has closed (its last subscriber left, or it failed). */
+  onClosed: () => void;
+}
+
 /** One distinct subscription: its upstream subscription, per-event plan and subscribers. */
 export class SharedSubscription {
   readonly subscribers = new Set<Subscriber>();
@@ -99,11 +107,14 @@ export class SharedSubscription {
   private readonly fanOut: FanOut;
   private readonly eventInput: EventInput;
 
-  constructor(
-    private readonly spec: SharedSpec,
-    private readonly deps: SharedDeps,
-    private readonly onClosed: () => void,
-  ) {
+  private readonly spec: SharedSpec;
+  private readonly deps: SharedDeps;
+  private readonly onClosed: () => void;
+
+  constructor({ spec, deps, onClosed }: SharedSubscriptionOptions) {
+    this.spec = spec;
+    this.deps = deps;
+    this.onClosed = onClosed;
     const { plan, variables, document, operationName, state } = spec;
     this.cursor = plan.afterVariable ? (plan.afterLiteral ?? (typeof variables[plan.afterVariable] === 'string' ? (variables[plan.afterVariable] as string) : null)) : null;
     this.eventInput = {
@@ -118,15 +129,15 @@ export class SharedSubscription {
       exposeErrors: deps.exposeErrors,
       complete: spec.complete,
     };
-    this.fanOut = new FanOut(
-      this.subscribers,
-      (events, ms, writes) => {
+    this.fanOut = new FanOut({
+      subscribers: this.subscribers,
+      onWritten: (events, ms, writes) => {
         deps.counters.eventsDelivered += events;
         deps.counters.fanOutMs += ms;
         deps.counters.socketWrites += writes;
       },
-      deps.minPassIntervalMs,
-    );
+      minPassIntervalMs: deps.minPassIntervalMs,
+    });
     deps.counters.upstreamOpened++;
     void this.connect();
   }

@@ -35,6 +35,15 @@ export interface SubscriberSocket {
 
 type Settle = { resolve: (r: IteratorResult<never>) => void; reject: (e: unknown) => void };
 
+/** Options of a `ClientSubscription`. */
+export interface ClientSubscriptionOptions {
+  /** The graphql-ws id of the subscription on its socket. */
+  id: string;
+  output: SubscriberSocket;
+  /** Told once when the subscription has ended. */
+  onFinished: (sub: ClientSubscription) => void;
+}
+
 /** One client's subscription: the async iterator graphql-ws reads, and the subscriber the fan-out writes ready-made frames to. */
 export class ClientSubscription implements Subscriber, AsyncIterableIterator<never> {
   private readonly prefix: Buffer;
@@ -47,11 +56,12 @@ export class ClientSubscription implements Subscriber, AsyncIterableIterator<nev
   /** Leaves the shared subscription; set once joined. */
   leave: (() => void) | undefined;
 
-  constructor(
-    id: string,
-    private readonly out: SubscriberSocket,
-    private readonly onFinished: (sub: ClientSubscription) => void,
-  ) {
+  private readonly out: SubscriberSocket;
+  private readonly onFinished: (sub: ClientSubscription) => void;
+
+  constructor({ id, output, onFinished }: ClientSubscriptionOptions) {
+    this.out = output;
+    this.onFinished = onFinished;
     this.prefix = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
   }
 

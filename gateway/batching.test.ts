@@ -96,9 +96,10 @@ describe('subgraph request batching', () => {
     return { ...base, served };
   };
   const operationCounter = (name: 'catalog' | 'reviews') => ({
-    async requestDidStart({ contextValue }: { contextValue: Ctx }) {
+    requestDidStart({ contextValue }: { contextValue: Ctx }) {
       counts[name].operations++;
       contextValue.served.n++;
+      return Promise.resolve();
     },
   });
 
@@ -146,7 +147,7 @@ describe('subgraph request batching', () => {
     // A hook that gives the calls about product h1 a header of their own.
     const shard: GatewayExtension = {
       name: 'shard',
-      willSendSubgraphRequest: async ({ headers, body }) => headers.set('x-shard', JSON.stringify(body.variables ?? {}).includes('"h1"') ? 'one' : 'other'),
+      willSendSubgraphRequest: ({ headers, body }) => headers.set('x-shard', JSON.stringify(body.variables ?? {}).includes('"h1"') ? 'one' : 'other'),
     };
     sharded = await createGateway({ config: testConfig({ SUBGRAPH_BATCHING: 'reviews' }), supergraphSdl, watch: false, extensions: [shard] });
   });

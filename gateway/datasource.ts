@@ -82,7 +82,6 @@ function isGatewayContext(value: unknown): value is GatewayContext {
 export function createDataSources({ fetcher, internalSecret, extensions, logger, batching = 'off', batchingOptions = {} }: DataSourceOptions): DataSources {
   const byName = new Map<string, RemoteGraphQLDataSource<GatewayContext>>();
   const signer = createPrincipalSigner({ secret: internalSecret });
-  const hooks = extensions.filter((e) => e.willSendSubgraphRequest);
 
   function build({ name, url = '' }: { name: string; url?: string }): RemoteGraphQLDataSource<GatewayContext> {
     const batcher = batchesTo(batching, name)
@@ -105,8 +104,8 @@ export function createDataSources({ fetcher, internalSecret, extensions, logger,
         http.headers.set(PRINCIPAL_HEADER, await signer.sign(ctx?.principal ?? ANONYMOUS));
         if (!ctx) return;
         const { query, operationName, variables, extensions: ext } = options.request;
-        for (const e of hooks) {
-          await e.willSendSubgraphRequest!({ subgraph: name, url, headers: http.headers, body: { query, operationName, variables, extensions: ext } }, ctx);
+        for (const e of extensions) {
+          await e.willSendSubgraphRequest?.({ subgraph: name, url, headers: http.headers, body: { query, operationName, variables, extensions: ext } }, ctx);
         }
       },
       async errorFromResponse(response) {

@@ -30,7 +30,7 @@ export interface SupergraphSourceOptions {
   subgraphUrls?: Record<string, string>;
   logger: Logger;
   /** Called after @apollo/gateway switched to a new supergraph. */
-  onUpdated(prepared: PreparedSupergraph): void;
+  onUpdated: (prepared: PreparedSupergraph) => void;
 }
 
 /** The supergraph the gateway serves, and its reloads. */
@@ -91,7 +91,7 @@ export async function createSupergraphSource(opts: SupergraphSourceOptions): Pro
     watcher = undefined;
   }
 
-  const hook: SupergraphSdlHook = async ({ update: u }) => {
+  const hook: SupergraphSdlHook = ({ update: u }) => {
     update = u;
     if (file && watchFile && !closed) {
       const name = basename(file);
@@ -102,7 +102,13 @@ export async function createSupergraphSource(opts: SupergraphSourceOptions): Pro
       });
       watcher.on('error', (err) => logger.error({ err, path: file }, 'watching the supergraph failed; reloads stop'));
     }
-    return { supergraphSdl: current.gatewaySdl, cleanup: async () => close() };
+    return Promise.resolve({
+      supergraphSdl: current.gatewaySdl,
+      cleanup: () => {
+        close();
+        return Promise.resolve();
+      },
+    });
   };
 
   return { current: () => current, hook, reload, close };

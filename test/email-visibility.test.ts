@@ -25,7 +25,7 @@ let organizer1: string;
 
 beforeAll(async () => {
   t = await startE2E();
-  const organizerToken = (i: number) => t.token({ sub: USER(i), roles: ['organizer'], scopes: [...ROLE_SCOPES.organizer] });
+  const organizerToken = (i: number) => t.token({ sub: USER(i), roles: ['organizer'], scopes: [...ROLE_SCOPES.organizer!] });
   organizer0 = await organizerToken(demoOrganizer(0));
   organizer1 = await organizerToken(demoOrganizer(1));
   await t.admin(`mutation($input: RegisterInput!) { register(input: $input) { id } }`, { input: { eventId: EVENT(1), attendeeId: USER(ONLY_AT_EVENT1) } });

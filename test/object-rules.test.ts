@@ -29,7 +29,7 @@ let organizer1: string;
 const clients: Client[] = [];
 
 /** A user token with the default scopes of `role`. */
-const tokenOf = (i: number, role: 'attendee' | 'organizer' | 'staff') => t.token({ sub: USER(i), roles: [role], scopes: [...ROLE_SCOPES[role]] });
+const tokenOf = (i: number, role: 'attendee' | 'organizer' | 'staff') => t.token({ sub: USER(i), roles: [role], scopes: [...ROLE_SCOPES[role]!] });
 
 beforeAll(async () => {
   t = await startE2E();
@@ -244,7 +244,7 @@ describe('writes for people and registrations that do not exist', () => {
 
   it('a token whose subject is no user registers nothing and gets an error', async () => {
     const ghost = new Types.ObjectId().toHexString();
-    const token = await t.token({ sub: ghost, roles: ['attendee'], scopes: [...ROLE_SCOPES.attendee] });
+    const token = await t.token({ sub: ghost, roles: ['attendee'], scopes: [...ROLE_SCOPES.attendee!] });
     const res = await t.gql(REGISTER, { input: { eventId: EVENT(2) } }, { token });
     // Refused by the gateway (unknown subject) or, behind any router, by the events subgraph.
     expect(['UNAUTHENTICATED', 'RESOURCE_NOT_FOUND']).toContain(onlyError(res).extensions?.code);

@@ -239,15 +239,17 @@ describe('authentication and rights', () => {
     alice: { kind: 'user', sub: 'alice', scopes: ['events:read'], roles: [] },
     bob: { kind: 'user', sub: 'bob', scopes: ['events:read'], roles: [] },
   };
-  const authenticate = async (credentials: unknown) => {
-    const auth = (credentials as { authorization?: string } | undefined)?.authorization;
-    if (!auth) return { principal: ANONYMOUS, expiresAt: null };
-    const [, name, ttl] = /^Bearer (\w+)(?::(\d+))?$/.exec(auth) ?? [];
-    if (!name || !users[name]) throw appError('UNAUTHENTICATED', 'The credentials are not valid');
-    return { principal: users[name], expiresAt: ttl ? Date.now() + Number(ttl) : null };
-  };
-  const authorize = async ({ principal, document }: { principal: Principal; document: DocumentNode }) =>
-    principal.kind === 'anonymous' && print(document).includes('viewer') ? [new GraphQLError('Authentication is required', { extensions: { code: 'UNAUTHENTICATED' } })] : { document };
+  // Both answer promises like the product's; a refusal rejects rather than throwing synchronously.
+  const authenticate = (credentials: unknown) =>
+    Promise.resolve().then(() => {
+      const auth = (credentials as { authorization?: string } | undefined)?.authorization;
+      if (!auth) return { principal: ANONYMOUS, expiresAt: null };
+      const [, name, ttl] = /^Bearer (\w+)(?::(\d+))?$/.exec(auth) ?? [];
+      if (!name || !users[name]) throw appError('UNAUTHENTICATED', 'The credentials are not valid');
+      return { principal: users[name], expiresAt: ttl ? Date.now() + Number(ttl) : null };
+    });
+  const authorize = ({ principal, document }: { principal: Principal; document: DocumentNode }) =>
+    Promise.resolve(principal.kind === 'anonymous' && print(document).includes('viewer') ? [new GraphQLError('Authentication is required', { extensions: { code: 'UNAUTHENTICATED' } })] : { document });
 
   it('carries the caller to every subgraph, keeps callers apart, and refuses what the rules deny', async () => {
     const gw = await startGateway({ authenticate, authorize });

@@ -123,5 +123,5 @@ export function createEventsResolvers({ service, live }: EventsResolversOptions)
       id: idOf,
       registration: (c: CheckInDoc, _: unknown, ctx: EventsContext) => ctx.loaders.registration.load(String(c.registrationId)),
     },
-  } as GraphQLResolverMap<EventsContext>;
+  };
 }

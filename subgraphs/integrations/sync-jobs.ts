@@ -5,6 +5,7 @@
  */
 import type { ClientSession, Connection } from 'mongoose';
 import { appError, badInput, notFound } from '../../platform/errors.js';
+import { onlyCreated } from '../kit/db.js';
 import { toObjectId } from '../kit/ids.js';
 import { mapDbError, requireEnum, requireInt, requireString } from '../kit/input.js';
 import { inTransaction, recordEvents } from '../kit/outbox.js';
@@ -67,9 +68,9 @@ export function createSyncJobService({ models: m, conn, connectors }: SyncJobSer
   }
 
   return {
-    async get(p: Principal, job: SyncJobDoc | null): Promise<SyncJobDoc | null> {
+    get(p: Principal, job: SyncJobDoc | null): Promise<SyncJobDoc | null> {
       requireReadIntegrations(p);
-      return job;
+      return Promise.resolve(job);
     },
 
     list(p: Principal, args: PageArgs & { status?: unknown; connectorId?: unknown }): Promise<Page<SyncJobDoc>> {
@@ -95,7 +96,7 @@ export function createSyncJobService({ models: m, conn, connectors }: SyncJobSer
       try {
         return await inTransaction(conn, async (session) => {
           if (await m.SyncJob.exists({ connectorId: c._id, active: true }).session(session)) throw busy();
-          const [doc] = await m.SyncJob.create([{ connectorId: c._id, eventId: c.eventId, kind: jobKind, status: 'QUEUED', active: true }], { session });
+          const doc = onlyCreated(await m.SyncJob.create([{ connectorId: c._id, eventId: c.eventId, kind: jobKind, status: 'QUEUED', active: true }], { session }));
           const job = doc.toObject() as SyncJobDoc;
           await recordEvents(conn, session, [syncChanged(job)]);
           return job;

@@ -6,6 +6,7 @@
  */
 import { Types, type ClientSession, type Connection } from 'mongoose';
 import { appError, badInput, notFound } from '../../platform/errors.js';
+import { onlyCreated } from '../kit/db.js';
 import { toObjectId } from '../kit/ids.js';
 import { mapDbError, requireEnum, requireInt, requireString } from '../kit/input.js';
 import { inTransaction, recordEvents } from '../kit/outbox.js';
@@ -112,8 +113,8 @@ export function createPaymentsService({ models: m, conn, peers }: PaymentsServic
   }
 
   return {
-    async get(p: Principal, payment: PaymentDoc | null): Promise<PaymentDoc | null> {
-      return payment ? requireReadPayment(p, payment) : null;
+    get(p: Principal, payment: PaymentDoc | null): Promise<PaymentDoc | null> {
+      return Promise.resolve(payment ? requireReadPayment(p, payment) : null);
     },
 
     async list(p: Principal, args: PageArgs & { status?: unknown; registrationId?: unknown }): Promise<Page<PaymentDoc>> {
@@ -140,7 +141,7 @@ export function createPaymentsService({ models: m, conn, peers }: PaymentsServic
       try {
         return await inTransaction(conn, async (session) => {
           if (await m.Payment.exists({ registrationId, active: true }).session(session)) throw conflict();
-          const [doc] = await m.Payment.create([{ registrationId, attendeeId, amount: money.amount, currency: money.currency, status: 'REQUIRES_PAYMENT', active: true }], { session });
+          const doc = onlyCreated(await m.Payment.create([{ registrationId, attendeeId, amount: money.amount, currency: money.currency, status: 'REQUIRES_PAYMENT', active: true }], { session }));
           const created = doc.toObject() as PaymentDoc;
           await recordEvents(conn, session, [paymentChanged(created)]);
           return created;

@@ -15,7 +15,7 @@ const TICKET = /^TCK-[A-Z2-7]{16}$/;
  * registration and the attendee's token.
  */
 async function invitation(t: E2E, k: number): Promise<{ id: string; attendeeToken: string }> {
-  const organizer = await t.token({ sub: DEMO_USERS.organizer, roles: ['organizer'], scopes: [...ROLE_SCOPES.organizer] });
+  const organizer = await t.token({ sub: DEMO_USERS.organizer, roles: ['organizer'], scopes: [...ROLE_SCOPES.organizer!] });
   const as = async (token: string, query: string, variables: Record<string, unknown>) => {
     const res = await t.gql(query, variables, { token });
     expect(res.body.errors, JSON.stringify(res.body.errors)).toBeUndefined();
@@ -25,7 +25,7 @@ async function invitation(t: E2E, k: number): Promise<{ id: string; attendeeToke
   await as(organizer, `mutation ($id: ID!) { publishEvent(id: $id) { id } }`, { id: ev.id });
   const reg = (await as(organizer, `mutation ($input: RegisterInput!) { register(input: $input) { id invitation { state } } }`, { input: { eventId: ev.id, attendeeId: ATTENDEE(k).id } })).register;
   expect(reg.invitation).toEqual({ state: 'PENDING' });
-  return { id: reg.id, attendeeToken: await t.token({ sub: ATTENDEE(k).id, roles: ['attendee'], scopes: [...ROLE_SCOPES.attendee] }) };
+  return { id: reg.id, attendeeToken: await t.token({ sub: ATTENDEE(k).id, roles: ['attendee'], scopes: [...ROLE_SCOPES.attendee!] }) };
 }
 
 /** One row per mutation the events subgraph contributes to the composed API. */

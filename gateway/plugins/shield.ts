@@ -58,7 +58,7 @@ export function useShield({ introspection, onDeny = 'partial' }: ShieldOptions):
     if (!rules) throw appError('SERVICE_UNAVAILABLE', 'The gateway has not loaded its access rules yet');
     let guard = guards.get(apiSchema);
     if (!guard) {
-      guard = createFieldGuard(apiSchema, rules, { introspection });
+      guard = createFieldGuard({ schema: apiSchema, rules, introspection });
       guards.set(apiSchema, guard);
     }
     return guard;

@@ -11,7 +11,7 @@ const schema = testSchema();
 async function run(query: string, principal: Principal, data: Record<string, unknown> = {}, introspection: IntrospectionPolicy = 'on') {
   const document = parse(query);
   expect(validate(schema, document)).toEqual([]);
-  const guard = createFieldGuard(schema, TEST_RULES, { introspection });
+  const guard = createFieldGuard({ schema, rules: TEST_RULES, introspection });
   const auth = await authorizeDocument(schema, guard, document, principal);
   const completed = completeResult(schema, auth, data, {});
   const errors = completed.errors.map((e) => ({ path: e.path, code: e.extensions.code }));
@@ -105,7 +105,7 @@ describe('authorizeDocument + completeResult', () => {
 
   it('keeps the document valid when every child of a field is denied, and drops unused variables', async () => {
     const document = parse('mutation($id: ID!, $t: String!) { a: createEvent(title: $t) { id } b: renameEvent(id: $id, title: $t) { id } }');
-    const guard = createFieldGuard(schema, TEST_RULES, { introspection: 'on' });
+    const guard = createFieldGuard({ schema, rules: TEST_RULES, introspection: 'on' });
     const auth = await authorizeDocument(schema, guard, document, PRINCIPALS.attendee);
     expect(auth.document).toBeNull(); // both root fields denied: nothing to execute
     const q2 = parse('query($id: ID!, $n: Int) { event(id: $id) { revenue } events(first: $n) { totalCount } }');

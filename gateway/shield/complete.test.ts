@@ -12,7 +12,7 @@ import { createFieldGuard } from './rules.js';
 import { PRINCIPALS, TEST_RULES, testSchema } from './testing.js';
 
 const schema = testSchema();
-const guard = createFieldGuard(schema, TEST_RULES, { introspection: 'on' });
+const guard = createFieldGuard({ schema, rules: TEST_RULES, introspection: 'on' });
 
 describe('completeResult', () => {
   it('keeps the values of the first execution, introspection included, and drops the added __typename', async () => {

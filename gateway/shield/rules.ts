@@ -44,6 +44,9 @@ export interface FieldGuard {
 
 /** Options of `createFieldGuard`. */
 export interface FieldGuardOptions {
+  /** The API schema the guard answers for. */
+  schema: GraphQLSchema;
+  rules: AccessRules;
   introspection: IntrospectionPolicy;
 }
 
@@ -73,7 +76,7 @@ function effectiveRequirement(rules: AccessRules, type: GraphQLObjectType, field
 }
 
 /** Builds the guard for one API schema and rule map. */
-export function createFieldGuard(schema: GraphQLSchema, rules: AccessRules, { introspection }: FieldGuardOptions): FieldGuard {
+export function createFieldGuard({ schema, rules, introspection }: FieldGuardOptions): FieldGuard {
   const leaves = new Map<string, IRule>();
   const leaf = (name: string, check: (p: Principal) => boolean): IRule => {
     let r = leaves.get(name);

@@ -32,7 +32,7 @@ export interface Connection {
 const MAX_TIMER_MS = 2_147_483_647;
 
 /** A new connection's state: anonymous until authenticated. */
-export function createConnection(request: IncomingMessage, address: string): Connection {
+export function createConnection({ request, address }: { request: IncomingMessage; address: string }): Connection {
   return { alive: true, principal: ANONYMOUS, address, request, expiry: undefined };
 }
 

@@ -163,7 +163,7 @@ export function createSubscriptionServer(opts: SubscriptionServerOptions): Subsc
   } satisfies ServerOptions<Record<string, unknown>, Extra>);
 
   function open(socket: WebSocket, request: IncomingMessage): void {
-    const conn = createConnection(request, clientAddress(request));
+    const conn = createConnection({ request, address: clientAddress(request) });
     conns.set(socket, conn);
     heartbeat.add(socket);
     socket.on('pong', () => {

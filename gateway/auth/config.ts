@@ -36,9 +36,8 @@ export interface TierLimit {
   concurrency: number;
 }
 
-const TIERS = ['anonymous', 'user', 'partner', 'internal'] as const;
 /** A rate-limit tier: one per kind of caller. */
-export type Tier = (typeof TIERS)[number];
+export type Tier = 'anonymous' | 'user' | 'partner' | 'internal';
 
 /** The tiers' limits unless `RATE_LIMIT_<TIER>` says otherwise. */
 export const DEFAULT_TIER_LIMITS: Record<Tier, TierLimit> = {

@@ -68,7 +68,9 @@ export function useSubscriptions({ config, logger, authentication, shield, clien
           // A connection outlives its user: each operation on it checks again that the user may act.
           await authentication?.verifyActive(principal);
           const current = getState();
-          await current.admitOperation(current.createContext({ principal }), { params: payload, clientAddress: address });
+          // The admission's parse is the only one: the endpoint checks that document.
+          const operation = await current.admitOperation(current.createContext({ principal }), { params: payload, clientAddress: address });
+          return operation?.source === payload.query ? operation.document : undefined;
         },
       });
       server.attach(httpServer);

@@ -33,8 +33,11 @@ export interface Authorized {
 /** The gateway's operation rules: the allowed subscription, or the errors that refuse it. */
 export type Authorize = (req: AuthorizeRequest) => Promise<Authorized | readonly GraphQLError[]>;
 
-/** Abuse and rate limits at subscribe time; throws the coded error that refuses the subscription. */
-export type Admit = (principal: Principal, payload: SubscribePayload, clientAddress: string) => Promise<void>;
+/**
+ * Abuse and rate limits at subscribe time; throws the coded error that refuses the subscription.
+ * Resolves with the document of `payload.query` when the admission parsed it (it is not parsed again).
+ */
+export type Admit = (principal: Principal, payload: SubscribePayload, clientAddress: string) => Promise<DocumentNode | undefined>;
 
 /** The gateway's checks a subscribe message goes through. */
 export interface PrepareHooks {
@@ -57,15 +60,16 @@ export async function prepareSubscription(
 ): Promise<SharedSpec | GraphQLFormattedError[]> {
   const hide = revealsSchema ? !revealsSchema(principal) : false;
   const schemaError = (e: GraphQLError, code: Parameters<typeof formatError>[1]) => formatError(hide ? new GraphQLError(withoutSuggestions(e.message), e) : e, code);
+  let parsed: DocumentNode | undefined;
   if (admit) {
     try {
-      await admit(principal, payload, clientAddress);
+      parsed = await admit(principal, payload, clientAddress);
     } catch (err) {
       if (err instanceof GraphQLError) return [formatError(err, 'FORBIDDEN')];
       throw err;
     }
   }
-  const checked = state.check(payload.query);
+  const checked = state.check(payload.query, parsed);
   if ('errors' in checked) return checked.errors.map((e) => schemaError(e, e.message.startsWith('Syntax Error') ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED'));
   const { document, normalised } = checked;
   const operationName = payload.operationName ?? undefined;

@@ -38,8 +38,8 @@ export interface SchemaState {
   sources: FetchSources;
   /** Subgraph name → graphql-ws URL. */
   wsUrls: Map<string, string>;
-  /** Parses and validates a query (cached by its text). */
-  check(query: string): CheckedDocument;
+  /** Parses (unless `parsed` is its document already) and validates a query (cached by its text). */
+  check(query: string, parsed?: DocumentNode): CheckedDocument;
   /** Plans a checked document (cached by normalised text and operation name). */
   plan(document: DocumentNode, normalised: string, operationName: string | undefined): SubscriptionPlan;
 }
@@ -84,12 +84,12 @@ export function createSchemaState({ supergraph: input, version, sources }: Schem
     planner,
     sources,
     wsUrls,
-    check(query) {
+    check(query, parsed) {
       const cached = documents.get(query);
       if (cached) return cached;
       let document: DocumentNode;
       try {
-        document = parse(query, { maxTokens: 10_000 });
+        document = parsed ?? parse(query, { maxTokens: 10_000 });
       } catch (err) {
         return remember(documents, query, { errors: [err as GraphQLError] });
       }

@@ -1,5 +1,5 @@
 import { BSON, Double, Long, type Document } from 'bson';
-import { isPlainObject } from './values.js';
+import { isPlainObject, setPath } from './values.js';
 
 /**
  * Decoded documents hold plain JS numbers, which would re-encode as int32 or double by value.
@@ -62,21 +62,7 @@ export function hintFromPaths(fields: unknown): Document {
   if (!isPlainObject(fields)) return out;
   for (const [path, value] of Object.entries(fields)) {
     if (path.includes('$')) continue;
-    const parts = path.split('.');
-    const leaf = parts.pop();
-    if (leaf === undefined) throw new Error(`path '${path}' has no segments`);
-    let cur = out;
-    for (const part of parts) {
-      const found: unknown = cur[part];
-      if (isPlainObject(found)) {
-        cur = found;
-      } else {
-        const created: Document = {};
-        cur[part] = created;
-        cur = created;
-      }
-    }
-    cur[leaf] = value;
+    setPath(out, path, value);
   }
   return out;
 }

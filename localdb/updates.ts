@@ -5,7 +5,7 @@ import { formatValue } from './indexes.js';
 import { checkUpdateTypes } from './update-checks.js';
 import { encodeWithHints, hintFromPaths, typedDoc } from './retype.js';
 import type { Rec } from './storage.js';
-import { isPlainObject, keyOf } from './values.js';
+import { isPlainObject, keyOf, setPath } from './values.js';
 import { DESERIALIZE_OPTIONS } from './wire.js';
 
 /** A parsed `u` field of an update statement. */
@@ -45,24 +45,6 @@ export function idFirst(doc: Document): Document {
   if (Object.keys(doc)[0] === '_id' || doc._id === undefined) return doc;
   const { _id, ...rest }: Record<string, unknown> = doc;
   return { _id, ...rest };
-}
-
-function setPath(doc: Document, path: string, value: unknown): void {
-  const parts = path.split('.');
-  const leaf = parts.pop();
-  if (leaf === undefined) throw new Error(`path '${path}' has no segments`);
-  let cur: Document = doc;
-  for (const part of parts) {
-    const found: unknown = cur[part];
-    if (isPlainObject(found)) {
-      cur = found;
-    } else {
-      const created: Document = {};
-      cur[part] = created;
-      cur = created;
-    }
-  }
-  cur[leaf] = value;
 }
 
 /** The document an upsert starts from: the equality conditions of its filter. */

@@ -262,3 +262,22 @@ export function getPath(doc: unknown, path: string): unknown {
   }
   return cur;
 }
+
+/** Sets `value` at a dotted path of `doc`, creating (or replacing non-objects with) the objects on the way. */
+export function setPath(doc: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  const leaf = parts.pop();
+  if (leaf === undefined) throw new Error(`path '${path}' has no segments`);
+  let cur: Record<string, unknown> = doc;
+  for (const part of parts) {
+    const found: unknown = cur[part];
+    if (isPlainObject(found)) {
+      cur = found;
+    } else {
+      const created: Record<string, unknown> = {};
+      cur[part] = created;
+      cur = created;
+    }
+  }
+  cur[leaf] = value;
+}

@@ -39,6 +39,8 @@ export interface GatewayConfig extends CommonConfig {
    * (`SUBGRAPH_IDLE_TIMEOUT_MS`, default 4000). Must be below the subgraphs' keep-alive timeout.
    */
   subgraphIdleTimeoutMs: number;
+  /** How often an open subscription connection's credentials are checked again (0: never). */
+  subscriptionRevalidateMs: number;
   /**
    * The subgraphs that receive the fetches one operation makes to them close together as one
    * batched HTTP request: `SUBGRAPH_BATCHING=off|all|<name>,<name>…`. Undefined when unset,
@@ -136,6 +138,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     maxBodyBytes: readInt(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1024),
     subgraphTimeoutMs: readInt(env, 'SUBGRAPH_TIMEOUT_MS', DEFAULT_SUBGRAPH_TIMEOUT_MS, 100, 600_000),
     subgraphIdleTimeoutMs: readInt(env, 'SUBGRAPH_IDLE_TIMEOUT_MS', DEFAULT_SUBGRAPH_IDLE_TIMEOUT_MS, 100, 600_000),
+    subscriptionRevalidateMs: readInt(env, 'SUBSCRIPTION_REVALIDATE_MS', 30_000, 0, 3_600_000),
     subgraphBatching: readSubgraphBatching(env),
     shutdownGraceMs: readInt(env, 'SHUTDOWN_GRACE_MS', DEFAULT_SHUTDOWN_GRACE_MS, 0, 600_000),
     exposeErrors: readBool(env, 'EXPOSE_ERRORS', development),

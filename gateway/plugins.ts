@@ -104,7 +104,7 @@ export async function createGatewayPlugins(opts: GatewayPluginsOptions): Promise
     shield,
     ...(audit ? [useAudit({ audit, authenticator })] : []),
     useOAuthEndpoint({ directory, users, jwt: auth.jwt, ttlSeconds: auth.oauthTokenTtlSeconds, logger }),
-    ...(subscriptions ? [useSubscriptions({ config, logger, authentication, shield, clientAddress: (req) => clientAddress(req, auth.trustProxy) })] : []),
+    ...(subscriptions ? [useSubscriptions({ config, logger, authentication, shield, clientAddress: (req) => clientAddress(req, auth.trustProxy), tuning: { revalidateMs: config.subscriptionRevalidateMs } })] : []),
   ];
   return plugins;
 }

@@ -28,7 +28,7 @@ export interface SubscriptionsOptions {
   /** The caller's address for rate limits (default: the socket's remote address). */
   clientAddress?: (req: IncomingMessage) => string;
   /** Engine tuning (buffers, keep-alive, backoff). */
-  tuning?: Pick<SubscriptionServerOptions, 'maxBufferedBytes' | 'keepAliveMs' | 'connectionInitWaitMs' | 'maxPendingEvents' | 'minPassIntervalMs' | 'backoffMs' | 'shutdownGraceMs'>;
+  tuning?: Pick<SubscriptionServerOptions, 'maxBufferedBytes' | 'keepAliveMs' | 'revalidateMs' | 'connectionInitWaitMs' | 'maxPendingEvents' | 'minPassIntervalMs' | 'backoffMs' | 'shutdownGraceMs'>;
 }
 
 /** The subscriptions plugin and its counters. */

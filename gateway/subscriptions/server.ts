@@ -44,6 +44,11 @@ export interface SubscriptionServerOptions {
   maxBufferedBytes?: number;
   /** WebSocket ping interval; a socket that misses a pong is terminated. Default 12 s. */
   keepAliveMs?: number;
+  /**
+   * How often an authenticated connection's credentials are verified again (the token, the key, and
+   * that the user is not erased); a refusal closes it with 4403. 0 turns it off. Default 30 s.
+   */
+  revalidateMs?: number;
   connectionInitWaitMs?: number;
   exposeErrors?: boolean;
   /**
@@ -67,6 +72,7 @@ export interface SubscriptionStats extends SharedCounters {
   /** Distinct subscriptions, each with one upstream subscription. */
   sharedSubscriptions: number;
   slowConsumerDisconnects: number;
+  /** Connections closed because their credentials expired or are no longer accepted (re-verification). */
   expiredDisconnects: number;
 }
 
@@ -96,7 +102,7 @@ interface Prepared {
 
 /** Creates the subscription endpoint. Throws when the supergraph cannot be served. */
 export function createSubscriptionServer(opts: SubscriptionServerOptions): SubscriptionServer {
-  const { internalSecret, logger, authenticate, authorize, admit, clientAddress = (req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown', path = '/graphql', maxBufferedBytes = 1 << 20, keepAliveMs = 12_000, connectionInitWaitMs = 3_000, exposeErrors = false, sources, fetcher, maxPendingEvents, minPassIntervalMs, backoffMs, shutdownGraceMs = 2_000 } = opts;
+  const { internalSecret, logger, authenticate, authorize, admit, clientAddress = (req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown', path = '/graphql', maxBufferedBytes = 1 << 20, keepAliveMs = 12_000, revalidateMs = 30_000, connectionInitWaitMs = 3_000, exposeErrors = false, sources, fetcher, maxPendingEvents, minPassIntervalMs, backoffMs, shutdownGraceMs = 2_000 } = opts;
   const signer = createPrincipalSigner({ secret: internalSecret });
   const counters: SharedCounters = { upstreamOpened: 0, upstreamResubscribed: 0, planExecutions: 0, eventsDelivered: 0, fanOutMs: 0, socketWrites: 0 };
   let slowConsumerDisconnects = 0;
@@ -124,7 +130,7 @@ export function createSubscriptionServer(opts: SubscriptionServerOptions): Subsc
         conn.request = undefined;
         return true;
       }
-      return authenticateConnection({ conn, socket, params: ctx.connectionParams, authenticate, onExpired: () => void expiredDisconnects++, logger });
+      return authenticateConnection({ conn, socket, params: ctx.connectionParams, authenticate, onExpired: () => void expiredDisconnects++, revalidateMs, onRevoked: () => void expiredDisconnects++, logger });
     },
     onSubscribe: async (ctx, id, payload) => {
       const socket = ctx.extra.socket;
@@ -196,6 +202,7 @@ export function createSubscriptionServer(opts: SubscriptionServerOptions): Subsc
     );
     socket.once('close', (code, reason) => {
       clearTimeout(conn.expiry);
+      clearInterval(conn.revalidation);
       conns.delete(socket);
       heartbeat.delete(socket);
       void closed(code, String(reason));

@@ -5,10 +5,10 @@
  * from Node's request to Apollo Server with @apollo/gateway as its executor.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HeaderMap, type ApolloServer, type ApolloServerOptionsWithGateway, type ApolloServerPlugin } from '@apollo/server';
+import { type ApolloServer, type ApolloServerOptionsWithGateway, type ApolloServerPlugin } from '@apollo/server';
 import type { ApolloGateway } from '@apollo/gateway';
 import { GraphQLError, Kind, type DocumentNode } from 'graphql';
-import { CORRELATION_HEADER } from '../platform/http.js';
+import { CORRELATION_HEADER, toHttpGraphQLRequest } from '../platform/http.js';
 import { formatGatewayError, isRequestError, withCompletionErrors, type ErrorScope } from './errors.js';
 import type { GatewayContext } from './types.js';
 
@@ -130,15 +130,7 @@ export interface AnswerGraphQLOptions {
 
 /** Hands one GraphQL request to Apollo Server and writes its answer (headers set by Apollo and plugins included). */
 export async function answerGraphQL({ apollo, outcomes, req, res, body, ctx }: AnswerGraphQLOptions): Promise<void> {
-  const headers = new HeaderMap();
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
-  }
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const result = await apollo.executeHTTPGraphQLRequest({
-    httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
-    context: () => Promise.resolve(ctx),
-  });
+  const result = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: toHttpGraphQLRequest(req, body), context: () => Promise.resolve(ctx) });
   const out: Record<string, string> = { [CORRELATION_HEADER]: ctx.correlationId };
   for (const [k, v] of result.headers) out[k] = v;
   let status = result.status ?? 200;

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest } from '@apollo/server';
 import type { GraphQLError } from 'graphql';
 import { errorExtensions, type ErrorCode } from './errors.js';
 
@@ -90,6 +90,16 @@ export function sendJson(res: ServerResponse, status: number, value: unknown, he
   res.end(JSON.stringify(value));
 }
 
+/** Apollo Server's view of a Node request: method, headers (repeated ones joined), query string and parsed body. */
+export function toHttpGraphQLRequest(req: IncomingMessage, body: unknown): HTTPGraphQLRequest {
+  const headers = new HeaderMap();
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+  }
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  return { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body };
+}
+
 /**
  * Hands one HTTP request to Apollo Server. `body` is the parsed JSON body (or undefined for GET).
  * Response headers set by Apollo (and by plugins) are copied; `extraHeaders` are added.
@@ -102,15 +112,7 @@ export async function executeApolloHttp<TContext extends BaseContext>(
   context: () => Promise<TContext>,
   extraHeaders: Record<string, string> = {},
 ): Promise<void> {
-  const headers = new HeaderMap();
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
-  }
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const result = await apollo.executeHTTPGraphQLRequest({
-    httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
-    context,
-  });
+  const result = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: toHttpGraphQLRequest(req, body), context });
   const outHeaders: Record<string, string> = { ...extraHeaders };
   for (const [k, v] of result.headers) outHeaders[k] = v;
   res.writeHead(result.status ?? 200, outHeaders);

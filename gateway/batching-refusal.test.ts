@@ -3,34 +3,11 @@
  * off, as by default) behind the gateway with SUBGRAPH_BATCHING on for them. Callers lose no data;
  * after the first refusal the gateway sends the subgraph single requests only.
  */
-import { gql } from 'graphql-tag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../test/harness/gateway-config.js';
-import { composeFixture, post } from '../test/harness/gateway-fixtures.js';
+import { PRODUCT_CATALOG_SDL, composeFixture, post, PRODUCT_REVIEWS_SDL } from '../test/harness/gateway-fixtures.js';
 import { startStockSubgraph, type StockSubgraph } from '../test/harness/stock-subgraph.js';
 import { createGateway, type GatewayServer } from './server.js';
-
-const LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])`;
-const catalogTypeDefs = gql`
-  ${LINK}
-  type Query {
-    product(id: ID!): Product
-  }
-  type Product @key(fields: "id") {
-    id: ID!
-    name: String!
-  }
-`;
-const reviewsTypeDefs = gql`
-  ${LINK}
-  type Product @key(fields: "id") {
-    id: ID!
-    reviews: [Review!]
-  }
-  type Review {
-    body: String!
-  }
-`;
 
 const aliased = (ids: string[]) => `{ ${ids.map((id, i) => `p${i}: product(id: "${id}") { name reviews { body } }`).join(' ')} }`;
 const expected = (ids: string[]) => Object.fromEntries(ids.map((id, i) => [`p${i}`, { name: `Product ${id}`, reviews: [{ body: `Great ${id}` }] }]));
@@ -42,14 +19,14 @@ describe('batching to a stock Apollo Server subgraph that refuses batches', () =
 
   beforeAll(async () => {
     catalog = await startStockSubgraph({
-      typeDefs: catalogTypeDefs,
+      typeDefs: PRODUCT_CATALOG_SDL,
       resolvers: {
         Query: { product: (_: unknown, { id }: { id: string }) => ({ id, name: `Product ${id}` }) },
         Product: { __resolveReference: (ref: { id: string }) => ({ id: ref.id, name: `Product ${ref.id}` }) },
       },
     });
     reviews = await startStockSubgraph({
-      typeDefs: reviewsTypeDefs,
+      typeDefs: PRODUCT_REVIEWS_SDL,
       resolvers: {
         Product: {
           __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
@@ -58,8 +35,8 @@ describe('batching to a stock Apollo Server subgraph that refuses batches', () =
       },
     });
     const supergraphSdl = composeFixture([
-      { name: 'catalog', typeDefs: catalogTypeDefs, url: catalog.url },
-      { name: 'reviews', typeDefs: reviewsTypeDefs, url: reviews.url },
+      { name: 'catalog', typeDefs: PRODUCT_CATALOG_SDL, url: catalog.url },
+      { name: 'reviews', typeDefs: PRODUCT_REVIEWS_SDL, url: reviews.url },
     ]);
     gateway = await createGateway({ config: testConfig({ SUBGRAPH_BATCHING: 'all' }), supergraphSdl, watch: false });
   });

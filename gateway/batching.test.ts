@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
-import { gql } from 'graphql-tag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { badInput } from '../platform/errors.js';
 import { readBody } from '../platform/http.js';
@@ -9,32 +8,10 @@ import { createLogger } from '../platform/logger.js';
 import { startSubgraphServer, type SubgraphServer } from '../subgraphs/kit/server.js';
 import type { BaseSubgraphContext } from '../subgraphs/kit/context.js';
 import { testConfig } from '../test/harness/gateway-config.js';
-import { FIXTURE_SECRET, composeFixture, post, type GqlResponse } from '../test/harness/gateway-fixtures.js';
+import { FIXTURE_SECRET, PRODUCT_CATALOG_SDL, composeFixture, post, PRODUCT_REVIEWS_SDL, type GqlResponse } from '../test/harness/gateway-fixtures.js';
 import { batchesTo } from './batching.js';
 import { createGateway, type GatewayServer } from './server.js';
 import type { GatewayExtension } from './types.js';
-
-const LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])`;
-const catalogTypeDefs = gql`
-  ${LINK}
-  type Query {
-    product(id: ID!): Product
-  }
-  type Product @key(fields: "id") {
-    id: ID!
-    name: String!
-  }
-`;
-const reviewsTypeDefs = gql`
-  ${LINK}
-  type Product @key(fields: "id") {
-    id: ID!
-    reviews: [Review!]
-  }
-  type Review {
-    body: String!
-  }
-`;
 
 /** A canned answer the reviews subgraph gives instead of executing, when set. */
 interface Failure {
@@ -106,7 +83,7 @@ describe('subgraph request batching', () => {
   beforeAll(async () => {
     const catalogSchema = buildSubgraphSchema([
       {
-        typeDefs: catalogTypeDefs,
+        typeDefs: PRODUCT_CATALOG_SDL,
         resolvers: {
           Query: { product: (_: unknown, { id }: { id: string }) => ({ id, name: `Product ${id}` }) },
           Product: { __resolveReference: (ref: { id: string }) => ({ id: ref.id, name: `Product ${ref.id}` }) },
@@ -115,7 +92,7 @@ describe('subgraph request batching', () => {
     ]);
     const reviewsSchema = buildSubgraphSchema([
       {
-        typeDefs: reviewsTypeDefs,
+        typeDefs: PRODUCT_REVIEWS_SDL,
         resolvers: {
           Product: {
             __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
@@ -138,8 +115,8 @@ describe('subgraph request batching', () => {
     catalog = await startSubgraphServer<Ctx>({ ...common, name: 'catalog', schema: catalogSchema, buildContext: context('catalog'), plugins: [operationCounter('catalog')] });
     reviews = await startSubgraphServer<Ctx>({ ...common, name: 'reviews', schema: reviewsSchema, buildContext: context('reviews'), plugins: [operationCounter('reviews')], routes: [answerFailure] });
     const supergraphSdl = composeFixture([
-      { name: 'catalog', typeDefs: catalogTypeDefs, url: catalog.url },
-      { name: 'reviews', typeDefs: reviewsTypeDefs, url: reviews.url },
+      { name: 'catalog', typeDefs: PRODUCT_CATALOG_SDL, url: catalog.url },
+      { name: 'reviews', typeDefs: PRODUCT_REVIEWS_SDL, url: reviews.url },
     ]);
     batched = await createGateway({ config: testConfig({ SUBGRAPH_BATCHING: 'all' }), supergraphSdl, watch: false });
     unbatched = await createGateway({ config: testConfig(), supergraphSdl, watch: false });

@@ -17,6 +17,30 @@ import type { BaseSubgraphContext } from '../../subgraphs/kit/context.js';
 
 export const FIXTURE_SECRET = 'fixture-internal-secret-0123456789abcdef';
 
+const PRODUCT_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])`;
+/** A two-subgraph product graph for gateway tests: the catalog owns `Product.name`. */
+export const PRODUCT_CATALOG_SDL = gql`
+  ${PRODUCT_LINK}
+  type Query {
+    product(id: ID!): Product
+  }
+  type Product @key(fields: "id") {
+    id: ID!
+    name: String!
+  }
+`;
+/** The reviews subgraph of that graph: it adds `Product.reviews`. */
+export const PRODUCT_REVIEWS_SDL = gql`
+  ${PRODUCT_LINK}
+  type Product @key(fields: "id") {
+    id: ID!
+    reviews: [Review!]
+  }
+  type Review {
+    body: String!
+  }
+`;
+
 const LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@authenticated", "@requiresScopes"])`;
 
 const catalogTypeDefs = gql`
